@@ -1,0 +1,355 @@
+//! The consensus engine: pure, synchronous, deterministic.
+//!
+//! [`decide`] turns the ballots of one task into a [`Decision`]:
+//! 1. Validate, then sort the ballots into canonical order (worker id, then text), so
+//!    nothing below can depend on arrival order. A worker with several conflicting
+//!    ballots (a twin) is excluded; identical repeats count once.
+//! 2. Extract what the strategy compares (exact key, final number, or text profile);
+//!    answers with nothing to compare are excluded and reported.
+//! 3. Group ([`Strategy`] decides how), then merge groups whose representatives are
+//!    similar (semantic only: exact keys and numeric windows are already maximal).
+//! 4. Weigh: weight = voting power x confidence (floored), held as fixed-point integers
+//!    (2^32 units per unit of weight), so sums are exact, ties are exact, and anyone
+//!    recomputing a decision from its ballots gets the same bits. Support = group
+//!    weight / weight of all counted answers: the same units on both sides.
+//! 5. Rank groups by weight, then size, then smallest member id (a total order), and
+//!    decide: agreed when support >= the adaptive threshold ([`adaptive_threshold`])
+//!    and the margin over the runner-up >= `margin_min`.
+//!
+//! [`early_stop`] tells whether answers still outstanding could change the outcome.
+
+mod ballot;
+mod config;
+mod decision;
+mod early_stop;
+mod grouping;
+mod normalise;
+mod number;
+mod similarity;
+mod strategy;
+mod threshold;
+
+pub use ballot::Ballot;
+pub use config::{ANSWER_BYTES_MAX, ANSWERS_PER_DECISION_MAX, ConsensusConfig, POWER_MAX, POWER_MIN};
+pub use decision::{Decision, Exclusion, ExclusionReason, Group, NoConsensusReason, Verdict};
+pub use early_stop::{EarlyStop, early_stop};
+pub use normalise::exact_key;
+pub use number::final_number;
+pub use similarity::{Profile, embedding_similarity, text_similarity};
+pub use strategy::{SHORT_ANSWER_WORDS_MAX, Strategy};
+pub use threshold::{SMALL_PANEL_ANSWERS, adaptive_threshold};
+
+use grouping::{RawGroup, SimilarityMatrix};
+
+use crate::WorkerId;
+use crate::config::ConfigError;
+
+/// Fixed-point units per unit of weight.
+const WEIGHT_UNITS: f64 = 4_294_967_296.0;
+
+/// Input that consensus refuses, naming the ballot and field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConsensusError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// More ballots than [`ANSWERS_PER_DECISION_MAX`].
+    #[error("{count} answers for one decision; at most {max} are accepted")]
+    TooManyAnswers {
+        /// Ballots given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A confidence outside `0..=1` or not a number.
+    #[error("answers[{index}].confidence = {value} (worker {worker}): expected a number in 0..=1")]
+    InvalidConfidence {
+        /// Position of the ballot in the input.
+        index: usize,
+        /// Whose ballot.
+        worker: WorkerId,
+        /// The value given.
+        value: f64,
+    },
+    /// A voting power outside [`POWER_MIN`]`..=`[`POWER_MAX`] or not a number.
+    #[error("answers[{index}].power = {value} (worker {worker}): expected a number in {POWER_MIN}..={POWER_MAX}")]
+    InvalidPower {
+        /// Position of the ballot in the input.
+        index: usize,
+        /// Whose ballot.
+        worker: WorkerId,
+        /// The value given.
+        value: f64,
+    },
+    /// An answer longer than [`ANSWER_BYTES_MAX`].
+    #[error("answers[{index}].text is {bytes} bytes (worker {worker}); at most {max} are accepted")]
+    AnswerTooLong {
+        /// Position of the ballot in the input.
+        index: usize,
+        /// Whose ballot.
+        worker: WorkerId,
+        /// Its length.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Decides one task from its ballots. Pure: the same ballots (in any order) and config
+/// give the same decision, bit for bit.
+///
+/// # Errors
+/// [`ConsensusError`] for an invalid config or ballot; never for disagreement, which is
+/// a [`Verdict::NoConsensus`].
+pub fn decide(ballots: &[Ballot], config: &ConsensusConfig) -> Result<Decision, ConsensusError> {
+    let tally = Tally::new(ballots, config)?;
+    Ok(tally.decision(config))
+}
+
+/// The counted ballots, their groups and integer weights: what [`decide`] and
+/// [`early_stop`] share.
+pub(crate) struct Tally<'a> {
+    counted: Vec<&'a Ballot>,
+    /// Ranked: heaviest first.
+    groups: Vec<RawGroup>,
+    group_weights: Vec<u64>,
+    total_weight: u64,
+    mean_representative_similarity: f64,
+    excluded: Vec<Exclusion>,
+}
+
+impl<'a> Tally<'a> {
+    pub(crate) fn new(ballots: &'a [Ballot], config: &ConsensusConfig) -> Result<Self, ConsensusError> {
+        config.validate()?;
+        validate_ballots(ballots)?;
+        let mut canonical: Vec<&Ballot> = ballots.iter().collect();
+        canonical.sort_by(|a, b| {
+            (&a.worker, &a.text)
+                .cmp(&(&b.worker, &b.text))
+                .then(a.confidence.total_cmp(&b.confidence))
+                .then(a.power.total_cmp(&b.power))
+        });
+        let mut excluded = Vec::new();
+        let unique = drop_equivocators(canonical, config, &mut excluded);
+        let (counted, features) = extract(unique, config.strategy, &mut excluded);
+        let weights: Vec<u64> = counted.iter().map(|b| weight_units(b.power, b.confidence, config)).collect();
+        let (groups, mean_representative_similarity) = group(&counted, &features, &weights, config);
+        let mut ranked: Vec<(RawGroup, u64)> = groups
+            .into_iter()
+            .map(|g| {
+                let weight = g.members.iter().map(|&m| weights[m]).sum();
+                (g, weight)
+            })
+            .collect();
+        // Total order: weight, then size, then smallest member (canonical order is
+        // worker-id order, and members are sorted, so members[0] is the smallest id).
+        ranked.sort_by(|(a, wa), (b, wb)| {
+            wb.cmp(wa)
+                .then(b.members.len().cmp(&a.members.len()))
+                .then(a.members[0].cmp(&b.members[0]))
+        });
+        let (groups, group_weights): (Vec<RawGroup>, Vec<u64>) = ranked.into_iter().unzip();
+        let total_weight = weights.iter().sum();
+        Ok(Self {
+            counted,
+            groups,
+            group_weights,
+            total_weight,
+            mean_representative_similarity,
+            excluded,
+        })
+    }
+
+    fn support(&self, group_index: usize) -> f64 {
+        self.group_weights.get(group_index).map_or(0.0, |&w| w as f64 / self.total_weight as f64)
+    }
+
+    fn decision(self, config: &ConsensusConfig) -> Decision {
+        let threshold = adaptive_threshold(config, self.counted.len(), self.groups.len(), self.mean_representative_similarity);
+        let support = self.support(0);
+        let margin = support - self.support(1);
+        let verdict = if self.groups.is_empty() {
+            Verdict::NoConsensus(NoConsensusReason::NoAnswers)
+        } else if support < threshold {
+            Verdict::NoConsensus(NoConsensusReason::BelowThreshold)
+        } else if margin < config.margin_min {
+            Verdict::NoConsensus(NoConsensusReason::MarginTooSmall)
+        } else {
+            Verdict::Agreed
+        };
+        let groups: Vec<Group> = (0..self.groups.len()).map(|i| self.public_group(i)).collect();
+        let confidence = groups.first().map_or(0.0, |g| g.confidence);
+        let answer = (verdict == Verdict::Agreed).then(|| groups[0].representative.clone());
+        Decision {
+            verdict,
+            answer,
+            support,
+            margin,
+            confidence,
+            strategy: config.strategy,
+            threshold_base: config.threshold,
+            threshold,
+            groups,
+            counted: self.counted.len(),
+            excluded: self.excluded,
+        }
+    }
+
+    fn public_group(&self, index: usize) -> Group {
+        let raw = &self.groups[index];
+        let power_sum: f64 = raw.members.iter().map(|&m| self.counted[m].power).sum();
+        let confidence_sum: f64 = raw.members.iter().map(|&m| self.counted[m].power * self.counted[m].confidence).sum();
+        Group {
+            representative: self.counted[raw.representative].text.clone(),
+            members: raw.members.iter().map(|&m| self.counted[m].worker.clone()).collect(),
+            weight: self.group_weights[index] as f64 / WEIGHT_UNITS,
+            support: self.support(index),
+            confidence: confidence_sum / power_sum,
+        }
+    }
+}
+
+fn validate_ballots(ballots: &[Ballot]) -> Result<(), ConsensusError> {
+    if ballots.len() > ANSWERS_PER_DECISION_MAX {
+        return Err(ConsensusError::TooManyAnswers {
+            count: ballots.len(),
+            max: ANSWERS_PER_DECISION_MAX,
+        });
+    }
+    for (index, ballot) in ballots.iter().enumerate() {
+        let worker = || ballot.worker.clone();
+        if !(ballot.confidence.is_finite() && (0.0..=1.0).contains(&ballot.confidence)) {
+            return Err(ConsensusError::InvalidConfidence { index, worker: worker(), value: ballot.confidence });
+        }
+        if !(ballot.power.is_finite() && (POWER_MIN..=POWER_MAX).contains(&ballot.power)) {
+            return Err(ConsensusError::InvalidPower { index, worker: worker(), value: ballot.power });
+        }
+        if ballot.text.len() > ANSWER_BYTES_MAX {
+            return Err(ConsensusError::AnswerTooLong {
+                index,
+                worker: worker(),
+                bytes: ballot.text.len(),
+                max: ANSWER_BYTES_MAX,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The fixed-point weight of one ballot; at least one unit, so no counted answer is
+/// weightless.
+fn weight_units(power: f64, confidence: f64, config: &ConsensusConfig) -> u64 {
+    let weight = power * confidence.max(config.confidence_floor);
+    ((weight * WEIGHT_UNITS).round() as u64).max(1)
+}
+
+/// What a strategy compares, per counted ballot.
+enum Features {
+    Keys(Vec<String>),
+    Numbers(Vec<f64>),
+    Texts,
+}
+
+/// Keeps one ballot per worker. A worker whose ballots do not all match each other
+/// (under the task's strategy) is excluded as an equivocator.
+fn drop_equivocators<'a>(canonical: Vec<&'a Ballot>, config: &ConsensusConfig, excluded: &mut Vec<Exclusion>) -> Vec<&'a Ballot> {
+    let mut unique: Vec<&Ballot> = Vec::with_capacity(canonical.len());
+    let mut index = 0;
+    while index < canonical.len() {
+        let worker = &canonical[index].worker;
+        let end = index + canonical[index..].iter().take_while(|b| &b.worker == worker).count();
+        let same_worker = &canonical[index..end];
+        let consistent = same_worker.iter().all(|b| answers_match(&same_worker[0].text, &b.text, config));
+        if consistent {
+            unique.push(same_worker[0]);
+        } else {
+            excluded.push(Exclusion { worker: worker.clone(), reason: ExclusionReason::Equivocated });
+        }
+        index = end;
+    }
+    unique
+}
+
+/// Whether two answers match under `config`'s strategy (used to tell a twin's
+/// harmless repeat from a conflicting answer).
+pub fn answers_match(left: &str, right: &str, config: &ConsensusConfig) -> bool {
+    match config.strategy {
+        Strategy::Exact => exact_key(left) == exact_key(right),
+        Strategy::Numeric => match (final_number(left), final_number(right)) {
+            (Some(a), Some(b)) => grouping::within_tolerance(a, b, config.tolerance_absolute, config.tolerance_relative),
+            (None, None) => true,
+            _ => false,
+        },
+        Strategy::Semantic => text_similarity(left, right) >= config.similarity_join_min,
+    }
+}
+
+fn extract<'a>(unique: Vec<&'a Ballot>, strategy: Strategy, excluded: &mut Vec<Exclusion>) -> (Vec<&'a Ballot>, Features) {
+    let mut counted = Vec::with_capacity(unique.len());
+    let mut keys = Vec::new();
+    let mut numbers = Vec::new();
+    for ballot in unique {
+        let reason = match strategy {
+            Strategy::Exact => {
+                let key = exact_key(&ballot.text);
+                if key.is_empty() {
+                    Some(ExclusionReason::Empty)
+                } else {
+                    keys.push(key);
+                    None
+                }
+            }
+            Strategy::Numeric => match final_number(&ballot.text) {
+                Some(value) => {
+                    numbers.push(value);
+                    None
+                }
+                None => Some(ExclusionReason::NoNumber),
+            },
+            Strategy::Semantic => ballot.text.trim().is_empty().then_some(ExclusionReason::Empty),
+        };
+        match reason {
+            Some(reason) => excluded.push(Exclusion { worker: ballot.worker.clone(), reason }),
+            None => counted.push(ballot),
+        }
+    }
+    let features = match strategy {
+        Strategy::Exact => Features::Keys(keys),
+        Strategy::Numeric => Features::Numbers(numbers),
+        Strategy::Semantic => Features::Texts,
+    };
+    (counted, features)
+}
+
+/// Groups the counted ballots; also returns the mean similarity between the groups'
+/// representatives (0 for exact and numeric matching, whose groups are distinct answers).
+fn group(counted: &[&Ballot], features: &Features, weights: &[u64], config: &ConsensusConfig) -> (Vec<RawGroup>, f64) {
+    match features {
+        Features::Keys(keys) => (grouping::by_key(keys, weights), 0.0),
+        Features::Numbers(values) => (
+            grouping::by_number(values, weights, config.tolerance_absolute, config.tolerance_relative),
+            0.0,
+        ),
+        Features::Texts => {
+            let texts: Vec<&str> = counted.iter().map(|b| b.text.as_str()).collect();
+            let embeddings: Vec<Option<&[f32]>> = counted.iter().map(|b| b.embedding.as_deref()).collect();
+            let matrix = SimilarityMatrix::new(&texts, &embeddings);
+            let groups = grouping::by_similarity(&matrix, weights, config.similarity_join_min);
+            let groups = grouping::merge_similar(groups, &matrix, weights, config.similarity_merge_min);
+            let representatives: Vec<usize> = groups.iter().map(|g| g.representative).collect();
+            let mut similarity_sum = 0.0;
+            let mut pairs = 0u32;
+            for (position, &a) in representatives.iter().enumerate() {
+                for &b in &representatives[position + 1..] {
+                    similarity_sum += matrix.get(a, b);
+                    pairs += 1;
+                }
+            }
+            let mean = if pairs == 0 { 0.0 } else { similarity_sum / f64::from(pairs) };
+            (groups, mean)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

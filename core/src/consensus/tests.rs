@@ -1,0 +1,193 @@
+use super::*;
+
+fn config(strategy: Strategy) -> ConsensusConfig {
+    ConsensusConfig::default().with_strategy(strategy)
+}
+
+fn ballots(texts: &[&str]) -> Vec<Ballot> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| Ballot::new(format!("w{i}"), *text))
+        .collect()
+}
+
+#[test]
+fn exact_majority_agrees_with_the_numbers_behind_it() {
+    let decision = decide(&ballots(&["Paris", "paris.", "Lyon"]), &config(Strategy::Exact)).unwrap();
+    assert_eq!(decision.verdict, Verdict::Agreed);
+    assert_eq!(decision.answer.as_deref(), Some("Paris"));
+    assert!((decision.support - 2.0 / 3.0).abs() < 1e-12);
+    assert!((decision.margin - 1.0 / 3.0).abs() < 1e-12);
+    assert_eq!(decision.groups.len(), 2);
+    assert_eq!(decision.groups[0].members, vec![WorkerId::from("w0"), WorkerId::from("w1")]);
+    assert_eq!(decision.groups[1].representative, "Lyon");
+}
+
+#[test]
+fn even_split_is_no_consensus_by_margin() {
+    let decision = decide(&ballots(&["a", "a", "b", "b"]), &config(Strategy::Exact)).unwrap();
+    assert_eq!(decision.verdict, Verdict::NoConsensus(NoConsensusReason::MarginTooSmall));
+    assert_eq!(decision.answer, None);
+}
+
+#[test]
+fn ties_break_by_smallest_member_id_not_input_order() {
+    let forward = decide(&ballots(&["a", "b"]), &config(Strategy::Exact)).unwrap();
+    let mut reversed = ballots(&["a", "b"]);
+    reversed.reverse();
+    let backward = decide(&reversed, &config(Strategy::Exact)).unwrap();
+    assert_eq!(forward, backward);
+    assert_eq!(forward.groups[0].representative, "a");
+}
+
+#[test]
+fn confidence_and_power_weigh_the_vote() {
+    let strong = vec![
+        Ballot::new("w0", "yes").power(4.0),
+        Ballot::new("w1", "no").confidence(0.5),
+        Ballot::new("w2", "no").confidence(0.5),
+    ];
+    let decision = decide(&strong, &config(Strategy::Exact)).unwrap();
+    assert_eq!(decision.answer.as_deref(), Some("yes"));
+    assert!((decision.support - 0.8).abs() < 1e-9, "4 / (4 + 0.5 + 0.5)");
+}
+
+#[test]
+fn numeric_groups_within_tolerance_and_answers_with_a_real_input() {
+    let mut config = config(Strategy::Numeric);
+    config.tolerance_absolute = 0.01;
+    let decision = decide(&ballots(&["The answer is 42.", "42.004", "$42", "17"]), &config).unwrap();
+    assert!(decision.is_agreed());
+    assert_eq!(decision.groups[0].members.len(), 3);
+    assert!(["The answer is 42.", "42.004", "$42"].contains(&decision.answer.as_deref().unwrap()));
+}
+
+#[test]
+fn numeric_excludes_answers_without_a_number() {
+    let decision = decide(&ballots(&["12", "12", "I cannot say"]), &config(Strategy::Numeric)).unwrap();
+    assert_eq!(decision.counted, 2);
+    assert_eq!(decision.excluded, vec![Exclusion { worker: "w2".into(), reason: ExclusionReason::NoNumber }]);
+    assert_eq!(decision.threshold, 1.0, "two counted answers need unanimity");
+    assert!(decision.is_agreed());
+}
+
+#[test]
+fn semantic_groups_paraphrases() {
+    let answers = [
+        "Water boils at a lower temperature at high altitude because air pressure is lower",
+        "At high altitude the air pressure is lower, so water boils at a lower temperature",
+        "Lower air pressure at altitude makes water boil at a lower temperature",
+        "Because the mountains are cold",
+    ];
+    let decision = decide(&ballots(&answers), &config(Strategy::Semantic)).unwrap();
+    assert!(decision.is_agreed(), "{decision:#?}");
+    assert_eq!(decision.groups[0].members.len(), 3, "{decision:#?}");
+}
+
+#[test]
+fn semantic_prefers_embeddings_when_every_answer_has_one() {
+    let mut input = ballots(&["completely different words", "nothing shared here", "zzz"]);
+    input[0].embedding = Some(vec![1.0, 0.0]);
+    input[1].embedding = Some(vec![0.99, 0.05]);
+    input[2].embedding = Some(vec![0.0, 1.0]);
+    let decision = decide(&input, &config(Strategy::Semantic)).unwrap();
+    assert_eq!(decision.groups[0].members.len(), 2);
+}
+
+#[test]
+fn twin_with_conflicting_answers_counts_nowhere() {
+    let mut input = ballots(&["a", "a", "b"]);
+    input.push(Ballot::new("w2", "a"));
+    let decision = decide(&input, &config(Strategy::Exact)).unwrap();
+    assert_eq!(decision.excluded, vec![Exclusion { worker: "w2".into(), reason: ExclusionReason::Equivocated }]);
+    assert_eq!(decision.counted, 2);
+}
+
+#[test]
+fn identical_repeats_count_once() {
+    let mut input = ballots(&["a", "b", "b"]);
+    input.push(Ballot::new("w0", "A."));
+    input.push(Ballot::new("w0", "a"));
+    let decision = decide(&input, &config(Strategy::Exact)).unwrap();
+    assert!(decision.excluded.is_empty());
+    assert_eq!(decision.counted, 3);
+    assert_eq!(decision.groups[0].representative, "b");
+}
+
+#[test]
+fn no_answers_is_no_consensus_not_an_error() {
+    let decision = decide(&[], &config(Strategy::Exact)).unwrap();
+    assert_eq!(decision.verdict, Verdict::NoConsensus(NoConsensusReason::NoAnswers));
+    assert_eq!(decision.support, 0.0);
+}
+
+#[test]
+fn fragmented_vote_raises_the_bar() {
+    // 4 of 10 for the leader, the rest scattered over 6 distinct answers: 7 groups
+    // raise the threshold from 0.4 to 0.5, and 0.4 support no longer wins.
+    let texts = ["x", "x", "x", "x", "a", "b", "c", "d", "e", "f"];
+    let config = ConsensusConfig { threshold: 0.4, ..config(Strategy::Exact) };
+    let decision = decide(&ballots(&texts), &config).unwrap();
+    assert!((decision.threshold - 0.5).abs() < 1e-12, "{}", decision.threshold);
+    assert_eq!(decision.verdict, Verdict::NoConsensus(NoConsensusReason::BelowThreshold));
+}
+
+#[test]
+fn bad_ballots_are_named() {
+    let input = vec![Ballot::new("w0", "a"), Ballot::new("w1", "b").confidence(1.5)];
+    let error = decide(&input, &config(Strategy::Exact)).unwrap_err();
+    assert!(error.to_string().contains("answers[1].confidence"), "{error}");
+    let input = vec![Ballot::new("w0", "a").power(0.0)];
+    let error = decide(&input, &config(Strategy::Exact)).unwrap_err();
+    assert!(error.to_string().contains("answers[0].power"), "{error}");
+    let input = vec![Ballot::new("w0", "a".repeat(ANSWER_BYTES_MAX + 1))];
+    assert!(matches!(decide(&input, &config(Strategy::Exact)), Err(ConsensusError::AnswerTooLong { .. })));
+}
+
+#[test]
+fn early_stop_when_the_leader_cannot_be_overtaken() {
+    let config = config(Strategy::Exact);
+    let so_far = ballots(&["a", "a", "a", "a"]);
+    assert_eq!(early_stop(&so_far, &config, &[1.0]).unwrap(), EarlyStop::Agreed);
+    let so_far = ballots(&["a", "a", "b"]);
+    assert_eq!(early_stop(&so_far, &config, &[1.0, 1.0]).unwrap(), EarlyStop::Wait);
+    let so_far = ballots(&["a", "b", "c", "d", "e"]);
+    assert_eq!(early_stop(&so_far, &config, &[1.0]).unwrap(), EarlyStop::NoConsensus);
+}
+
+#[test]
+fn early_stop_agrees_with_every_completion() {
+    // Exhaustive check for exact matching: whenever early_stop says the outcome is
+    // settled, every way the outstanding workers could answer gives that outcome.
+    let config = config(Strategy::Exact);
+    let alphabet = ["a", "b", "c", ""];
+    for answered in 0..=4usize {
+        for outstanding in 0..=3usize {
+            let combos = alphabet.len().pow((answered + outstanding) as u32);
+            for code in 0..combos {
+                let mut digits = code;
+                let texts: Vec<&str> = (0..answered + outstanding)
+                    .map(|_| {
+                        let text = alphabet[digits % alphabet.len()];
+                        digits /= alphabet.len();
+                        text
+                    })
+                    .collect();
+                let all = ballots(&texts);
+                let so_far = &all[..answered];
+                let verdict = early_stop(so_far, &config, &vec![1.0; outstanding]).unwrap();
+                let final_decision = decide(&all, &config).unwrap();
+                match verdict {
+                    EarlyStop::Agreed => {
+                        assert!(final_decision.is_agreed(), "{texts:?}");
+                        let early = decide(so_far, &config).unwrap();
+                        assert_eq!(early.answer, final_decision.answer, "{texts:?}");
+                    }
+                    EarlyStop::NoConsensus => assert!(!final_decision.is_agreed(), "{texts:?}"),
+                    EarlyStop::Wait => {}
+                }
+            }
+        }
+    }
+}
