@@ -18,10 +18,6 @@ pub enum ConfigError {
 impl ConfigError {
     /// An invalid field with its value rendered for the message.
     pub fn invalid(field: &'static str, value: impl core::fmt::Display, expected: &'static str) -> Self {
-        Self::Invalid {
-            field,
-            value: value.to_string(),
-            expected,
-        }
+        Self::Invalid { field, value: value.to_string(), expected }
     }
 }

@@ -1,14 +1,60 @@
-//! quorum-core: the transport-agnostic heart of quorum.
+//! quorum-core: the transport-agnostic heart of quorum. No tonic, no HTTP, no turmoil.
 //!
 //! # Layout
-//! - [`consensus`]: the pure consensus engine (`decide`, `early_stop`).
-//! - ids, rng, config: identities, the seeded RNG, configuration errors.
+//! - [`consensus`]: the pure consensus engine ([`consensus::decide`],
+//!   [`consensus::early_stop`]).
+//! - Task model: [`Task`] in, exactly one [`TaskResult`] out.
+//! - Analysis: [`HeuristicAnalyser`] and [`LlmAnalyser`] produce a [`TaskPlan`].
+//! - Bookkeeping: [`WorkerPool`] (health, selection, scaling), [`TaskQueue`],
+//!   [`VotingPowers`].
+//! - Seams: [`WorkerLink`], [`Llm`], [`Embedder`], [`Scaler`].
+//! - Agents: [`Worker`] (asks its LLM), [`SupervisorMachine`] (sans-IO) and
+//!   [`Supervisor`] (its one async driver), [`LocalLink`] (in-process transport).
+//! - Support: [`SeededRng`], [`RetryPolicy`], [`TokenBucket`], [`ConfigError`].
 
-pub mod consensus;
+mod analysis;
 mod config;
+pub mod consensus;
 mod ids;
+mod link;
+mod llm;
+mod local_link;
+mod pool;
+mod power;
+mod queue;
+mod rate_limit;
+mod reply;
+mod result;
+mod retry;
 mod rng;
+mod scaler;
+mod supervisor;
+mod task;
+#[cfg(test)]
+mod testing;
+mod worker;
 
+pub use analysis::{
+    Analysis, AnalysisLimits, COMPLEXITY_MAX, HeuristicAnalyser, LlmAnalyser, PlanFallback, PlanField, PlanSource,
+    TaskPlan,
+};
 pub use config::ConfigError;
 pub use ids::{TaskId, WorkerId};
+pub use link::{ExecuteRequest, Heartbeat, LinkError, WorkerAnswer, WorkerLink};
+pub use llm::{Completion, CompletionRequest, Embedder, Llm, LlmError};
+pub use local_link::LocalLink;
+pub use pool::{PoolConfig, ScaleDecision, WORKERS_MAX, WorkerPool, WorkerStatus, WorkerSummary};
+pub use power::{PowerConfig, PowerRecord, VotingPowers};
+pub use queue::{QueueError, TaskQueue};
+pub use rate_limit::{RateLimit, SharedLimiter, TokenBucket};
+pub use reply::{CONFIDENCE_UNREPORTED, ParsedReply, ReplyError, parse_reply};
+pub use result::{AssignmentFailure, FailureReason, Outcome, ResultMetadata, TaskResult, Vote};
+pub use retry::RetryPolicy;
 pub use rng::SeededRng;
+pub use scaler::{FixedWorkers, ScaleError, Scaler};
+pub use supervisor::{
+    ATTEMPTS_MAX_LIMIT, Command, SubmitError, Submitted, Supervisor, SupervisorConfig, SupervisorDriver,
+    SupervisorHandle, SupervisorMachine, SupervisorStats, SupervisorStatus, TaskResults,
+};
+pub use task::{Priority, TASK_ID_BYTES_MAX, TASK_TEXT_BYTES_MAX, Task, TaskError};
+pub use worker::{Worker, WorkerConfig, WorkerError, prompt};

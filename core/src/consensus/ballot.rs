@@ -26,14 +26,7 @@ pub struct Ballot {
 impl Ballot {
     /// A ballot with full confidence and unit power.
     pub fn new(worker: impl Into<WorkerId>, text: impl Into<String>) -> Self {
-        Self {
-            worker: worker.into(),
-            text: text.into(),
-            confidence: 1.0,
-            power: 1.0,
-            latency_ms: 0,
-            embedding: None,
-        }
+        Self { worker: worker.into(), text: text.into(), confidence: 1.0, power: 1.0, latency_ms: 0, embedding: None }
     }
 
     /// Sets the confidence.

@@ -135,7 +135,8 @@ mod tests {
 
     #[test]
     fn rejects_fields_by_name() {
-        let cases: [(fn(&mut ConsensusConfig), &str); 5] = [
+        type BreakIt = fn(&mut ConsensusConfig);
+        let cases: [(BreakIt, &str); 5] = [
             (|c| c.threshold = 1.5, "consensus.threshold"),
             (|c| c.threshold = f64::NAN, "consensus.threshold"),
             (|c| c.tolerance_absolute = -0.1, "consensus.tolerance_absolute"),

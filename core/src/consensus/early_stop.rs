@@ -20,55 +20,65 @@ pub enum EarlyStop {
 /// Whether the outcome is settled, given the ballots so far and the voting powers of
 /// the workers still to answer.
 ///
-/// The bound is worst-case: each outstanding answer is assumed to weigh its full power
-/// (confidence 1), to go wherever it hurts the current outcome most (all to the
-/// runner-up against a leader; all to one group for a no-consensus), to possibly open a
-/// new group (raising the adaptive threshold), or to be excluded. Exact matching makes
-/// this bound exact. Numeric and semantic matching can in principle regroup existing
-/// answers around a newcomer (a new number between two windows, a new medoid); the
-/// supervisor uses the bound there too, accepting that a later answer might have
-/// reshaped the groups, because it decides on the groups as they stand.
+/// The bound is worst-case, taken separately for every number `j` of outstanding
+/// answers that end up counted (the others excluded as garbage): the `j` heaviest
+/// outstanding workers at full confidence all go where they hurt the current outcome
+/// most (to the runner-up against a leader; to the best group against a
+/// no-consensus), each may open a new group (raising the adaptive threshold), and the
+/// small-panel rule applies to `counted + j` answers. `j = 0` is the current decision
+/// itself. Exact matching makes this bound exact. Numeric and semantic matching can in
+/// principle regroup existing answers around a newcomer (a new number between two
+/// windows, a new medoid); the supervisor uses the bound there too, deciding on the
+/// groups as they stand.
 ///
 /// # Errors
 /// As [`super::decide`].
-pub fn early_stop(ballots: &[Ballot], config: &ConsensusConfig, outstanding_powers: &[f64]) -> Result<EarlyStop, ConsensusError> {
+pub fn early_stop(
+    ballots: &[Ballot],
+    config: &ConsensusConfig,
+    outstanding_powers: &[f64],
+) -> Result<EarlyStop, ConsensusError> {
     let tally = Tally::new(ballots, config)?;
-    if outstanding_powers.is_empty() {
-        let decision = tally.decision(config);
-        return Ok(if decision.is_agreed() { EarlyStop::Agreed } else { EarlyStop::NoConsensus });
-    }
-    let outstanding_count = outstanding_powers.len();
-    let outstanding: u64 = outstanding_powers
-        .iter()
-        .map(|&power| weight_units(power.clamp(super::POWER_MIN, super::POWER_MAX), 1.0, config))
-        .sum();
-    let total_worst = (tally.total_weight + outstanding) as f64;
+    let counted = tally.counted.len();
+    let groups = tally.groups.len();
     let leader = tally.group_weights.first().copied().unwrap_or(0);
     let runner_up = tally.group_weights.get(1).copied().unwrap_or(0);
+    let total = tally.total_weight;
+    let agreed_now = tally.decision(config).is_agreed();
 
-    let counted = tally.counted.len();
-    let threshold_worst = if counted < SMALL_PANEL_ANSWERS {
-        1.0_f64.max(config.threshold)
-    } else {
-        adaptive_threshold(config, counted, tally.groups.len() + outstanding_count, 0.0)
-    };
-    let leader_support_worst = leader as f64 / total_worst;
-    let rival_worst = runner_up + outstanding;
-    let margin_worst = (leader as f64 - rival_worst as f64) / total_worst;
-    if leader > rival_worst && leader_support_worst >= threshold_worst && margin_worst >= config.margin_min {
-        return Ok(EarlyStop::Agreed);
+    let mut weights: Vec<u64> = outstanding_powers
+        .iter()
+        .map(|&power| weight_units(power.clamp(super::POWER_MIN, super::POWER_MAX), 1.0, config))
+        .collect();
+    weights.sort_unstable_by(|a, b| b.cmp(a));
+    let mut always_agreed = agreed_now;
+    let mut never_agreed = !agreed_now;
+    let mut outstanding = 0u64;
+    for (index, weight) in weights.iter().enumerate() {
+        let joined = index + 1;
+        outstanding += weight;
+        let total_worst = (total + outstanding) as f64;
+        let panel = counted + joined;
+        // Against the leader: everything to the runner-up, every newcomer a new group.
+        let threshold_high = if panel < SMALL_PANEL_ANSWERS {
+            1.0_f64.max(config.threshold)
+        } else {
+            adaptive_threshold(config, panel, groups + joined, 0.0)
+        };
+        let rival = runner_up + outstanding;
+        let holds = leader > rival
+            && leader as f64 / total_worst >= threshold_high
+            && (leader as f64 - rival as f64) / total_worst >= config.margin_min;
+        always_agreed &= holds;
+        // For a winner: everything to the heaviest group, the lowest threshold.
+        let threshold_low = if panel < SMALL_PANEL_ANSWERS { 1.0_f64.max(config.threshold) } else { config.threshold };
+        never_agreed &= ((leader + outstanding) as f64 / total_worst) < threshold_low;
     }
-
-    let threshold_best = if counted + outstanding_count < SMALL_PANEL_ANSWERS {
-        1.0_f64.max(config.threshold)
+    Ok(if always_agreed {
+        EarlyStop::Agreed
+    } else if never_agreed {
+        EarlyStop::NoConsensus
     } else {
-        config.threshold
-    };
-    // The best any group can do is to receive every outstanding answer; a group made
-    // of newcomers alone is the case `leader = 0` covers when there are no groups.
-    let best_reachable = (leader + outstanding) as f64 / total_worst;
-    if best_reachable < threshold_best {
-        return Ok(EarlyStop::NoConsensus);
-    }
-    Ok(EarlyStop::Wait)
+        EarlyStop::Wait
+    })
 }

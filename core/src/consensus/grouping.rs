@@ -26,10 +26,7 @@ pub(crate) fn by_key(keys: &[String], weights: &[u64]) -> Vec<RawGroup> {
         .into_values()
         .map(|members| {
             let representative = heaviest(&members, weights);
-            RawGroup {
-                members,
-                representative,
-            }
+            RawGroup { members, representative }
         })
         .collect()
 }
@@ -69,10 +66,7 @@ pub(crate) fn by_number(values: &[f64], weights: &[u64], absolute: f64, relative
         let representative = closest_to_weighted_median(&members, values, weights);
         let mut sorted_members = members;
         sorted_members.sort_unstable();
-        groups.push(RawGroup {
-            members: sorted_members,
-            representative,
-        });
+        groups.push(RawGroup { members: sorted_members, representative });
     }
     groups
 }
@@ -89,13 +83,10 @@ impl SimilarityMatrix {
     pub(crate) fn new(texts: &[&str], embeddings: &[Option<&[f32]>]) -> Self {
         let size = texts.len();
         let dimension = embeddings.first().copied().flatten().map(<[f32]>::len);
-        let use_embeddings = dimension.is_some_and(|d| d > 0)
-            && embeddings.iter().all(|e| e.map(<[f32]>::len) == dimension);
-        let profiles: Vec<Profile> = if use_embeddings {
-            Vec::new()
-        } else {
-            texts.iter().map(|text| Profile::new(text)).collect()
-        };
+        let use_embeddings =
+            dimension.is_some_and(|d| d > 0) && embeddings.iter().all(|e| e.map(<[f32]>::len) == dimension);
+        let profiles: Vec<Profile> =
+            if use_embeddings { Vec::new() } else { texts.iter().map(|text| Profile::new(text)).collect() };
         let mut values = vec![1.0; size * size];
         for i in 0..size {
             for j in (i + 1)..size {
@@ -123,7 +114,8 @@ pub(crate) fn by_similarity(matrix: &SimilarityMatrix, weights: &[u64], join_min
     let mut unassigned: Vec<usize> = (0..weights.len()).collect();
     let mut groups = Vec::new();
     while !unassigned.is_empty() {
-        let neighbourhood = |center: usize| unassigned.iter().copied().filter(move |&j| matrix.get(center, j) >= join_min);
+        let neighbourhood =
+            |center: usize| unassigned.iter().copied().filter(move |&j| matrix.get(center, j) >= join_min);
         let mut best: Option<(u64, usize, usize)> = None; // weight, count, medoid
         for &center in &unassigned {
             let (weight, count) = neighbourhood(center).fold((0u64, 0usize), |(w, c), j| (w + weights[j], c + 1));
@@ -134,10 +126,7 @@ pub(crate) fn by_similarity(matrix: &SimilarityMatrix, weights: &[u64], join_min
         let (_, _, medoid) = best.expect("a non-empty list has a medoid");
         let members: Vec<usize> = neighbourhood(medoid).collect();
         unassigned.retain(|index| !members.contains(index));
-        groups.push(RawGroup {
-            members,
-            representative: medoid,
-        });
+        groups.push(RawGroup { members, representative: medoid });
     }
     groups
 }
@@ -145,7 +134,12 @@ pub(crate) fn by_similarity(matrix: &SimilarityMatrix, weights: &[u64], join_min
 /// Merges groups whose representatives are at least `merge_min` similar, transitively
 /// (union-find, so the order of pairs does not matter). A merged group is represented
 /// by the representative of its heaviest part (ties: earlier part).
-pub(crate) fn merge_similar(groups: Vec<RawGroup>, matrix: &SimilarityMatrix, weights: &[u64], merge_min: f64) -> Vec<RawGroup> {
+pub(crate) fn merge_similar(
+    groups: Vec<RawGroup>,
+    matrix: &SimilarityMatrix,
+    weights: &[u64],
+    merge_min: f64,
+) -> Vec<RawGroup> {
     let count = groups.len();
     let mut parent: Vec<usize> = (0..count).collect();
     fn root(parent: &mut [usize], mut node: usize) -> usize {
@@ -218,7 +212,10 @@ fn closest_to_weighted_median(members: &[usize], values: &[f64], weights: &[u64]
     for &member in members {
         let distance = (values[member] - median).abs();
         let best_distance = (values[best] - median).abs();
-        if distance < best_distance || (distance == best_distance && (weights[member], core::cmp::Reverse(member)) > (weights[best], core::cmp::Reverse(best))) {
+        if distance < best_distance
+            || (distance == best_distance
+                && (weights[member], core::cmp::Reverse(member)) > (weights[best], core::cmp::Reverse(best)))
+        {
             best = member;
         }
     }

@@ -144,20 +144,11 @@ impl<'a> Tally<'a> {
         // Total order: weight, then size, then smallest member (canonical order is
         // worker-id order, and members are sorted, so members[0] is the smallest id).
         ranked.sort_by(|(a, wa), (b, wb)| {
-            wb.cmp(wa)
-                .then(b.members.len().cmp(&a.members.len()))
-                .then(a.members[0].cmp(&b.members[0]))
+            wb.cmp(wa).then(b.members.len().cmp(&a.members.len())).then(a.members[0].cmp(&b.members[0]))
         });
         let (groups, group_weights): (Vec<RawGroup>, Vec<u64>) = ranked.into_iter().unzip();
         let total_weight = weights.iter().sum();
-        Ok(Self {
-            counted,
-            groups,
-            group_weights,
-            total_weight,
-            mean_representative_similarity,
-            excluded,
-        })
+        Ok(Self { counted, groups, group_weights, total_weight, mean_representative_similarity, excluded })
     }
 
     fn support(&self, group_index: usize) -> f64 {
@@ -165,7 +156,8 @@ impl<'a> Tally<'a> {
     }
 
     fn decision(self, config: &ConsensusConfig) -> Decision {
-        let threshold = adaptive_threshold(config, self.counted.len(), self.groups.len(), self.mean_representative_similarity);
+        let threshold =
+            adaptive_threshold(config, self.counted.len(), self.groups.len(), self.mean_representative_similarity);
         let support = self.support(0);
         let margin = support - self.support(1);
         let verdict = if self.groups.is_empty() {
@@ -211,10 +203,7 @@ impl<'a> Tally<'a> {
 
 fn validate_ballots(ballots: &[Ballot]) -> Result<(), ConsensusError> {
     if ballots.len() > ANSWERS_PER_DECISION_MAX {
-        return Err(ConsensusError::TooManyAnswers {
-            count: ballots.len(),
-            max: ANSWERS_PER_DECISION_MAX,
-        });
+        return Err(ConsensusError::TooManyAnswers { count: ballots.len(), max: ANSWERS_PER_DECISION_MAX });
     }
     for (index, ballot) in ballots.iter().enumerate() {
         let worker = || ballot.worker.clone();
@@ -252,7 +241,11 @@ enum Features {
 
 /// Keeps one ballot per worker. A worker whose ballots do not all match each other
 /// (under the task's strategy) is excluded as an equivocator.
-fn drop_equivocators<'a>(canonical: Vec<&'a Ballot>, config: &ConsensusConfig, excluded: &mut Vec<Exclusion>) -> Vec<&'a Ballot> {
+fn drop_equivocators<'a>(
+    canonical: Vec<&'a Ballot>,
+    config: &ConsensusConfig,
+    excluded: &mut Vec<Exclusion>,
+) -> Vec<&'a Ballot> {
     let mut unique: Vec<&Ballot> = Vec::with_capacity(canonical.len());
     let mut index = 0;
     while index < canonical.len() {
@@ -276,7 +269,9 @@ pub fn answers_match(left: &str, right: &str, config: &ConsensusConfig) -> bool 
     match config.strategy {
         Strategy::Exact => exact_key(left) == exact_key(right),
         Strategy::Numeric => match (final_number(left), final_number(right)) {
-            (Some(a), Some(b)) => grouping::within_tolerance(a, b, config.tolerance_absolute, config.tolerance_relative),
+            (Some(a), Some(b)) => {
+                grouping::within_tolerance(a, b, config.tolerance_absolute, config.tolerance_relative)
+            }
             (None, None) => true,
             _ => false,
         },
@@ -284,7 +279,11 @@ pub fn answers_match(left: &str, right: &str, config: &ConsensusConfig) -> bool 
     }
 }
 
-fn extract<'a>(unique: Vec<&'a Ballot>, strategy: Strategy, excluded: &mut Vec<Exclusion>) -> (Vec<&'a Ballot>, Features) {
+fn extract<'a>(
+    unique: Vec<&'a Ballot>,
+    strategy: Strategy,
+    excluded: &mut Vec<Exclusion>,
+) -> (Vec<&'a Ballot>, Features) {
     let mut counted = Vec::with_capacity(unique.len());
     let mut keys = Vec::new();
     let mut numbers = Vec::new();
@@ -326,10 +325,9 @@ fn extract<'a>(unique: Vec<&'a Ballot>, strategy: Strategy, excluded: &mut Vec<E
 fn group(counted: &[&Ballot], features: &Features, weights: &[u64], config: &ConsensusConfig) -> (Vec<RawGroup>, f64) {
     match features {
         Features::Keys(keys) => (grouping::by_key(keys, weights), 0.0),
-        Features::Numbers(values) => (
-            grouping::by_number(values, weights, config.tolerance_absolute, config.tolerance_relative),
-            0.0,
-        ),
+        Features::Numbers(values) => {
+            (grouping::by_number(values, weights, config.tolerance_absolute, config.tolerance_relative), 0.0)
+        }
         Features::Texts => {
             let texts: Vec<&str> = counted.iter().map(|b| b.text.as_str()).collect();
             let embeddings: Vec<Option<&[f32]>> = counted.iter().map(|b| b.embedding.as_deref()).collect();

@@ -20,10 +20,7 @@ pub fn exact_key(text: &str) -> String {
             folded.push('.');
         } else if character == ',' && digit_before && digit_after {
             // A thousands separator: dropped, so "1,000" == "1000".
-        } else if matches!(character, '-' | '\u{2212}')
-            && digit_after
-            && !previous.is_some_and(char::is_alphanumeric)
-        {
+        } else if matches!(character, '-' | '\u{2212}') && digit_after && !previous.is_some_and(char::is_alphanumeric) {
             folded.push('-');
         } else {
             folded.push(' ');
@@ -37,9 +34,7 @@ pub fn exact_key(text: &str) -> String {
 
 /// Lower-case alphanumeric words of `text`, in order.
 pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .map(str::to_lowercase)
+    text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty()).map(str::to_lowercase)
 }
 
 #[cfg(test)]

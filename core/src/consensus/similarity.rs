@@ -9,9 +9,8 @@ use super::normalise::words;
 
 /// Words too common to say anything about an answer's content.
 const STOP_WORDS: [&str; 32] = [
-    "a", "about", "an", "and", "are", "as", "at", "be", "because", "by", "for", "from", "has",
-    "have", "i", "in", "is", "it", "its", "of", "on", "or", "so", "that", "the", "their",
-    "this", "to", "was", "were", "which", "with",
+    "a", "about", "an", "and", "are", "as", "at", "be", "because", "by", "for", "from", "has", "have", "i", "in", "is",
+    "it", "its", "of", "on", "or", "so", "that", "the", "their", "this", "to", "was", "were", "which", "with",
 ];
 
 /// The n-gram profile of one text, ready for repeated comparisons.
@@ -26,9 +25,7 @@ pub struct Profile {
 impl Profile {
     /// Builds the profile of `text`.
     pub fn new(text: &str) -> Self {
-        let content: Vec<String> = words(text)
-            .filter(|word| !STOP_WORDS.contains(&word.as_str()))
-            .collect();
+        let content: Vec<String> = words(text).filter(|word| !STOP_WORDS.contains(&word.as_str())).collect();
         let word_hashes = content.iter().map(|word| fnv1a(word.as_bytes()));
         let (words, words_norm) = counted(word_hashes);
         let mut trigram_hashes = Vec::new();
@@ -38,12 +35,7 @@ impl Profile {
             trigram_hashes.extend(padded.windows(3).map(fnv1a));
         }
         let (trigrams, trigrams_norm) = counted(trigram_hashes.into_iter());
-        Self {
-            words,
-            words_norm,
-            trigrams,
-            trigrams_norm,
-        }
+        Self { words, words_norm, trigrams, trigrams_norm }
     }
 
     /// Similarity in `0..=1`; 1 for texts with the same content words, 0 when nothing is

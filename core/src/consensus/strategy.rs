@@ -64,7 +64,9 @@ mod tests {
         assert_eq!(Strategy::infer_from_answers(["42", "$1,200", "x = 3"]), Strategy::Numeric);
         assert_eq!(Strategy::infer_from_answers(["Paris", "paris."]), Strategy::Exact);
         assert_eq!(
-            Strategy::infer_from_answers(["Water boils at a lower temperature at altitude because air pressure is lower"]),
+            Strategy::infer_from_answers([
+                "Water boils at a lower temperature at altitude because air pressure is lower"
+            ]),
             Strategy::Semantic
         );
         assert_eq!(Strategy::infer_from_answers(["42", "Paris"]), Strategy::Exact);

@@ -5,11 +5,7 @@ fn config(strategy: Strategy) -> ConsensusConfig {
 }
 
 fn ballots(texts: &[&str]) -> Vec<Ballot> {
-    texts
-        .iter()
-        .enumerate()
-        .map(|(i, text)| Ballot::new(format!("w{i}"), *text))
-        .collect()
+    texts.iter().enumerate().map(|(i, text)| Ballot::new(format!("w{i}"), *text)).collect()
 }
 
 #[test]

@@ -59,10 +59,7 @@ mod tests {
 
     #[test]
     fn cap_never_lowers_a_high_base() {
-        let config = ConsensusConfig {
-            threshold: 0.95,
-            ..ConsensusConfig::default()
-        };
+        let config = ConsensusConfig { threshold: 0.95, ..ConsensusConfig::default() };
         assert_eq!(adaptive_threshold(&config, 10, 20, 0.0), 0.95);
     }
 }

@@ -1,0 +1,174 @@
+//! The deterministic analyser: reads cues in the task's text.
+
+use super::{AnalysisLimits, COMPLEXITY_MAX, TaskPlan};
+use crate::consensus::{Strategy, final_number};
+
+/// Words that ask for a calculation.
+const CALCULATION_CUES: [&str; 14] = [
+    "how many",
+    "how much",
+    "calculate",
+    "compute",
+    "sum of",
+    "total",
+    "product of",
+    "average",
+    "percent",
+    "multiply",
+    "divide",
+    "subtract",
+    "plus",
+    "minus",
+];
+/// Words that ask for free text.
+const OPEN_CUES: [&str; 11] = [
+    "explain",
+    "why",
+    "describe",
+    "summarize",
+    "summarise",
+    "compare",
+    "discuss",
+    "how does",
+    "how do",
+    "what are the",
+    "write",
+];
+/// Words that ask for a choice between two options, which workers agree on by chance
+/// half the time.
+const BINARY_CUES: [&str; 4] = ["yes or no", "true or false", "is it true", "true/false"];
+/// Words that mark several steps.
+const STEP_CUES: [&str; 6] = [" then ", " after ", " step", " first ", " finally ", ";"];
+/// Words that allow an approximate number.
+const APPROXIMATE_CUES: [&str; 5] = ["approximately", "about", "roughly", "estimate", "around"];
+
+/// The heuristic analyser.
+#[derive(Clone, Debug, Default)]
+pub struct HeuristicAnalyser {
+    limits: AnalysisLimits,
+}
+
+impl HeuristicAnalyser {
+    /// An analyser that keeps its plans within `limits`.
+    pub fn new(limits: AnalysisLimits) -> Self {
+        Self { limits }
+    }
+
+    /// The limits it plans within.
+    pub fn limits(&self) -> &AnalysisLimits {
+        &self.limits
+    }
+
+    /// Plans a task from its text.
+    pub fn analyse(&self, text: &str) -> TaskPlan {
+        let lower = format!(" {} ", text.to_lowercase());
+        let has = |cues: &[&str]| cues.iter().any(|cue| lower.contains(cue));
+        let words = text.split_whitespace().count();
+        let operators = arithmetic_operators(text);
+        let calculation = operators > 0 || (has(&CALCULATION_CUES) && final_number(text).is_some());
+        let open = has(&OPEN_CUES);
+        let strategy = if open || words > 40 {
+            Strategy::Semantic
+        } else if calculation {
+            Strategy::Numeric
+        } else {
+            Strategy::Exact
+        };
+
+        let steps = STEP_CUES.iter().filter(|cue| lower.contains(*cue)).count();
+        let complexity =
+            1 + (words / 15).min(4) + operators.min(3) + steps.min(2) + usize::from(strategy == Strategy::Semantic);
+        let complexity = complexity.min(usize::from(COMPLEXITY_MAX)) as u8;
+
+        // 3 workers for easy tasks, 2 more per tier of difficulty.
+        let workers = self.limits.clamp_workers(3 + 2 * usize::from((complexity - 1) / 3));
+        let timeout_ms = self.limits.clamp_timeout_ms(
+            self.limits.timeout_ms_base + u64::from(complexity - 1) * self.limits.timeout_ms_per_complexity,
+        );
+        let binary = has(&BINARY_CUES);
+        // A coin-flip question needs a larger majority to mean anything.
+        let threshold = (self.limits.threshold + if binary { 0.1 } else { 0.0 }).min(1.0);
+        let tolerance_relative = if has(&APPROXIMATE_CUES) {
+            0.05
+        } else if text.contains('/') || has(&["divide", "average", "percent", "ratio"]) {
+            1.0e-3 // Divisions get rounded differently by different workers.
+        } else {
+            1.0e-6
+        };
+        TaskPlan {
+            complexity,
+            workers,
+            timeout_ms,
+            strategy,
+            threshold,
+            tolerance_absolute: 1.0e-6,
+            tolerance_relative,
+        }
+    }
+}
+
+/// Arithmetic operators standing between two numbers ("3 + 4", "12*7", "10 / 4").
+fn arithmetic_operators(text: &str) -> usize {
+    let chars: Vec<char> = text.chars().collect();
+    let mut count = 0;
+    for (index, &character) in chars.iter().enumerate() {
+        if !matches!(character, '+' | '-' | '*' | '/' | '×' | '÷' | '^') {
+            continue;
+        }
+        let before = chars[..index].iter().rev().find(|c| !c.is_whitespace());
+        let after = chars[index + 1..].iter().find(|c| !c.is_whitespace());
+        if before.is_some_and(|c| c.is_ascii_digit() || *c == ')')
+            && after.is_some_and(|c| c.is_ascii_digit() || *c == '(')
+        {
+            count += 1;
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(text: &str) -> TaskPlan {
+        HeuristicAnalyser::default().analyse(text)
+    }
+
+    #[test]
+    fn picks_the_strategy_from_the_text() {
+        assert_eq!(plan("What is 17 * 23?").strategy, Strategy::Numeric);
+        assert_eq!(plan("How many legs do 3 spiders have in total?").strategy, Strategy::Numeric);
+        assert_eq!(plan("What is the capital of France?").strategy, Strategy::Exact);
+        assert_eq!(plan("Classify the sentiment: 'I loved it'").strategy, Strategy::Exact);
+        assert_eq!(plan("Explain why the sky is blue.").strategy, Strategy::Semantic);
+    }
+
+    #[test]
+    fn harder_tasks_get_more_workers_and_time() {
+        let easy = plan("What is 2 + 2?");
+        let hard = plan(
+            "First compute 12 * 7 + 3 - 4 / 2, then multiply the result by 3; finally subtract 5 and report the total.",
+        );
+        assert!(hard.complexity > easy.complexity);
+        assert!(hard.workers > easy.workers);
+        assert!(hard.timeout_ms > easy.timeout_ms);
+        for p in [&easy, &hard] {
+            assert_eq!(p.workers % 2, 1);
+        }
+    }
+
+    #[test]
+    fn binary_questions_need_more_agreement_and_estimates_more_tolerance() {
+        assert!(plan("Yes or no: is water wet?").threshold > plan("Name the largest ocean.").threshold);
+        assert!(
+            plan("Roughly how many 7 day weeks are in 365 days?").tolerance_relative
+                > plan("What is 365 / 7?").tolerance_relative
+        );
+    }
+
+    #[test]
+    fn deterministic() {
+        let text = "Describe the water cycle in two sentences.";
+        assert_eq!(plan(text), plan(text));
+    }
+}

@@ -1,0 +1,154 @@
+//! What the supervisor promises: exactly one `TaskResult` per submitted task.
+
+use serde::{Deserialize, Serialize};
+
+use crate::TaskId;
+use crate::WorkerId;
+use crate::analysis::TaskPlan;
+use crate::consensus::{Exclusion, Group, NoConsensusReason};
+use crate::link::LinkError;
+
+/// How a task ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Outcome {
+    /// Workers agreed.
+    Agreed {
+        /// The winning group's representative: an answer some worker gave.
+        answer: String,
+        /// The winner's share of the counted weight.
+        support: f64,
+        /// Its lead over the runner-up.
+        margin: f64,
+        /// The winners' power-weighted mean confidence.
+        confidence: f64,
+    },
+    /// Enough workers answered, but they did not agree.
+    NoConsensus {
+        /// Why no group won.
+        reason: NoConsensusReason,
+        /// The leader's support.
+        support: f64,
+        /// The leader's margin.
+        margin: f64,
+    },
+    /// Not enough answers could be had.
+    Failed {
+        /// Why.
+        reason: FailureReason,
+    },
+}
+
+/// Why a task failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureReason {
+    /// No healthy workers were available for as long as the task could wait.
+    NoWorkers {
+        /// How long it waited.
+        waited_ms: u64,
+    },
+    /// Fewer workers answered than a quorum of the plan, with every retry used.
+    NotEnoughAnswers {
+        /// Answers counted.
+        received: usize,
+        /// The quorum.
+        needed: usize,
+    },
+    /// The supervisor shut down before the task could start.
+    ShutDown,
+}
+
+/// One answer as recorded for a result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Vote {
+    /// Who answered.
+    pub worker: WorkerId,
+    /// The round it was asked in.
+    pub attempt: u32,
+    /// The answer.
+    pub text: String,
+    /// Its reported confidence.
+    pub confidence: f64,
+    /// The worker's voting power when it answered.
+    pub power: f64,
+    /// How long it took.
+    pub latency_ms: u64,
+}
+
+/// An assignment that produced no answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentFailure {
+    /// Which worker.
+    pub worker: WorkerId,
+    /// Which round.
+    pub attempt: u32,
+    /// Why.
+    pub error: LinkError,
+}
+
+/// The numbers behind a result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResultMetadata {
+    /// The plan the task ran under.
+    pub plan: TaskPlan,
+    /// The threshold applied in the final decision (after adaptation).
+    pub threshold: f64,
+    /// Every worker asked, in order of assignment.
+    pub workers_asked: Vec<WorkerId>,
+    /// Every answer received, counted or not, by worker id.
+    pub votes: Vec<Vote>,
+    /// Answers that were received but not counted, and why.
+    pub excluded: Vec<Exclusion>,
+    /// Assignments that produced no answer.
+    pub failures: Vec<AssignmentFailure>,
+    /// Rounds of assignment (1 when the first round decided).
+    pub rounds: u32,
+    /// Whether the decision came before every assigned worker answered.
+    pub early_stopped: bool,
+    /// Supervisor clock at submission, ms.
+    pub submitted_at_ms: u64,
+    /// Supervisor clock when the first round started, ms.
+    pub started_at_ms: Option<u64>,
+    /// Supervisor clock at the result, ms.
+    pub finished_at_ms: u64,
+    /// LLM calls the workers made for the answers received.
+    pub llm_calls: u64,
+    /// Prompt tokens spent on them.
+    pub prompt_tokens: u64,
+    /// Completion tokens spent on them.
+    pub completion_tokens: u64,
+}
+
+/// The one result of one task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskResult {
+    /// Which task.
+    pub task: TaskId,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Every group of answers, ranked (the winner first), with supporters and weight.
+    pub alternatives: Vec<Group>,
+    /// The numbers behind it.
+    pub metadata: ResultMetadata,
+}
+
+impl TaskResult {
+    /// The agreed answer, if any.
+    pub fn answer(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Agreed { answer, .. } => Some(answer),
+            _ => None,
+        }
+    }
+
+    /// Whether the workers agreed.
+    pub fn is_agreed(&self) -> bool {
+        matches!(self.outcome, Outcome::Agreed { .. })
+    }
+
+    /// Time from submission to result.
+    pub fn latency_ms(&self) -> u64 {
+        self.metadata.finished_at_ms.saturating_sub(self.metadata.submitted_at_ms)
+    }
+}

@@ -1,0 +1,315 @@
+//! The supervisor machine driven by hand: every input explicit, time explicit.
+
+use super::*;
+use crate::consensus::ExclusionReason;
+use crate::result::FailureReason;
+
+struct Harness {
+    machine: SupervisorMachine,
+    now_ms: u64,
+}
+
+fn config() -> SupervisorConfig {
+    let mut config = SupervisorConfig::default();
+    config.pool.heartbeat_interval_ms = 1_000;
+    config
+}
+
+impl Harness {
+    fn new(config: SupervisorConfig, workers: &[&str]) -> Self {
+        let mut machine = SupervisorMachine::new(config).unwrap();
+        for worker in workers {
+            machine.handle_worker_joined(WorkerId::from(*worker), 0);
+        }
+        let mut harness = Self { machine, now_ms: 0 };
+        harness.machine.handle_timeout(0);
+        harness.commands(); // first heartbeats
+        harness
+    }
+
+    fn commands(&mut self) -> Vec<Command> {
+        core::iter::from_fn(|| self.machine.poll_command()).collect()
+    }
+
+    fn executes(&mut self) -> Vec<(WorkerId, ExecuteRequest)> {
+        self.commands()
+            .into_iter()
+            .filter_map(|c| match c {
+                Command::Execute { worker, request } => Some((worker, request)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn submit(&mut self, id: &str, text: &str) -> Vec<(WorkerId, ExecuteRequest)> {
+        let submitted = self.machine.handle_submit(Task::new(id, text), None, self.now_ms).unwrap();
+        assert_eq!(submitted, Submitted::Accepted);
+        self.executes()
+    }
+
+    fn answer(&mut self, worker: &WorkerId, request: &ExecuteRequest, text: &str) {
+        let answer = WorkerAnswer {
+            worker: worker.clone(),
+            task: request.task.clone(),
+            attempt: request.attempt,
+            text: text.into(),
+            confidence: 0.9,
+            llm_calls: 1,
+            prompt_tokens: 10,
+            completion_tokens: 2,
+            latency_ms: 100,
+        };
+        self.machine.handle_answer(worker, &request.task, request.attempt, Ok(answer), self.now_ms);
+    }
+
+    fn fail(&mut self, worker: &WorkerId, request: &ExecuteRequest, error: LinkError) {
+        self.machine.handle_answer(worker, &request.task, request.attempt, Err(error), self.now_ms);
+    }
+
+    fn advance(&mut self, ms: u64) {
+        self.now_ms += ms;
+        self.machine.handle_timeout(self.now_ms);
+    }
+
+    fn results(&mut self) -> Vec<TaskResult> {
+        core::iter::from_fn(|| self.machine.poll_result()).collect()
+    }
+}
+
+#[test]
+fn agreeing_workers_give_one_agreed_result_early() {
+    let mut h = Harness::new(config(), &["w1", "w2", "w3"]);
+    let asked = h.submit("t1", "What is 2 + 2?");
+    assert_eq!(asked.len(), 3, "three distinct workers");
+    h.answer(&asked[0].0, &asked[0].1, "4");
+    assert!(h.results().is_empty(), "one answer is not a quorum");
+    h.answer(&asked[1].0, &asked[1].1, "The answer is 4.");
+    let results = h.results();
+    assert_eq!(results.len(), 1);
+    let result = &results[0];
+    assert!(result.is_agreed());
+    assert!(result.metadata.early_stopped, "the third answer cannot overturn 2 of 3");
+    assert!(h.commands().iter().any(|c| matches!(c, Command::Cancel { worker, .. } if *worker == asked[2].0)));
+    assert_eq!(result.metadata.llm_calls, 2);
+    // The straggler's answer is late, not a second result.
+    h.answer(&asked[2].0, &asked[2].1, "5");
+    assert!(h.results().is_empty());
+    assert_eq!(h.machine.stats().late_answers, 1);
+}
+
+#[test]
+fn resubmission_is_idempotent() {
+    let mut h = Harness::new(config(), &["w1", "w2", "w3"]);
+    let asked = h.submit("t1", "What is 2 + 2?");
+    assert_eq!(h.machine.handle_submit(Task::new("t1", "What is 2 + 2?"), None, 0).unwrap(), Submitted::InProgress);
+    for (worker, request) in &asked {
+        h.answer(worker, request, "4");
+    }
+    let result = h.results().pop().unwrap();
+    match h.machine.handle_submit(Task::new("t1", "What is 2 + 2?"), None, 0).unwrap() {
+        Submitted::Completed(again) => assert_eq!(*again, result),
+        other => panic!("expected the stored result, got {other:?}"),
+    }
+    assert!(h.results().is_empty(), "no second result on the stream");
+}
+
+#[test]
+fn split_vote_escalates_to_fresh_workers() {
+    let mut config = config();
+    config.early_stop = false;
+    let mut h = Harness::new(config, &["w1", "w2", "w3", "w4", "w5"]);
+    let asked = h.submit("t1", "What is 2 + 2?");
+    h.answer(&asked[0].0, &asked[0].1, "4");
+    h.answer(&asked[1].0, &asked[1].1, "5");
+    h.fail(&asked[2].0, &asked[2].1, LinkError::Unavailable);
+    assert!(h.results().is_empty(), "1 vs 1 is a split: escalate instead of giving up");
+    let second = h.executes();
+    assert_eq!(second.len(), 2, "two escalation workers");
+    let first_round: Vec<&WorkerId> = asked.iter().map(|(w, _)| w).collect();
+    for (worker, request) in &second {
+        assert!(!first_round.contains(&worker), "fresh workers only");
+        assert_eq!(request.attempt, 2);
+    }
+    for (worker, request) in &second {
+        h.answer(worker, request, "4");
+    }
+    let result = h.results().pop().unwrap();
+    assert_eq!(result.answer(), Some("4"));
+    assert_eq!(result.metadata.rounds, 2);
+    assert_eq!(result.metadata.failures.len(), 1);
+}
+
+#[test]
+fn a_true_split_ends_as_no_consensus_not_failure() {
+    let mut config = config();
+    config.escalation_workers = 0;
+    let mut h = Harness::new(config, &["w1", "w2", "w3"]);
+    let asked = h.submit("t1", "Name a primary colour.");
+    for ((worker, request), text) in asked.iter().zip(["red", "blue", "yellow"]) {
+        h.answer(worker, request, text);
+    }
+    let result = h.results().pop().unwrap();
+    assert!(matches!(result.outcome, Outcome::NoConsensus { .. }), "{:?}", result.outcome);
+    assert_eq!(result.alternatives.len(), 3);
+}
+
+#[test]
+fn silent_workers_time_out_and_the_task_is_retried_then_failed() {
+    let mut config = config();
+    config.attempts_max = 2;
+    let mut h = Harness::new(config, &["w1", "w2", "w3"]);
+    let asked = h.submit("t1", "What is 2 + 2?");
+    let timeout = asked[0].1.timeout_ms;
+    // Keep the workers healthy: they answer heartbeats, just never the task.
+    let mut retried = Vec::new();
+    let mut elapsed = 0;
+    while elapsed <= timeout * 2 + 2_000 {
+        h.advance(500);
+        elapsed += 500;
+        for command in h.commands() {
+            match command {
+                Command::Heartbeat { worker } => {
+                    let heartbeat = Heartbeat { worker: worker.clone(), load: 0, capacity: 4 };
+                    h.machine.handle_heartbeat(&worker, Ok(heartbeat), h.now_ms);
+                }
+                Command::Execute { request, .. } => retried.push(request.attempt),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(retried, vec![2, 2, 2], "the whole panel is asked again once");
+    let result = h.results().pop().expect("a result after the retry budget");
+    assert_eq!(result.outcome, Outcome::Failed { reason: FailureReason::NotEnoughAnswers { received: 0, needed: 2 } });
+    assert_eq!(result.metadata.failures.len(), 6);
+}
+
+#[test]
+fn offline_worker_work_is_reassigned_without_waiting_for_the_deadline() {
+    let mut h = Harness::new(config(), &["w1", "w2", "w3", "w4"]);
+    let asked = h.submit("t1", "What is 2 + 2?");
+    let idle: WorkerId = ["w1", "w2", "w3", "w4"]
+        .iter()
+        .map(|w| WorkerId::from(*w))
+        .find(|w| !asked.iter().any(|(a, _)| a == w))
+        .unwrap();
+    let lost = asked[0].0.clone();
+    for _ in 0..3 {
+        h.machine.handle_heartbeat(&lost, Err(LinkError::Unavailable), h.now_ms);
+    }
+    h.answer(&asked[1].0, &asked[1].1, "4");
+    h.answer(&asked[2].0, &asked[2].1, "5");
+    let reassigned = h.executes();
+    assert_eq!(reassigned.len(), 1);
+    assert_eq!(reassigned[0].0, idle, "the idle worker takes over the lost worker's place");
+    h.answer(&reassigned[0].0, &reassigned[0].1, "4");
+    let result = h.results().pop().unwrap();
+    assert_eq!(result.answer(), Some("4"));
+    assert!(result.metadata.failures.iter().any(|f| f.worker == lost && f.error == LinkError::Unavailable));
+}
+
+#[test]
+fn twins_and_strangers_do_not_vote() {
+    let mut config = config();
+    config.early_stop = false;
+    config.escalation_workers = 0;
+    let mut h = Harness::new(config, &["w1", "w2", "w3", "w4"]);
+    let asked = h.submit("t1", "What is 2 + 2?");
+    let stranger: WorkerId = ["w1", "w2", "w3", "w4"]
+        .iter()
+        .map(|w| WorkerId::from(*w))
+        .find(|w| !asked.iter().any(|(a, _)| a == w))
+        .unwrap();
+    h.answer(&stranger, &asked[0].1, "7");
+    assert_eq!(h.machine.stats().unassigned_answers, 1);
+    let twin = asked[0].0.clone();
+    h.answer(&twin, &asked[0].1, "7");
+    h.answer(&twin, &asked[0].1, "9");
+    h.answer(&asked[1].0, &asked[1].1, "4");
+    h.answer(&asked[2].0, &asked[2].1, "4");
+    let result = h.results().pop().unwrap();
+    assert_eq!(result.answer(), Some("4"));
+    assert_eq!(result.metadata.excluded.len(), 1);
+    assert_eq!(result.metadata.excluded[0].reason, ExclusionReason::Equivocated);
+    assert!(h.machine.powers().power(&twin) < 1.0, "equivocating costs voting power");
+    assert!(result.alternatives.iter().all(|g| !g.members.contains(&stranger)));
+}
+
+#[test]
+fn no_workers_means_a_failed_result_after_the_wait() {
+    let mut h = Harness::new(config(), &[]);
+    let asked = h.submit("t1", "What is 2 + 2?");
+    assert!(asked.is_empty());
+    for _ in 0..61 {
+        h.advance(1_000);
+        h.commands();
+    }
+    let result = h.results().pop().unwrap();
+    assert!(
+        matches!(result.outcome, Outcome::Failed { reason: FailureReason::NoWorkers { waited_ms } } if waited_ms >= 60_000)
+    );
+}
+
+#[test]
+fn demand_asks_the_scaler_and_new_workers_take_the_work() {
+    let mut h = Harness::new(config(), &["w1", "w2", "w3"]);
+    for i in 0..8 {
+        h.machine.handle_submit(Task::new(format!("t{i}"), "What is 2 + 2?"), None, 0).unwrap();
+    }
+    h.commands();
+    h.advance(3_000);
+    let scale_up = h.commands().into_iter().find_map(|c| match c {
+        Command::ScaleUp { count } => Some(count),
+        _ => None,
+    });
+    let count = scale_up.expect("queued demand asks for workers");
+    assert!(count >= 1);
+    let new: Vec<WorkerId> = (0..count).map(|i| WorkerId::from(format!("n{i}"))).collect();
+    h.machine.handle_scaled_up(count, Ok(new.clone()), h.now_ms);
+    let executes = h.executes();
+    assert!(executes.iter().any(|(w, _)| new.contains(w)), "new workers get queued work");
+}
+
+#[test]
+fn shutdown_ends_queued_work_and_lets_running_work_finish() {
+    let mut config = config();
+    config.running_tasks_max = 1;
+    let mut h = Harness::new(config, &["w1", "w2", "w3"]);
+    let asked = h.submit("running", "What is 2 + 2?");
+    h.machine.handle_submit(Task::new("queued", "What is 3 + 3?"), None, 0).unwrap();
+    h.machine.shutdown(0);
+    assert!(matches!(h.machine.handle_submit(Task::new("late", "x"), None, 0), Err(SubmitError::ShuttingDown)));
+    let queued = h.results().pop().unwrap();
+    assert_eq!(queued.task, TaskId::from("queued"));
+    assert_eq!(queued.outcome, Outcome::Failed { reason: FailureReason::ShutDown });
+    assert!(!h.machine.is_idle());
+    for (worker, request) in &asked {
+        h.answer(worker, request, "4");
+    }
+    assert_eq!(h.results().pop().unwrap().answer(), Some("4"));
+    assert!(h.machine.is_idle());
+    assert_eq!(h.machine.poll_timeout(), None);
+}
+
+#[test]
+fn invalid_tasks_are_refused_with_the_reason() {
+    let mut h = Harness::new(config(), &["w1"]);
+    let error = h.machine.handle_submit(Task::new("t", " "), None, 0).unwrap_err();
+    assert!(error.to_string().contains("text is empty"), "{error}");
+}
+
+#[test]
+fn wrong_workers_lose_power_over_time() {
+    let mut config = config();
+    config.early_stop = false;
+    let mut h = Harness::new(config, &["w1", "w2", "w3"]);
+    for i in 0..5 {
+        let asked = h.submit(&format!("t{i}"), "What is 2 + 2?");
+        for (worker, request) in &asked {
+            h.answer(worker, request, if worker.as_str() == "w3" { "5" } else { "4" });
+        }
+        assert_eq!(h.results().pop().unwrap().answer(), Some("4"));
+    }
+    let powers = h.machine.powers();
+    assert!(powers.power(&"w3".into()) < 0.5);
+    assert!(powers.power(&"w1".into()) > 1.5);
+}

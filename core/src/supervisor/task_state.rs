@@ -1,0 +1,166 @@
+//! One task's state inside the supervisor.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::WorkerId;
+use crate::analysis::TaskPlan;
+use crate::consensus::{Ballot, ConsensusConfig};
+use crate::link::{LinkError, WorkerAnswer};
+use crate::result::{AssignmentFailure, Vote};
+use crate::task::Task;
+
+/// One worker asked to answer the task.
+#[derive(Clone, Debug)]
+pub(crate) struct Assignment {
+    /// The round it was (last) asked in.
+    pub(crate) attempt: u32,
+    /// Asked and not yet answered or failed.
+    pub(crate) pending: bool,
+    /// Its voting power when asked.
+    pub(crate) power: f64,
+}
+
+/// What an incoming answer did to the task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Recorded {
+    /// A new vote.
+    Vote,
+    /// The same worker repeated its answer, or answered an older round again.
+    Repeat,
+    /// The same worker sent a different answer for the same round: a twin.
+    Conflict,
+}
+
+#[derive(Debug)]
+pub(crate) struct TaskState {
+    pub(crate) task: Task,
+    pub(crate) plan: TaskPlan,
+    pub(crate) consensus: ConsensusConfig,
+    pub(crate) submitted_ms: u64,
+    pub(crate) started_ms: Option<u64>,
+    /// Set while the task waits in the queue.
+    pub(crate) queued_since_ms: Option<u64>,
+    /// Set while a round runs.
+    pub(crate) deadline_ms: Option<u64>,
+    pub(crate) attempt: u32,
+    /// Workers to have answered by the end: the plan's count, raised by escalation.
+    pub(crate) target_workers: usize,
+    pub(crate) escalated: bool,
+    pub(crate) early_stopped: bool,
+    pub(crate) assignments: BTreeMap<WorkerId, Assignment>,
+    pub(crate) asked: Vec<WorkerId>,
+    /// Every answer kept: one per worker, two for a twin caught equivocating.
+    pub(crate) votes: Vec<Vote>,
+    pub(crate) failures: Vec<AssignmentFailure>,
+    pub(crate) llm_calls: u64,
+    pub(crate) prompt_tokens: u64,
+    pub(crate) completion_tokens: u64,
+}
+
+impl TaskState {
+    pub(crate) fn new(task: Task, plan: TaskPlan, consensus: ConsensusConfig, now_ms: u64) -> Self {
+        let target_workers = plan.workers;
+        Self {
+            task,
+            plan,
+            consensus,
+            submitted_ms: now_ms,
+            started_ms: None,
+            queued_since_ms: Some(now_ms),
+            deadline_ms: None,
+            attempt: 0,
+            target_workers,
+            escalated: false,
+            early_stopped: false,
+            assignments: BTreeMap::new(),
+            asked: Vec::new(),
+            votes: Vec::new(),
+            failures: Vec::new(),
+            llm_calls: 0,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+        }
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        self.deadline_ms.is_some()
+    }
+
+    /// Answers needed for any decision: a strict majority of the plan's workers.
+    pub(crate) fn quorum(&self) -> usize {
+        self.plan.workers / 2 + 1
+    }
+
+    /// Workers whose answer counts towards the quorum (one each; twins caught
+    /// equivocating do not count).
+    pub(crate) fn voters(&self) -> BTreeSet<&WorkerId> {
+        let mut voters = BTreeSet::new();
+        let mut twins = BTreeSet::new();
+        for vote in &self.votes {
+            if !voters.insert(&vote.worker) {
+                twins.insert(&vote.worker);
+            }
+        }
+        voters.retain(|worker| !twins.contains(worker));
+        voters
+    }
+
+    /// Workers that answered at all (twins included): never asked again.
+    pub(crate) fn answered(&self) -> BTreeSet<WorkerId> {
+        self.votes.iter().map(|v| v.worker.clone()).collect()
+    }
+
+    pub(crate) fn pending(&self) -> Vec<WorkerId> {
+        self.assignments.iter().filter(|(_, a)| a.pending).map(|(w, _)| w.clone()).collect()
+    }
+
+    pub(crate) fn ballots(&self) -> Vec<Ballot> {
+        self.votes
+            .iter()
+            .map(|vote| Ballot {
+                worker: vote.worker.clone(),
+                text: vote.text.clone(),
+                confidence: vote.confidence,
+                power: vote.power,
+                latency_ms: vote.latency_ms,
+                embedding: None,
+            })
+            .collect()
+    }
+
+    pub(crate) fn assign(&mut self, worker: WorkerId, attempt: u32, power: f64) {
+        self.asked.push(worker.clone());
+        self.assignments.insert(worker, Assignment { attempt, pending: true, power });
+    }
+
+    /// Records an answer from an assigned worker.
+    pub(crate) fn record_answer(&mut self, answer: WorkerAnswer, attempt: u32, power: f64) -> Recorded {
+        let earlier: Vec<&Vote> = self.votes.iter().filter(|v| v.worker == answer.worker).collect();
+        if let Some(first) = earlier.first() {
+            // A different answer for the same round is equivocation; anything else
+            // (a repeat, or a re-asked worker answering again) counts once.
+            let conflicting = first.attempt == attempt && first.text != answer.text && earlier.len() == 1;
+            if !conflicting {
+                return Recorded::Repeat;
+            }
+        }
+        self.llm_calls += u64::from(answer.llm_calls);
+        self.prompt_tokens += answer.prompt_tokens;
+        self.completion_tokens += answer.completion_tokens;
+        let confidence = if answer.confidence.is_finite() { answer.confidence.clamp(0.0, 1.0) } else { 0.0 };
+        let recorded = if earlier.is_empty() { Recorded::Vote } else { Recorded::Conflict };
+        self.votes.push(Vote {
+            worker: answer.worker,
+            attempt,
+            text: answer.text,
+            confidence,
+            power,
+            latency_ms: answer.latency_ms,
+        });
+        recorded
+    }
+
+    pub(crate) fn record_failure(&mut self, worker: WorkerId, attempt: u32, error: LinkError) {
+        self.failures.push(AssignmentFailure { worker, attempt, error });
+    }
+}
