@@ -1,1 +1,84 @@
-fn main() {}
+//! How long `decide` takes for 3, 15 and 100 answers under each strategy.
+//!
+//! Answers are realistic: most workers give the right answer in some surface form,
+//! the rest scatter over wrong answers, so grouping has real work to do.
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use quorum_core::SeededRng;
+use quorum_core::consensus::{Ballot, ConsensusConfig, Profile, Strategy, decide};
+
+const EXACT_RIGHT: [&str; 3] = ["Canberra", "canberra.", "CANBERRA"];
+const EXACT_WRONG: [&str; 3] = ["Sydney", "Melbourne", "Perth"];
+const NUMERIC_RIGHT: [&str; 3] = ["42", "The answer is 42.", "$42.00"];
+const NUMERIC_WRONG: [&str; 3] = ["41", "The total is 24", "4200"];
+const SEMANTIC_RIGHT: [&str; 3] = [
+    "Water boils at a lower temperature at high altitude because the air pressure is lower.",
+    "At high altitude air pressure is lower, so water boils at a lower temperature.",
+    "Lower atmospheric pressure up high means water reaches its boiling point at a lower temperature.",
+];
+const SEMANTIC_WRONG: [&str; 3] = [
+    "Mountains are colder, so water takes longer to boil.",
+    "Gravity is weaker on mountains, which changes boiling.",
+    "The water at altitude contains less salt, so it boils sooner.",
+];
+
+fn ballots(strategy: Strategy, count: usize, seed: u64) -> Vec<Ballot> {
+    let (right, wrong) = match strategy {
+        Strategy::Exact => (EXACT_RIGHT, EXACT_WRONG),
+        Strategy::Numeric => (NUMERIC_RIGHT, NUMERIC_WRONG),
+        Strategy::Semantic => (SEMANTIC_RIGHT, SEMANTIC_WRONG),
+    };
+    let mut rng = SeededRng::new(seed);
+    (0..count)
+        .map(|i| {
+            let pool = if rng.chance(0.7) { &right } else { &wrong };
+            let text = pool[rng.index(pool.len())];
+            Ballot::new(format!("w{i:03}"), text)
+                .confidence(0.5 + rng.next_f64() / 2.0)
+                .power(0.25 + rng.next_f64() * 3.75)
+        })
+        .collect()
+}
+
+fn bench_decide(c: &mut Criterion) {
+    for strategy in [Strategy::Exact, Strategy::Numeric, Strategy::Semantic] {
+        let mut group = c.benchmark_group(format!("decide/{}", strategy.as_str()));
+        for count in [3usize, 15, 100] {
+            let input = ballots(strategy, count, 7);
+            let config = ConsensusConfig::default().with_strategy(strategy);
+            group.bench_with_input(BenchmarkId::from_parameter(count), &input, |b, input| {
+                b.iter(|| decide(std::hint::black_box(input), &config).unwrap());
+            });
+        }
+        group.finish();
+    }
+    // Worst case for semantic matching: no two answers share a text, so nothing is
+    // profiled or compared once for several answers.
+    let mut group = c.benchmark_group("decide/semantic_all_distinct");
+    for count in [3usize, 15, 100] {
+        let input: Vec<Ballot> = ballots(Strategy::Semantic, count, 7)
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut ballot)| {
+                ballot.text = format!("{} Variant {i}.", ballot.text);
+                ballot
+            })
+            .collect();
+        let config = ConsensusConfig::default().with_strategy(Strategy::Semantic);
+        group.bench_with_input(BenchmarkId::from_parameter(count), &input, |b, input| {
+            b.iter(|| decide(std::hint::black_box(input), &config).unwrap());
+        });
+    }
+    group.finish();
+}
+
+/// The pieces of semantic matching: building a profile, comparing two.
+fn bench_similarity(c: &mut Criterion) {
+    let text = SEMANTIC_RIGHT[0];
+    c.bench_function("similarity/profile", |b| b.iter(|| Profile::new(std::hint::black_box(text))));
+    let (left, right) = (Profile::new(SEMANTIC_RIGHT[0]), Profile::new(SEMANTIC_RIGHT[1]));
+    c.bench_function("similarity/compare", |b| b.iter(|| std::hint::black_box(&left).similarity(&right)));
+}
+
+criterion_group!(benches, bench_decide, bench_similarity);
+criterion_main!(benches);

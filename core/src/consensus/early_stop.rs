@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConsensusConfig, ConsensusError, SMALL_PANEL_ANSWERS, Tally, adaptive_threshold, weight_units};
+use super::{ConsensusConfig, ConsensusError, SMALL_PANEL_ANSWERS, Tally, Units, adaptive_threshold, to_units};
 use crate::consensus::Ballot;
 
 /// What the answers so far allow.
@@ -44,16 +44,17 @@ pub fn early_stop(
     let leader = tally.group_weights.first().copied().unwrap_or(0);
     let runner_up = tally.group_weights.get(1).copied().unwrap_or(0);
     let total = tally.total_weight;
-    let agreed_now = tally.decision(config).is_agreed();
 
-    let mut weights: Vec<u64> = outstanding_powers
+    // Full confidence: the most an outstanding answer can weigh.
+    let mut weights: Vec<Units> = outstanding_powers
         .iter()
-        .map(|&power| weight_units(power.clamp(super::POWER_MIN, super::POWER_MAX), 1.0, config))
+        .map(|&power| to_units(power.clamp(super::POWER_MIN, super::POWER_MAX), tally.unit_weight))
         .collect();
     weights.sort_unstable_by(|a, b| b.cmp(a));
+    let agreed_now = tally.decision(config).is_agreed();
     let mut always_agreed = agreed_now;
     let mut never_agreed = !agreed_now;
-    let mut outstanding = 0u64;
+    let mut outstanding: Units = 0;
     for (index, weight) in weights.iter().enumerate() {
         let joined = index + 1;
         outstanding += weight;

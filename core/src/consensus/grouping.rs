@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use super::Units;
 use super::similarity::{Profile, embedding_similarity};
 
 /// One group: indices into the canonical answers, and the index of the member that
@@ -17,7 +18,7 @@ pub(crate) struct RawGroup {
 }
 
 /// Exact matching: one group per key. The representative is the heaviest member.
-pub(crate) fn by_key(keys: &[String], weights: &[u64]) -> Vec<RawGroup> {
+pub(crate) fn by_key(keys: &[String], weights: &[Units]) -> Vec<RawGroup> {
     let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (index, key) in keys.iter().enumerate() {
         by_key.entry(key).or_default().push(index);
@@ -40,15 +41,15 @@ pub(crate) fn within_tolerance(a: f64, b: f64, absolute: f64, relative: f64) -> 
 /// within tolerance of each other (ties: more members, then the lower window), so
 /// every pair in a group is within tolerance and the majority cluster is found whole.
 /// The representative is the member closest to the group's weighted median.
-pub(crate) fn by_number(values: &[f64], weights: &[u64], absolute: f64, relative: f64) -> Vec<RawGroup> {
+pub(crate) fn by_number(values: &[f64], weights: &[Units], absolute: f64, relative: f64) -> Vec<RawGroup> {
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
     let mut groups = Vec::new();
     while !order.is_empty() {
-        let mut best: Option<(u64, usize, usize, usize)> = None; // weight, len, start, end
+        let mut best: Option<(Units, usize, usize, usize)> = None; // weight, len, start, end
         for start in 0..order.len() {
             let mut end = start;
-            let mut weight = 0u64;
+            let mut weight: Units = 0;
             while end < order.len() && within_tolerance(values[order[start]], values[order[end]], absolute, relative) {
                 weight += weights[order[end]];
                 end += 1;
@@ -71,9 +72,13 @@ pub(crate) fn by_number(values: &[f64], weights: &[u64], absolute: f64, relative
     groups
 }
 
-/// Pairwise similarities of the answers, as a dense symmetric matrix.
+/// Pairwise similarities of the answers, as a dense symmetric matrix over the
+/// distinct texts (panels often repeat an answer word for word; each distinct text is
+/// profiled and compared once).
 pub(crate) struct SimilarityMatrix {
-    size: usize,
+    /// Row of each answer in `values`.
+    row_of: Vec<usize>,
+    rows: usize,
     values: Vec<f64>,
 }
 
@@ -81,28 +86,40 @@ impl SimilarityMatrix {
     /// Embeddings when every answer has one of one common length; lexical otherwise, so
     /// that one answer's missing embedding never mixes two scales in one vote.
     pub(crate) fn new(texts: &[&str], embeddings: &[Option<&[f32]>]) -> Self {
-        let size = texts.len();
         let dimension = embeddings.first().copied().flatten().map(<[f32]>::len);
         let use_embeddings =
             dimension.is_some_and(|d| d > 0) && embeddings.iter().all(|e| e.map(<[f32]>::len) == dimension);
-        let profiles: Vec<Profile> =
-            if use_embeddings { Vec::new() } else { texts.iter().map(|text| Profile::new(text)).collect() };
-        let mut values = vec![1.0; size * size];
-        for i in 0..size {
-            for j in (i + 1)..size {
-                let similarity = match (use_embeddings, embeddings[i], embeddings[j]) {
-                    (true, Some(left), Some(right)) => embedding_similarity(left, right),
-                    _ => profiles[i].similarity(&profiles[j]),
-                };
-                values[i * size + j] = similarity;
-                values[j * size + i] = similarity;
+        if use_embeddings {
+            // Equal texts may carry different vectors: one row per answer.
+            let rows = texts.len();
+            let vectors: Vec<&[f32]> = embeddings.iter().map(|e| e.expect("checked above")).collect();
+            let values = Self::fill(rows, |i, j| embedding_similarity(vectors[i], vectors[j]));
+            return Self { row_of: (0..rows).collect(), rows, values };
+        }
+        let mut distinct: Vec<&str> = texts.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let row_of = texts.iter().map(|text| distinct.binary_search(text).expect("every text is listed")).collect();
+        let profiles: Vec<Profile> = distinct.iter().map(|text| Profile::new(text)).collect();
+        let rows = distinct.len();
+        let values = Self::fill(rows, |i, j| profiles[i].similarity(&profiles[j]));
+        Self { row_of, rows, values }
+    }
+
+    fn fill(rows: usize, similarity: impl Fn(usize, usize) -> f64) -> Vec<f64> {
+        let mut values = vec![1.0; rows * rows];
+        for i in 0..rows {
+            for j in (i + 1)..rows {
+                let value = similarity(i, j);
+                values[i * rows + j] = value;
+                values[j * rows + i] = value;
             }
         }
-        Self { size, values }
+        values
     }
 
     pub(crate) fn get(&self, i: usize, j: usize) -> f64 {
-        self.values[i * self.size + j]
+        self.values[self.row_of[i] * self.rows + self.row_of[j]]
     }
 }
 
@@ -110,22 +127,28 @@ impl SimilarityMatrix {
 /// unassigned answers at least `join_min` similar, itself included) weighs the most
 /// (ties: more neighbours, then canonical order), and groups it with that
 /// neighbourhood. Every member is within `join_min` of its group's representative.
-pub(crate) fn by_similarity(matrix: &SimilarityMatrix, weights: &[u64], join_min: f64) -> Vec<RawGroup> {
-    let mut unassigned: Vec<usize> = (0..weights.len()).collect();
+pub(crate) fn by_similarity(matrix: &SimilarityMatrix, weights: &[Units], join_min: f64) -> Vec<RawGroup> {
+    let count = weights.len();
+    let neighbours: Vec<Vec<usize>> =
+        (0..count).map(|i| (0..count).filter(|&j| matrix.get(i, j) >= join_min).collect()).collect();
+    let mut assigned = vec![false; count];
     let mut groups = Vec::new();
-    while !unassigned.is_empty() {
-        let neighbourhood =
-            |center: usize| unassigned.iter().copied().filter(move |&j| matrix.get(center, j) >= join_min);
-        let mut best: Option<(u64, usize, usize)> = None; // weight, count, medoid
-        for &center in &unassigned {
-            let (weight, count) = neighbourhood(center).fold((0u64, 0usize), |(w, c), j| (w + weights[j], c + 1));
-            if best.is_none_or(|(best_weight, best_count, _)| (weight, count) > (best_weight, best_count)) {
-                best = Some((weight, count, center));
+    while let Some(first_free) = assigned.iter().position(|done| !done) {
+        let mut best: (Units, usize, usize) = (0, 0, first_free); // weight, count, medoid
+        for center in (0..count).filter(|&c| !assigned[c]) {
+            let (weight, size) = neighbours[center]
+                .iter()
+                .filter(|&&j| !assigned[j])
+                .fold((0 as Units, 0usize), |(w, n), &j| (w + weights[j], n + 1));
+            if (weight, size) > (best.0, best.1) {
+                best = (weight, size, center);
             }
         }
-        let (_, _, medoid) = best.expect("a non-empty list has a medoid");
-        let members: Vec<usize> = neighbourhood(medoid).collect();
-        unassigned.retain(|index| !members.contains(index));
+        let medoid = best.2;
+        let members: Vec<usize> = neighbours[medoid].iter().copied().filter(|&j| !assigned[j]).collect();
+        for &member in &members {
+            assigned[member] = true;
+        }
         groups.push(RawGroup { members, representative: medoid });
     }
     groups
@@ -137,7 +160,7 @@ pub(crate) fn by_similarity(matrix: &SimilarityMatrix, weights: &[u64], join_min
 pub(crate) fn merge_similar(
     groups: Vec<RawGroup>,
     matrix: &SimilarityMatrix,
-    weights: &[u64],
+    weights: &[Units],
     merge_min: f64,
 ) -> Vec<RawGroup> {
     let count = groups.len();
@@ -158,8 +181,8 @@ pub(crate) fn merge_similar(
             }
         }
     }
-    let weight_of = |group: &RawGroup| group.members.iter().map(|&m| weights[m]).sum::<u64>();
-    let mut merged: BTreeMap<usize, (RawGroup, u64)> = BTreeMap::new();
+    let weight_of = |group: &RawGroup| group.members.iter().map(|&m| weights[m]).sum::<Units>();
+    let mut merged: BTreeMap<usize, (RawGroup, Units)> = BTreeMap::new();
     for (index, group) in groups.into_iter().enumerate() {
         let part_weight = weight_of(&group);
         let group_root = root(&mut parent, index);
@@ -185,7 +208,7 @@ pub(crate) fn merge_similar(
         .collect()
 }
 
-fn heaviest(members: &[usize], weights: &[u64]) -> usize {
+fn heaviest(members: &[usize], weights: &[Units]) -> usize {
     let mut best = members[0];
     for &member in members {
         if weights[member] > weights[best] {
@@ -195,11 +218,11 @@ fn heaviest(members: &[usize], weights: &[u64]) -> usize {
     best
 }
 
-fn closest_to_weighted_median(members: &[usize], values: &[f64], weights: &[u64]) -> usize {
+fn closest_to_weighted_median(members: &[usize], values: &[f64], weights: &[Units]) -> usize {
     // `members` is sorted by value; the weighted median is where half the weight lies
     // below.
-    let total: u64 = members.iter().map(|&m| weights[m]).sum();
-    let mut running = 0u64;
+    let total: Units = members.iter().map(|&m| weights[m]).sum();
+    let mut running: Units = 0;
     let mut median = values[members[0]];
     for &member in members {
         running += weights[member];

@@ -44,8 +44,13 @@ use grouping::{RawGroup, SimilarityMatrix};
 use crate::WorkerId;
 use crate::config::ConfigError;
 
-/// Fixed-point units per unit of weight.
-const WEIGHT_UNITS: f64 = 4_294_967_296.0;
+/// Fixed-point units of the heaviest counted ballot. Weights are quantized relative to
+/// it, so precision does not depend on the scale of the powers (scaling every power
+/// by a constant changes no unit count beyond the last rounding bit).
+const UNITS_OF_HEAVIEST: f64 = 1_099_511_627_776.0; // 2^40
+
+/// An exact integer amount of weight (see [`UNITS_OF_HEAVIEST`]).
+pub(crate) type Units = u128;
 
 /// Input that consensus refuses, naming the ballot and field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -112,10 +117,13 @@ pub(crate) struct Tally<'a> {
     counted: Vec<&'a Ballot>,
     /// Ranked: heaviest first.
     groups: Vec<RawGroup>,
-    group_weights: Vec<u64>,
-    total_weight: u64,
+    group_weights: Vec<Units>,
+    total_weight: Units,
+    /// The raw weight one [`UNITS_OF_HEAVIEST`] stands for.
+    unit_weight: f64,
     mean_representative_similarity: f64,
     excluded: Vec<Exclusion>,
+    confidence_floor: f64,
 }
 
 impl<'a> Tally<'a> {
@@ -132,9 +140,12 @@ impl<'a> Tally<'a> {
         let mut excluded = Vec::new();
         let unique = drop_equivocators(canonical, config, &mut excluded);
         let (counted, features) = extract(unique, config.strategy, &mut excluded);
-        let weights: Vec<u64> = counted.iter().map(|b| weight_units(b.power, b.confidence, config)).collect();
+        let heaviest = counted.iter().map(|b| raw_weight(b.power, b.confidence, config)).fold(0.0, f64::max);
+        let unit_weight = if heaviest > 0.0 { heaviest } else { 1.0 };
+        let weights: Vec<Units> =
+            counted.iter().map(|b| to_units(raw_weight(b.power, b.confidence, config), unit_weight)).collect();
         let (groups, mean_representative_similarity) = group(&counted, &features, &weights, config);
-        let mut ranked: Vec<(RawGroup, u64)> = groups
+        let mut ranked: Vec<(RawGroup, Units)> = groups
             .into_iter()
             .map(|g| {
                 let weight = g.members.iter().map(|&m| weights[m]).sum();
@@ -146,9 +157,19 @@ impl<'a> Tally<'a> {
         ranked.sort_by(|(a, wa), (b, wb)| {
             wb.cmp(wa).then(b.members.len().cmp(&a.members.len())).then(a.members[0].cmp(&b.members[0]))
         });
-        let (groups, group_weights): (Vec<RawGroup>, Vec<u64>) = ranked.into_iter().unzip();
+        let (groups, group_weights): (Vec<RawGroup>, Vec<Units>) = ranked.into_iter().unzip();
         let total_weight = weights.iter().sum();
-        Ok(Self { counted, groups, group_weights, total_weight, mean_representative_similarity, excluded })
+        let confidence_floor = config.confidence_floor;
+        Ok(Self {
+            counted,
+            groups,
+            group_weights,
+            total_weight,
+            unit_weight,
+            mean_representative_similarity,
+            excluded,
+            confidence_floor,
+        })
     }
 
     fn support(&self, group_index: usize) -> f64 {
@@ -191,10 +212,17 @@ impl<'a> Tally<'a> {
         let raw = &self.groups[index];
         let power_sum: f64 = raw.members.iter().map(|&m| self.counted[m].power).sum();
         let confidence_sum: f64 = raw.members.iter().map(|&m| self.counted[m].power * self.counted[m].confidence).sum();
+        // Reported in plain floating point for readability; the decision itself used
+        // the exact integer units.
+        let weight: f64 = raw
+            .members
+            .iter()
+            .map(|&m| self.counted[m].power * self.counted[m].confidence.max(self.confidence_floor))
+            .sum();
         Group {
             representative: self.counted[raw.representative].text.clone(),
             members: raw.members.iter().map(|&m| self.counted[m].worker.clone()).collect(),
-            weight: self.group_weights[index] as f64 / WEIGHT_UNITS,
+            weight,
             support: self.support(index),
             confidence: confidence_sum / power_sum,
         }
@@ -225,11 +253,15 @@ fn validate_ballots(ballots: &[Ballot]) -> Result<(), ConsensusError> {
     Ok(())
 }
 
-/// The fixed-point weight of one ballot; at least one unit, so no counted answer is
-/// weightless.
-fn weight_units(power: f64, confidence: f64, config: &ConsensusConfig) -> u64 {
-    let weight = power * confidence.max(config.confidence_floor);
-    ((weight * WEIGHT_UNITS).round() as u64).max(1)
+/// Voting power x floored confidence.
+fn raw_weight(power: f64, confidence: f64, config: &ConsensusConfig) -> f64 {
+    power * confidence.max(config.confidence_floor)
+}
+
+/// `weight` in units where `unit_weight` is [`UNITS_OF_HEAVIEST`]; at least one unit,
+/// so no counted answer is weightless.
+fn to_units(weight: f64, unit_weight: f64) -> Units {
+    ((weight / unit_weight * UNITS_OF_HEAVIEST).round() as Units).max(1)
 }
 
 /// What a strategy compares, per counted ballot.
@@ -252,7 +284,8 @@ fn drop_equivocators<'a>(
         let worker = &canonical[index].worker;
         let end = index + canonical[index..].iter().take_while(|b| &b.worker == worker).count();
         let same_worker = &canonical[index..end];
-        let consistent = same_worker.iter().all(|b| answers_match(&same_worker[0].text, &b.text, config));
+        // A lone ballot needs no check (and semantic matching would profile it twice).
+        let consistent = same_worker[1..].iter().all(|b| answers_match(&same_worker[0].text, &b.text, config));
         if consistent {
             unique.push(same_worker[0]);
         } else {
@@ -322,7 +355,12 @@ fn extract<'a>(
 
 /// Groups the counted ballots; also returns the mean similarity between the groups'
 /// representatives (0 for exact and numeric matching, whose groups are distinct answers).
-fn group(counted: &[&Ballot], features: &Features, weights: &[u64], config: &ConsensusConfig) -> (Vec<RawGroup>, f64) {
+fn group(
+    counted: &[&Ballot],
+    features: &Features,
+    weights: &[Units],
+    config: &ConsensusConfig,
+) -> (Vec<RawGroup>, f64) {
     match features {
         Features::Keys(keys) => (grouping::by_key(keys, weights), 0.0),
         Features::Numbers(values) => {

@@ -32,11 +32,6 @@ pub fn exact_key(text: &str) -> String {
     words[skip..].join(" ")
 }
 
-/// Lower-case alphanumeric words of `text`, in order.
-pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty()).map(str::to_lowercase)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

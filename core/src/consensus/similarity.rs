@@ -5,13 +5,44 @@
 //! (so "boil"/"boils"/"boiling" overlap). Grams are hashed with FNV-1a, which is stable
 //! across runs and machines, and kept as sorted vectors: no hash-map order anywhere.
 
-use super::normalise::words;
-
-/// Words too common to say anything about an answer's content.
-const STOP_WORDS: [&str; 32] = [
-    "a", "about", "an", "and", "are", "as", "at", "be", "because", "by", "for", "from", "has", "have", "i", "in", "is",
-    "it", "its", "of", "on", "or", "so", "that", "the", "their", "this", "to", "was", "were", "which", "with",
-];
+/// Words too common to say anything about an answer's content. A `match` compiles to
+/// a length switch and a few byte compares: this runs for every word of every answer.
+fn is_stop_word(word: &str) -> bool {
+    matches!(
+        word,
+        "a" | "about"
+            | "an"
+            | "and"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "because"
+            | "by"
+            | "for"
+            | "from"
+            | "has"
+            | "have"
+            | "i"
+            | "in"
+            | "is"
+            | "it"
+            | "its"
+            | "of"
+            | "on"
+            | "or"
+            | "so"
+            | "that"
+            | "the"
+            | "their"
+            | "this"
+            | "to"
+            | "was"
+            | "were"
+            | "which"
+            | "with"
+    )
+}
 
 /// The n-gram profile of one text, ready for repeated comparisons.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -25,16 +56,38 @@ pub struct Profile {
 impl Profile {
     /// Builds the profile of `text`.
     pub fn new(text: &str) -> Self {
-        let content: Vec<String> = words(text).filter(|word| !STOP_WORDS.contains(&word.as_str())).collect();
-        let word_hashes = content.iter().map(|word| fnv1a(word.as_bytes()));
-        let (words, words_norm) = counted(word_hashes);
-        let mut trigram_hashes = Vec::new();
-        for word in &content {
-            // Padding marks word edges, so short words still yield trigrams.
-            let padded: Vec<u8> = [b' '].iter().chain(word.as_bytes()).chain(b" ").copied().collect();
-            trigram_hashes.extend(padded.windows(3).map(fnv1a));
+        let mut word_hashes = Vec::with_capacity(16);
+        let mut trigram_hashes = Vec::with_capacity(64);
+        // One reused buffer: profiles are built for every answer of every decision.
+        let mut word = String::with_capacity(32);
+        let mut flush = |word: &mut String| {
+            if !word.is_empty() && !is_stop_word(word) {
+                let bytes = word.as_bytes();
+                word_hashes.push(fnv1a(bytes));
+                // Trigrams of " word ": padding marks word edges, so short words
+                // still yield trigrams.
+                let padded_len = bytes.len() + 2;
+                let padded = |i: usize| if i == 0 || i == padded_len - 1 { b' ' } else { bytes[i - 1] };
+                for start in 0..padded_len - 2 {
+                    trigram_hashes.push(fnv1a(&[padded(start), padded(start + 1), padded(start + 2)]));
+                }
+            }
+            word.clear();
+        };
+        for character in text.chars() {
+            if character.is_alphanumeric() {
+                if character.is_ascii() {
+                    word.push(character.to_ascii_lowercase());
+                } else {
+                    word.extend(character.to_lowercase());
+                }
+            } else {
+                flush(&mut word);
+            }
         }
-        let (trigrams, trigrams_norm) = counted(trigram_hashes.into_iter());
+        flush(&mut word);
+        let (words, words_norm) = counted(word_hashes);
+        let (trigrams, trigrams_norm) = counted(trigram_hashes);
         Self { words, words_norm, trigrams, trigrams_norm }
     }
 
@@ -82,8 +135,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
-fn counted(hashes: impl Iterator<Item = u64>) -> (Vec<(u64, f32)>, f32) {
-    let mut sorted: Vec<u64> = hashes.collect();
+fn counted(mut sorted: Vec<u64>) -> (Vec<(u64, f32)>, f32) {
     sorted.sort_unstable();
     let mut counts: Vec<(u64, f32)> = Vec::with_capacity(sorted.len());
     for hash in sorted {
@@ -145,6 +197,13 @@ mod tests {
             assert_eq!(forward.to_bits(), backward.to_bits());
             assert!((0.0..=1.0).contains(&forward));
         }
+    }
+
+    #[test]
+    fn case_punctuation_and_stop_words_do_not_matter() {
+        let same = text_similarity("The Capital is PARIS!", "capital paris");
+        assert!((same - 1.0).abs() < 1e-6, "{same}");
+        assert!(text_similarity("Zürich", "ZÜRICH") > 0.999);
     }
 
     #[test]

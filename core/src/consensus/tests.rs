@@ -187,3 +187,26 @@ fn early_stop_agrees_with_every_completion() {
         }
     }
 }
+
+#[test]
+fn scaling_tiny_powers_keeps_the_support() {
+    // Regression: weights were fixed-point in absolute units (2^32 per unit weight), so
+    // a power of 0.0025 at floored confidence kept only ~6 significant digits and
+    // scaling every power by 0.01 moved the support by 1e-7. Units are now relative to
+    // the heaviest ballot.
+    let ballots = vec![
+        Ballot::new("w00", "Lyon").confidence(0.24695193329504128).power(0.3734915423651241),
+        Ballot::new("w01", "Paris").confidence(0.0).power(0.25),
+    ];
+    let scaled: Vec<Ballot> = ballots
+        .iter()
+        .cloned()
+        .map(|b| {
+            let power = b.power * 0.01;
+            b.power(power)
+        })
+        .collect();
+    let before = decide(&ballots, &config(Strategy::Exact)).unwrap();
+    let after = decide(&scaled, &config(Strategy::Exact)).unwrap();
+    assert!((before.support - after.support).abs() < 1e-12, "{} vs {}", before.support, after.support);
+}

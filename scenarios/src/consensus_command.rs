@@ -1,0 +1,262 @@
+//! `quorum consensus FILE`: the engine on one set of answers, as JSON in and out.
+
+use serde::{Deserialize, Serialize};
+
+use quorum_core::consensus::{
+    Ballot, ConsensusConfig, ConsensusError, Decision, Exclusion, Group, NoConsensusReason, Strategy, Verdict, decide,
+};
+use quorum_core::{HeuristicAnalyser, WorkerId};
+
+/// Largest input accepted, in bytes: a thousand long answers fit comfortably.
+pub const INPUT_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// How the input chooses a strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyChoice {
+    /// From the task text when given (the heuristic analyser), else from the answers.
+    #[default]
+    Auto,
+    /// Exact matching.
+    Exact,
+    /// Numeric matching.
+    Numeric,
+    /// Semantic matching.
+    Semantic,
+}
+
+/// The input file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsensusInput {
+    /// How to compare answers. Default auto.
+    #[serde(default)]
+    pub strategy: StrategyChoice,
+    /// Agreement needed, `0..=1`. Default 0.5.
+    pub threshold: Option<f64>,
+    /// Lead over the runner-up needed. Default 0.05.
+    pub margin_min: Option<f64>,
+    /// Numeric: absolute tolerance. Default 1e-9.
+    pub tolerance: Option<f64>,
+    /// Numeric: relative tolerance. Default 1e-6.
+    pub tolerance_relative: Option<f64>,
+    /// Semantic: similarity needed to join a group. Default 0.5.
+    pub similarity: Option<f64>,
+    /// The task, used by `auto`.
+    pub task: Option<String>,
+    /// The answers.
+    pub answers: Vec<AnswerInput>,
+}
+
+/// One answer in the input.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerInput {
+    /// Who answered.
+    pub worker: String,
+    /// What.
+    pub text: String,
+    /// Self-reported confidence, `0..=1`. Default 1.
+    pub confidence: Option<f64>,
+    /// Voting power. Default 1.
+    pub power: Option<f64>,
+    /// Optional embedding for semantic matching.
+    pub embedding: Option<Vec<f32>>,
+}
+
+/// The output document.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConsensusOutput {
+    /// `agreed` or `no_consensus`.
+    pub outcome: &'static str,
+    /// Why not, when no consensus.
+    pub reason: Option<NoConsensusReason>,
+    /// The winning representative, or null.
+    pub answer: Option<String>,
+    /// The leader's support.
+    pub support: f64,
+    /// The leader's margin.
+    pub margin: f64,
+    /// The leader's confidence.
+    pub confidence: f64,
+    /// The strategy used.
+    pub strategy: Strategy,
+    /// The threshold applied (after adaptation).
+    pub threshold: f64,
+    /// The threshold configured.
+    pub threshold_base: f64,
+    /// Answers counted.
+    pub counted: usize,
+    /// Ranked groups.
+    pub groups: Vec<Group>,
+    /// Answers not counted.
+    pub excluded: Vec<Exclusion>,
+}
+
+/// What can be wrong with an input.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsensusCommandError {
+    /// Larger than [`INPUT_BYTES_MAX`].
+    #[error("input is {bytes} bytes; at most {INPUT_BYTES_MAX} are accepted")]
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+    },
+    /// Not JSON of the expected shape.
+    #[error("line {line}, column {column}: {message}")]
+    Malformed {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What serde said.
+        message: String,
+    },
+    /// A value out of range.
+    #[error(transparent)]
+    Invalid(#[from] ConsensusError),
+}
+
+/// Parses, decides and renders; pure, so the same input gives the same bytes.
+///
+/// # Errors
+/// [`ConsensusCommandError`] naming what is wrong with the input.
+pub fn run_consensus(input: &str) -> Result<String, ConsensusCommandError> {
+    let output = consensus_output(input)?;
+    Ok(serde_json::to_string_pretty(&output).expect("the output is plain data"))
+}
+
+/// Parses and decides.
+///
+/// # Errors
+/// As [`run_consensus`].
+pub fn consensus_output(input: &str) -> Result<ConsensusOutput, ConsensusCommandError> {
+    if input.len() > INPUT_BYTES_MAX {
+        return Err(ConsensusCommandError::TooLarge { bytes: input.len() });
+    }
+    let parsed: ConsensusInput = serde_json::from_str(input).map_err(|error| ConsensusCommandError::Malformed {
+        line: error.line(),
+        column: error.column(),
+        message: error.to_string().split(" at line").next().unwrap_or_default().to_owned(),
+    })?;
+    let ballots: Vec<Ballot> = parsed
+        .answers
+        .iter()
+        .map(|answer| Ballot {
+            worker: WorkerId::new(answer.worker.clone()),
+            text: answer.text.clone(),
+            confidence: answer.confidence.unwrap_or(1.0),
+            power: answer.power.unwrap_or(1.0),
+            latency_ms: 0,
+            embedding: answer.embedding.clone(),
+        })
+        .collect();
+    let config = config_for(&parsed, &ballots);
+    let decision = decide(&ballots, &config)?;
+    Ok(render(decision))
+}
+
+fn config_for(input: &ConsensusInput, ballots: &[Ballot]) -> ConsensusConfig {
+    let defaults = ConsensusConfig::default();
+    let strategy = match input.strategy {
+        StrategyChoice::Exact => Strategy::Exact,
+        StrategyChoice::Numeric => Strategy::Numeric,
+        StrategyChoice::Semantic => Strategy::Semantic,
+        StrategyChoice::Auto => match &input.task {
+            Some(task) => HeuristicAnalyser::default().analyse(task).strategy,
+            None => Strategy::infer_from_answers(ballots.iter().map(|b| b.text.as_str())),
+        },
+    };
+    let similarity_join_min = input.similarity.unwrap_or(defaults.similarity_join_min);
+    ConsensusConfig {
+        strategy,
+        threshold: input.threshold.unwrap_or(defaults.threshold),
+        margin_min: input.margin_min.unwrap_or(defaults.margin_min),
+        tolerance_absolute: input.tolerance.unwrap_or(defaults.tolerance_absolute),
+        tolerance_relative: input.tolerance_relative.unwrap_or(defaults.tolerance_relative),
+        similarity_join_min,
+        // Merging stays a notch below joining, whatever the join level chosen.
+        similarity_merge_min: defaults.similarity_merge_min.min(similarity_join_min),
+        ..defaults
+    }
+}
+
+fn render(decision: Decision) -> ConsensusOutput {
+    let (outcome, reason) = match decision.verdict {
+        Verdict::Agreed => ("agreed", None),
+        Verdict::NoConsensus(reason) => ("no_consensus", Some(reason)),
+    };
+    ConsensusOutput {
+        outcome,
+        reason,
+        answer: decision.answer,
+        support: decision.support,
+        margin: decision.margin,
+        confidence: decision.confidence,
+        strategy: decision.strategy,
+        threshold: decision.threshold,
+        threshold_base: decision.threshold_base,
+        counted: decision.counted,
+        groups: decision.groups,
+        excluded: decision.excluded,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decides_and_renders_the_documented_keys() {
+        let input = r#"{"strategy": "numeric", "threshold": 0.6, "tolerance": 0.01,
+            "answers": [{"worker": "w1", "text": "42", "confidence": 1.0, "power": 1.0},
+                        {"worker": "w2", "text": "The answer is 42.004"},
+                        {"worker": "w3", "text": "41"}]}"#;
+        let output: serde_json::Value = serde_json::from_str(&run_consensus(input).unwrap()).unwrap();
+        assert_eq!(output["outcome"], "agreed");
+        // Equal weights: the weighted median is the lower member, 42.
+        assert_eq!(output["answer"], "42");
+        assert_eq!(output["strategy"], "numeric");
+        assert_eq!(output["threshold"], 0.6);
+        assert_eq!(output["groups"][0]["members"], serde_json::json!(["w1", "w2"]));
+        for key in ["support", "margin", "groups"] {
+            assert!(output.get(key).is_some(), "missing {key}");
+        }
+        for key in ["representative", "members", "weight", "support"] {
+            assert!(output["groups"][0].get(key).is_some(), "missing groups[].{key}");
+        }
+    }
+
+    #[test]
+    fn auto_uses_the_task_text_then_the_answers() {
+        let with_task = r#"{"task": "Explain why the sky is blue.", "answers": [{"worker": "w1", "text": "42"}]}"#;
+        assert_eq!(consensus_output(with_task).unwrap().strategy, Strategy::Semantic);
+        let without = r#"{"answers": [{"worker": "w1", "text": "42"}, {"worker": "w2", "text": "$42"}]}"#;
+        assert_eq!(consensus_output(without).unwrap().strategy, Strategy::Numeric);
+    }
+
+    #[test]
+    fn bad_input_is_named_not_a_panic() {
+        let cases = [
+            ("{", "line 1"),
+            (r#"{"answers": [{"worker": "w1"}]}"#, "missing field `text`"),
+            (r#"{"answers": [], "colour": 1}"#, "unknown field `colour`"),
+            (r#"{"strategy": "vibes", "answers": []}"#, "unknown variant `vibes`"),
+            (r#"{"threshold": 2, "answers": []}"#, "consensus.threshold"),
+            (r#"{"tolerance": -1, "answers": []}"#, "consensus.tolerance_absolute"),
+            (r#"{"answers": [{"worker": "w1", "text": "a", "confidence": 3}]}"#, "answers[0].confidence"),
+            (r#"{"answers": [{"worker": "w1", "text": "a", "power": -1}]}"#, "answers[0].power"),
+        ];
+        for (input, expected) in cases {
+            let error = run_consensus(input).unwrap_err().to_string();
+            assert!(error.contains(expected), "{input}: {error}");
+        }
+    }
+
+    #[test]
+    fn no_answers_is_no_consensus() {
+        let output = consensus_output(r#"{"answers": []}"#).unwrap();
+        assert_eq!(output.outcome, "no_consensus");
+        assert_eq!(output.reason, Some(NoConsensusReason::NoAnswers));
+    }
+}

@@ -1,0 +1,194 @@
+//! Properties of the consensus engine, over generated answers of every strategy.
+//!
+//! Each property runs at least 1,000 cases (`PROPTEST_CASES` raises it).
+
+use proptest::prelude::*;
+use quorum_core::consensus::{Ballot, ConsensusConfig, Decision, Strategy as Matching, decide, final_number};
+
+const CASES: u32 = 1_000;
+
+/// Answer pools per strategy: repeats, case and punctuation variants, paraphrases and
+/// garbage, so that groups of every size form.
+const EXACT_TEXTS: [&str; 8] = ["Paris", "paris.", "PARIS", "Lyon", "Nice", "the Paris", "", "?!"];
+const SEMANTIC_TEXTS: [&str; 7] = [
+    "Water boils at a lower temperature at high altitude because air pressure is lower",
+    "At high altitude the air pressure is lower, so water boils at a lower temperature",
+    "Lower air pressure at altitude makes water boil at a lower temperature",
+    "Because mountains are cold",
+    "The mountains are cold so water boils slower",
+    "Gravity is weaker on mountains",
+    "",
+];
+
+fn strategy() -> impl Strategy<Value = Matching> {
+    prop_oneof![Just(Matching::Exact), Just(Matching::Numeric), Just(Matching::Semantic)]
+}
+
+fn text_for(strategy: Matching, pick: usize, value: f64) -> String {
+    match strategy {
+        Matching::Exact => EXACT_TEXTS[pick % EXACT_TEXTS.len()].to_owned(),
+        Matching::Semantic => SEMANTIC_TEXTS[pick % SEMANTIC_TEXTS.len()].to_owned(),
+        Matching::Numeric => match pick % 4 {
+            0 => format!("{value}"),
+            1 => format!("The answer is {value}."),
+            2 => format!("${value}"),
+            _ => "no idea".to_owned(),
+        },
+    }
+}
+
+/// A config and 0..12 ballots with distinct workers.
+fn case() -> impl Strategy<Value = (ConsensusConfig, Vec<Ballot>)> {
+    (strategy(), 0.3f64..0.8, proptest::collection::vec((0usize..8, 0u8..4, 0.0f64..=1.0, 0.25f64..4.0), 0..12))
+        .prop_map(|(strategy, threshold, raw)| {
+            let config =
+                ConsensusConfig { strategy, threshold, tolerance_absolute: 0.01, ..ConsensusConfig::default() };
+            let ballots = raw
+                .into_iter()
+                .enumerate()
+                .map(|(index, (pick, value, confidence, power))| {
+                    let value = [42.0, 42.005, 17.0, -3.0][usize::from(value)];
+                    Ballot::new(format!("w{index:02}"), text_for(strategy, pick, value))
+                        .confidence(confidence)
+                        .power(power)
+                })
+                .collect();
+            (config, ballots)
+        })
+}
+
+fn render(decision: &Decision) -> String {
+    serde_json::to_string(decision).unwrap()
+}
+
+/// Whether a decision sits so close to a boundary (threshold, margin, a tie between
+/// the top groups) that a last-bit rounding difference could move it. Scaling is exact
+/// in real arithmetic; such cases test floating point, not the engine.
+fn on_a_boundary(decision: &Decision, config: &ConsensusConfig) -> bool {
+    const EPSILON: f64 = 1e-6;
+    let near = |a: f64, b: f64| (a - b).abs() < EPSILON;
+    let tie = decision.groups.len() > 1 && near(decision.groups[0].support, decision.groups[1].support);
+    near(decision.support, decision.threshold) || near(decision.margin, config.margin_min) || tie
+}
+
+/// Conditional properties (only agreed decisions, only off-boundary cases) discard
+/// part of their inputs; allow that in proportion to the cases run.
+fn config() -> ProptestConfig {
+    let cases = ProptestConfig::default().cases.max(CASES);
+    ProptestConfig { cases, max_global_rejects: cases * 4, ..ProptestConfig::default() }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn decision_is_independent_of_answer_order((config, ballots) in case(), seed in any::<u64>()) {
+        let mut shuffled = ballots.clone();
+        // Fisher-Yates with a simple LCG: any permutation, reproducible from the seed.
+        let mut state = seed;
+        for i in (1..shuffled.len()).rev() {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            shuffled.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        prop_assert_eq!(render(&decide(&ballots, &config).unwrap()), render(&decide(&shuffled, &config).unwrap()));
+    }
+
+    #[test]
+    fn unanimity_agrees_with_full_support(strategy in strategy(), pick in 0usize..3, count in 1usize..12, confidence in 0.0f64..=1.0) {
+        let config = ConsensusConfig::default().with_strategy(strategy);
+        let text = text_for(strategy, pick, 42.0);
+        let ballots: Vec<Ballot> = (0..count).map(|i| Ballot::new(format!("w{i}"), text.clone()).confidence(confidence)).collect();
+        let decision = decide(&ballots, &config).unwrap();
+        prop_assert!(decision.is_agreed(), "{:?}", decision);
+        prop_assert_eq!(decision.support, 1.0);
+        prop_assert_eq!(decision.answer.as_deref(), Some(text.as_str()));
+    }
+
+    #[test]
+    fn the_answer_is_always_one_of_the_inputs((config, ballots) in case()) {
+        let decision = decide(&ballots, &config).unwrap();
+        if let Some(answer) = &decision.answer {
+            prop_assert!(ballots.iter().any(|b| &b.text == answer), "fabricated {answer:?}");
+        }
+        for group in &decision.groups {
+            prop_assert!(ballots.iter().any(|b| b.text == group.representative));
+        }
+    }
+
+    #[test]
+    fn scaling_every_power_changes_nothing((config, ballots) in case(), scale in 0.01f64..100.0) {
+        let before = decide(&ballots, &config).unwrap();
+        prop_assume!(!on_a_boundary(&before, &config));
+        let scaled: Vec<Ballot> = ballots.iter().cloned().map(|b| { let power = b.power * scale; b.power(power) }).collect();
+        let after = decide(&scaled, &config).unwrap();
+        prop_assert_eq!(before.verdict, after.verdict);
+        prop_assert_eq!(&before.answer, &after.answer);
+        prop_assert!((before.support - after.support).abs() < 1e-9);
+        prop_assert!((before.margin - after.margin).abs() < 1e-9);
+        let members = |d: &Decision| d.groups.iter().map(|g| g.members.clone()).collect::<Vec<_>>();
+        prop_assert_eq!(members(&before), members(&after));
+    }
+
+    #[test]
+    fn a_vote_for_the_winner_never_loses_the_win(
+        (config, ballots) in case(),
+        confidence in 0.0f64..=1.0,
+        power in 0.25f64..4.0,
+    ) {
+        let before = decide(&ballots, &config).unwrap();
+        prop_assume!(before.is_agreed());
+        let winner = before.answer.clone().unwrap();
+        let mut more = ballots.clone();
+        more.push(Ballot::new("zz-new", winner.clone()).confidence(confidence).power(power));
+        let after = decide(&more, &config).unwrap();
+        prop_assert!(after.is_agreed(), "before {:?}\nafter {:?}", before, after);
+        prop_assert_eq!(after.answer.as_deref(), Some(winner.as_str()));
+        prop_assert!(after.support >= before.support - 1e-12);
+    }
+
+    #[test]
+    fn numbers_within_tolerance_group_together(
+        center in -1.0e6f64..1.0e6,
+        offsets in proptest::collection::vec(-0.5f64..=0.5, 1..15),
+        tolerance in 0.001f64..10.0,
+    ) {
+        let config = ConsensusConfig { strategy: Matching::Numeric, tolerance_absolute: tolerance, tolerance_relative: 0.0, ..ConsensusConfig::default() };
+        // Every offset within half the tolerance of the centre: pairwise within it.
+        let ballots: Vec<Ballot> = offsets.iter().enumerate().map(|(i, offset)| Ballot::new(format!("w{i}"), format!("{}", center + offset * tolerance * 0.999))).collect();
+        let decision = decide(&ballots, &config).unwrap();
+        prop_assert_eq!(decision.groups.len(), 1, "{:?}", decision);
+    }
+
+    #[test]
+    fn numbers_farther_than_twice_the_tolerance_never_group(
+        values in proptest::collection::vec(-100.0f64..100.0, 1..20),
+        tolerance in 0.01f64..10.0,
+    ) {
+        let config = ConsensusConfig { strategy: Matching::Numeric, tolerance_absolute: tolerance, tolerance_relative: 0.0, ..ConsensusConfig::default() };
+        let ballots: Vec<Ballot> = values.iter().enumerate().map(|(i, v)| Ballot::new(format!("w{i:02}"), format!("{v}"))).collect();
+        let decision = decide(&ballots, &config).unwrap();
+        for group in &decision.groups {
+            let members: Vec<f64> = group.members.iter().map(|m| {
+                let ballot = ballots.iter().find(|b| &b.worker == m).unwrap();
+                final_number(&ballot.text).unwrap()
+            }).collect();
+            for a in &members {
+                for b in &members {
+                    prop_assert!((a - b).abs() <= 2.0 * tolerance, "{a} and {b} grouped at tolerance {tolerance}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_same_input_gives_byte_identical_output((config, ballots) in case()) {
+        prop_assert_eq!(render(&decide(&ballots, &config).unwrap()), render(&decide(&ballots, &config).unwrap()));
+        let input = serde_json::json!({
+            "strategy": config.strategy.as_str(),
+            "threshold": config.threshold,
+            "tolerance": config.tolerance_absolute,
+            "answers": ballots.iter().map(|b| serde_json::json!({"worker": b.worker, "text": b.text, "confidence": b.confidence, "power": b.power})).collect::<Vec<_>>(),
+        }).to_string();
+        prop_assert_eq!(quorum_scenarios::run_consensus(&input).unwrap(), quorum_scenarios::run_consensus(&input).unwrap());
+    }
+}
