@@ -1,1 +1,37 @@
-//! quorum-sim
+//! quorum-sim: the deterministic simulation world.
+//!
+//! One `u64` seed decides one exact run of a whole cluster: turmoil's network and
+//! every host's tokio runtime, the mock LLMs, the workload and the fault schedule.
+//!
+//! # Layout
+//! - [`cluster`]: [`ClusterConfig`] and [`run`]: builds the turmoil world, injects the
+//!   faults, checks the invariants, reports.
+//! - Hosts: the supervisor (the core driver over [`SimLink`]), workers (the core
+//!   worker over [`MockLlm`]), the client; [`SimScaler`] switches spare workers.
+//! - [`wire`]: the length-delimited frames on the simulated network.
+//! - [`workload`], [`faults`], [`invariants`], [`trace`], [`report`].
+
+pub mod client;
+pub mod cluster;
+pub mod faults;
+pub mod hosts;
+pub mod invariants;
+mod link;
+pub mod mock_llm;
+pub mod report;
+mod sim_time;
+pub mod trace;
+pub mod wire;
+pub mod workload;
+
+pub use cluster::{
+    ClusterConfig, ClusterError, RunOutcome, WorkerPlan, check_determinism, honest_workers, named_workers, run,
+};
+pub use faults::{Fault, FaultKind, FaultPlan, Swarm};
+pub use hosts::SimScaler;
+pub use invariants::{Invariant, Violation};
+pub use link::SimLink;
+pub use mock_llm::{AnswerStyle, Byzantine, ConfidenceBehaviour, FailureRates, LatencyProfile, LlmProfile, MockLlm};
+pub use report::RunReport;
+pub use sim_time::{SimTime, init_tracing};
+pub use trace::{Divergence, Trace, TraceEvent};

@@ -83,6 +83,7 @@ pub struct SupervisorStatus {
 enum Request {
     Submit { task: Task, plan: Option<TaskPlan>, reply: oneshot::Sender<Result<Submitted, SubmitError>> },
     Status { reply: oneshot::Sender<SupervisorStatus> },
+    Deliver { answer: WorkerAnswer },
     Shutdown { done: oneshot::Sender<()> },
 }
 
@@ -159,6 +160,17 @@ impl SupervisorHandle {
             return Err(SubmitError::ShuttingDown);
         }
         answer.await.unwrap_or(Err(SubmitError::ShuttingDown))
+    }
+
+    /// Hands the supervisor an answer a worker pushed outside its execute call (after
+    /// a broken connection, say). It counts only if that worker was asked for that
+    /// task and has not answered it yet; a different answer for the same round marks
+    /// the worker as equivocating.
+    ///
+    /// # Errors
+    /// [`Stopped`] when the supervisor no longer runs.
+    pub async fn deliver(&self, answer: WorkerAnswer) -> Result<(), Stopped> {
+        self.requests.send(Request::Deliver { answer }).await.map_err(|_| Stopped)
     }
 
     /// A snapshot of workers, powers and load.
@@ -251,6 +263,10 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
                     stats: self.machine.stats().clone(),
                 };
                 let _ = reply.send(status);
+            }
+            Request::Deliver { answer } => {
+                let (worker, task, attempt) = (answer.worker.clone(), answer.task.clone(), answer.attempt);
+                self.machine.handle_answer(&worker, &task, attempt, Ok(answer), now_ms);
             }
             Request::Shutdown { done } => {
                 shutdown_waiters.push(done);

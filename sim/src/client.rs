@@ -1,0 +1,141 @@
+//! The client: submits the workload on schedule and holds on until every task has its
+//! one result. Submission is idempotent per task id, so when the supervisor restarts
+//! and forgets a task (a poll says `Unknown`), the client simply submits it again.
+//! That is how a supervisor crash loses no task without a durable journal.
+
+use core::time::Duration;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+use turmoil::net::TcpStream;
+
+use quorum_core::consensus::ConsensusConfig;
+use quorum_core::{Task, TaskId, TaskResult};
+
+use crate::hosts::outcome_label;
+use crate::invariants::{Violation, check_result};
+use crate::trace::Trace;
+use crate::wire::{SUPERVISOR_PORT, SupervisorRequest, SupervisorResponse, TaskStatus, read_frame, write_frame};
+use crate::workload::PlannedTask;
+
+/// How often the client polls for results and retries submissions.
+pub const CLIENT_POLL_MS: u64 = 500;
+/// Deadline of one client call.
+const CLIENT_CALL_TIMEOUT_MS: u64 = 1_000;
+
+/// What the client holds for one task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientRecord {
+    /// When it was first submitted, ms.
+    pub submitted_at_ms: u64,
+    /// Submissions made (more than one after supervisor restarts or lost replies).
+    pub submissions: u32,
+    /// When its result arrived, ms.
+    pub finished_at_ms: Option<u64>,
+    /// The result: the first one received, kept.
+    pub result: Option<TaskResult>,
+}
+
+/// Results gathered by the client, by task.
+pub type ClientLog = Arc<Mutex<BTreeMap<TaskId, ClientRecord>>>;
+
+/// The client's software.
+pub async fn client(
+    workload: Vec<PlannedTask>,
+    consensus: ConsensusConfig,
+    log: ClientLog,
+    violations: Arc<Mutex<Vec<Violation>>>,
+    trace: Trace,
+) -> turmoil::Result {
+    let origin = Instant::now();
+    let now_ms = || origin.elapsed().as_millis() as u64;
+    // Whether the current supervisor has acknowledged the task.
+    let mut acknowledged: BTreeMap<TaskId, bool> = BTreeMap::new();
+    let tasks: BTreeMap<TaskId, Task> = workload.iter().map(|p| (p.task.id.clone(), p.task.clone())).collect();
+    let mut next = 0;
+    loop {
+        while next < workload.len() && workload[next].at_ms <= now_ms() {
+            acknowledged.insert(workload[next].task.id.clone(), false);
+            next += 1;
+        }
+        let open: Vec<TaskId> = acknowledged.keys().filter(|id| !is_done(&log, id)).cloned().collect();
+        if next == workload.len() && open.is_empty() {
+            trace.record("client", "done", format!("{} results", workload.len()));
+            return Ok(());
+        }
+        for id in open {
+            let request = if acknowledged[&id] {
+                SupervisorRequest::Poll(id.clone())
+            } else {
+                SupervisorRequest::Submit(tasks[&id].clone())
+            };
+            let submitting = matches!(request, SupervisorRequest::Submit(_));
+            if submitting {
+                let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
+                let record = log.entry(id.clone()).or_insert(ClientRecord {
+                    submitted_at_ms: now_ms(),
+                    submissions: 0,
+                    finished_at_ms: None,
+                    result: None,
+                });
+                record.submissions += 1;
+            }
+            match call(request).await {
+                Some(SupervisorResponse::Submitted) => {
+                    acknowledged.insert(id, true);
+                }
+                Some(SupervisorResponse::Status(TaskStatus::Done(result))) => {
+                    take_result(*result, now_ms(), &log, &consensus, &violations, &trace);
+                }
+                Some(SupervisorResponse::Status(TaskStatus::Unknown)) => {
+                    trace.record("client", "resubmit", id.to_string());
+                    acknowledged.insert(id, false);
+                }
+                Some(SupervisorResponse::Refused(reason)) => {
+                    trace.record("client", "refused", format!("{id}: {reason}"))
+                }
+                Some(SupervisorResponse::Status(TaskStatus::Pending) | SupervisorResponse::Delivered) | None => {}
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(CLIENT_POLL_MS)).await;
+    }
+}
+
+fn is_done(log: &ClientLog, id: &TaskId) -> bool {
+    log.lock().unwrap_or_else(PoisonError::into_inner).get(id).is_some_and(|r| r.result.is_some())
+}
+
+async fn call(request: SupervisorRequest) -> Option<SupervisorResponse> {
+    let exchange = async {
+        let mut stream = TcpStream::connect(("supervisor", SUPERVISOR_PORT)).await.ok()?;
+        write_frame(&mut stream, &request).await.ok()?;
+        read_frame(&mut stream).await.ok()
+    };
+    tokio::time::timeout(Duration::from_millis(CLIENT_CALL_TIMEOUT_MS), exchange).await.ok().flatten()
+}
+
+/// Keeps the first result of a task and checks it; a later, different result for a
+/// task already held is a re-run after a supervisor restart, which the client ignores.
+fn take_result(
+    result: TaskResult,
+    now_ms: u64,
+    log: &ClientLog,
+    consensus: &ConsensusConfig,
+    violations: &Arc<Mutex<Vec<Violation>>>,
+    trace: &Trace,
+) {
+    let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(record) = log.get_mut(&result.task) else { return };
+    if record.result.is_some() {
+        return;
+    }
+    trace.record("client", "result", format!("{} {}", result.task, outcome_label(&result)));
+    let found = check_result(&result, consensus);
+    if !found.is_empty() {
+        violations.lock().unwrap_or_else(PoisonError::into_inner).extend(found);
+    }
+    record.finished_at_ms = Some(now_ms);
+    record.result = Some(result);
+}

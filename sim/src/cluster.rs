@@ -1,0 +1,454 @@
+//! A simulated cluster and its run: one seed, one exact run.
+
+use core::time::Duration;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+use quorum_core::{SupervisorConfig, TaskId, WorkerConfig};
+
+use crate::client::{ClientLog, ClientRecord, client};
+use crate::faults::{Fault, FaultKind, FaultPlan, LinkCuts, timeline};
+use crate::hosts::{Activation, SupervisorSpec, WorkerSpec, supervisor_host, worker_host};
+use crate::invariants::{Invariant, Violation};
+use crate::mock_llm::{LlmControl, LlmProfile};
+use crate::report::{RunReport, build_report};
+use crate::trace::{Divergence, Trace, first_divergence};
+use crate::workload::{WorkloadConfig, generate};
+
+/// Every run starts at this wall-clock instant (2026-01-01T00:00:00Z), so nothing
+/// depends on when it ran.
+pub const SIM_EPOCH_SECS: u64 = 1_767_225_600;
+/// Most workers (active and spare) one cluster may have.
+pub const CLUSTER_WORKERS_MAX: usize = 64;
+
+/// One worker of the cluster.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerPlan {
+    /// Host name and worker id.
+    pub name: String,
+    /// Its model.
+    pub profile: LlmProfile,
+    /// Whether a twin pushes conflicting answers under its id.
+    #[serde(default)]
+    pub twin: bool,
+}
+
+/// The whole simulated setup. `Default`: 5 honest workers, 20 tasks, no faults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Workers running from the start.
+    pub workers: Vec<WorkerPlan>,
+    /// Spare workers the supervisor may scale up to.
+    pub spares: Vec<WorkerPlan>,
+    /// The supervisor's config.
+    pub supervisor: SupervisorConfig,
+    /// Every worker's config.
+    pub worker: WorkerConfig,
+    /// The workload.
+    pub workload: WorkloadConfig,
+    /// The faults.
+    pub faults: FaultPlan,
+    /// Faults happen in `0..fault_phase_ms`; then the network heals. Default 60 s.
+    pub fault_phase_ms: u64,
+    /// After the fault phase, the time all work has to finish. Default 180 s.
+    pub liveness_ms: u64,
+    /// Simulation step. Default 10 ms.
+    pub tick_ms: u64,
+    /// Largest network latency (turmoil draws each message's latency up to it).
+    /// Default 50 ms.
+    pub latency_ms_max: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            workers: honest_workers(5, LlmProfile::default()),
+            spares: Vec::new(),
+            supervisor: SupervisorConfig::default(),
+            worker: WorkerConfig::default(),
+            workload: WorkloadConfig::default(),
+            faults: FaultPlan::none(),
+            fault_phase_ms: 60_000,
+            liveness_ms: 180_000,
+            tick_ms: 10,
+            latency_ms_max: 50,
+        }
+    }
+}
+
+/// `count` workers named `w1`.. with one profile.
+pub fn honest_workers(count: usize, profile: LlmProfile) -> Vec<WorkerPlan> {
+    named_workers(1, count, profile)
+}
+
+/// `count` workers named from `w{first}` on, with one profile.
+pub fn named_workers(first: usize, count: usize, profile: LlmProfile) -> Vec<WorkerPlan> {
+    (first..first + count)
+        .map(|i| WorkerPlan { name: format!("w{i}"), profile: profile.clone(), twin: false })
+        .collect()
+}
+
+/// Why a config cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClusterError {
+    /// A config field is invalid.
+    #[error(transparent)]
+    Config(#[from] quorum_core::ConfigError),
+    /// No workers, too many, or a duplicate or reserved name.
+    #[error("workers: {0}")]
+    Workers(String),
+    /// A number out of range.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// Which field.
+        field: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+impl ClusterConfig {
+    /// Checks the config.
+    ///
+    /// # Errors
+    /// [`ClusterError`] naming what is wrong.
+    pub fn validate(&self) -> Result<(), ClusterError> {
+        self.supervisor.validate()?;
+        self.worker.validate()?;
+        let names: Vec<&str> = self.workers.iter().chain(&self.spares).map(|w| w.name.as_str()).collect();
+        if self.workers.is_empty() {
+            return Err(ClusterError::Workers("at least one worker is needed".to_owned()));
+        }
+        if names.len() > CLUSTER_WORKERS_MAX {
+            return Err(ClusterError::Workers(format!("{} workers; at most {CLUSTER_WORKERS_MAX}", names.len())));
+        }
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(ClusterError::Workers(format!("duplicate name {}", pair[0])));
+        }
+        if let Some(reserved) = names.iter().find(|n| matches!(**n, "supervisor" | "client" | "sim") || n.is_empty()) {
+            return Err(ClusterError::Workers(format!("reserved or empty name {reserved:?}")));
+        }
+        if self.tick_ms == 0 || self.tick_ms > 1_000 {
+            return Err(ClusterError::Invalid { field: "tick_ms", reason: "must be in 1..=1000" });
+        }
+        if self.liveness_ms == 0 {
+            return Err(ClusterError::Invalid { field: "liveness_ms", reason: "must be positive" });
+        }
+        if self.workload.tasks == 0 || self.workload.tasks > crate::workload::WORKLOAD_TASKS_MAX {
+            return Err(ClusterError::Invalid { field: "workload.tasks", reason: "must be in 1..=100000" });
+        }
+        Ok(())
+    }
+}
+
+/// Everything one run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The seed.
+    pub seed: u64,
+    /// Broken invariants (empty for a good run).
+    pub violations: Vec<Violation>,
+    /// The numbers.
+    pub report: RunReport,
+    /// The trace.
+    pub trace: Trace,
+    /// What the client holds, by task.
+    pub results: BTreeMap<TaskId, ClientRecord>,
+    /// Simulation steps taken.
+    pub steps: u64,
+}
+
+impl RunOutcome {
+    /// Whether every invariant held.
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// The trace's hash.
+    pub fn trace_hash(&self) -> String {
+        self.trace.hash()
+    }
+}
+
+/// Runs `config` under `seed`.
+///
+/// # Errors
+/// [`ClusterError`] when the config cannot run; a run that breaks an invariant is
+/// `Ok` with the violations listed.
+pub fn run(seed: u64, config: &ClusterConfig) -> Result<RunOutcome, ClusterError> {
+    config.validate()?;
+    let trace = Trace::new();
+    let workload = generate(seed, &config.workload);
+    let truths = Arc::new(workload.truths.clone());
+    let texts: BTreeMap<TaskId, String> =
+        workload.tasks.iter().map(|p| (p.task.id.clone(), p.task.text.clone())).collect();
+    let activation = Activation::default();
+    for plan in &config.workers {
+        activation.set(&plan.name, true);
+    }
+    for plan in &config.spares {
+        activation.set(&plan.name, false);
+    }
+    let control = LlmControl::default();
+    let violations = Arc::new(Mutex::new(Vec::new()));
+    let log: ClientLog = Arc::new(Mutex::new(BTreeMap::new()));
+
+    let total_ms = config.fault_phase_ms + config.liveness_ms;
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(seed)
+        .epoch(std::time::UNIX_EPOCH + Duration::from_secs(SIM_EPOCH_SECS))
+        .simulation_duration(Duration::from_millis(total_ms + 60_000))
+        .tick_duration(Duration::from_millis(config.tick_ms))
+        .min_message_latency(Duration::from_millis(1))
+        .max_message_latency(Duration::from_millis(config.latency_ms_max.max(1)))
+        .build();
+
+    let supervisor = SupervisorSpec {
+        config: config.supervisor.clone(),
+        activation: activation.clone(),
+        violations: Arc::clone(&violations),
+        trace: trace.clone(),
+    };
+    sim.host("supervisor", move || supervisor_host(supervisor.clone()));
+    for plan in config.workers.iter().chain(&config.spares) {
+        let spec = WorkerSpec {
+            name: plan.name.clone(),
+            profile: plan.profile.clone(),
+            twin: plan.twin,
+            config: config.worker.clone(),
+            seed,
+            truths: Arc::clone(&truths),
+            control: control.clone(),
+            activation: activation.clone(),
+            trace: trace.clone(),
+        };
+        sim.host(plan.name.as_str(), move || worker_host(spec.clone()));
+    }
+    sim.client(
+        "client",
+        client(
+            workload.tasks.clone(),
+            config.supervisor.consensus.clone(),
+            Arc::clone(&log),
+            Arc::clone(&violations),
+            trace.clone(),
+        ),
+    );
+
+    let workers: Vec<String> = config.workers.iter().chain(&config.spares).map(|w| w.name.clone()).collect();
+    let faults = config.faults.expand(seed, config.fault_phase_ms, &workers);
+    let mut injector = Injector {
+        faults: &faults,
+        cuts: LinkCuts::default(),
+        holds: LinkCuts::default(),
+        crashed: BTreeMap::new(),
+        storms: Vec::new(),
+        latency_ms_max: config.latency_ms_max,
+        control: control.clone(),
+        trace: trace.clone(),
+    };
+    let events = timeline(&faults, config.fault_phase_ms);
+    let mut next_event = 0;
+    let mut healed = false;
+    let mut steps = 0u64;
+    loop {
+        let now_ms = sim.elapsed().as_millis() as u64;
+        while next_event < events.len() && events[next_event].at_ms <= now_ms {
+            let event = &events[next_event];
+            injector.apply(&mut sim, event.fault, event.start, now_ms);
+            next_event += 1;
+        }
+        if !healed && now_ms >= config.fault_phase_ms {
+            injector.heal_all(&mut sim, now_ms);
+            healed = true;
+        }
+        if now_ms >= total_ms {
+            break;
+        }
+        if !violations.lock().unwrap_or_else(PoisonError::into_inner).is_empty() {
+            break; // A violation stops the run.
+        }
+        steps += 1;
+        match sim.step() {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(error) => {
+                violations.lock().unwrap_or_else(PoisonError::into_inner).push(Violation {
+                    invariant: Invariant::Simulation,
+                    task: None,
+                    detail: error.to_string(),
+                });
+                break;
+            }
+        }
+    }
+    let sim_ms = sim.elapsed().as_millis() as u64;
+    drop(sim);
+    let records = log.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let mut violations = violations.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    if violations.is_empty() {
+        for task in texts.keys() {
+            if records.get(task).is_none_or(|r| r.result.is_none()) {
+                violations.push(Violation {
+                    invariant: Invariant::Liveness,
+                    task: Some(task.clone()),
+                    detail: format!("no result after {sim_ms} ms"),
+                });
+            }
+        }
+    }
+    let llm_calls = trace.events().iter().filter(|e| e.kind == "llm").count() as u64;
+    let report = build_report(&records, &texts, &workload.truths, &config.supervisor.consensus, llm_calls, sim_ms);
+    trace.record_at(sim_ms, "sim", "end", format!("{} violations", violations.len()));
+    Ok(RunOutcome { seed, violations, report, trace, results: records, steps })
+}
+
+/// Applies and reverts faults on the simulation.
+struct Injector<'a> {
+    faults: &'a [Fault],
+    cuts: LinkCuts,
+    holds: LinkCuts,
+    crashed: BTreeMap<String, u32>,
+    storms: Vec<(usize, f64)>,
+    latency_ms_max: u64,
+    control: LlmControl,
+    trace: Trace,
+}
+
+impl Injector<'_> {
+    fn apply(&mut self, sim: &mut turmoil::Sim<'_>, index: usize, start: bool, now_ms: u64) {
+        let fault = &self.faults[index];
+        let verb = if start { "start" } else { "end" };
+        self.trace.record_at(
+            now_ms,
+            "sim",
+            "fault",
+            format!("{verb} {}", serde_json::to_string(&fault.kind).expect("plain data")),
+        );
+        match &fault.kind {
+            FaultKind::Partition { left, right } => {
+                for (a, b) in pairs(left, right) {
+                    self.cut(sim, &a, &b, start);
+                    self.cut(sim, &b, &a, start);
+                }
+            }
+            FaultKind::PartitionOneWay { from, to } => {
+                for (a, b) in pairs(from, to) {
+                    self.cut(sim, &a, &b, start);
+                }
+            }
+            FaultKind::Hold { left, right } => {
+                for (a, b) in pairs(left, right) {
+                    if start && self.holds.cut(&a, &b) {
+                        sim.hold(a.as_str(), b.as_str());
+                    } else if !start && self.holds.heal(&a, &b) {
+                        sim.release(a.as_str(), b.as_str());
+                    }
+                }
+            }
+            FaultKind::Crash { host } => {
+                let count = self.crashed.entry(host.clone()).or_insert(0);
+                if start {
+                    *count += 1;
+                    if *count == 1 {
+                        sim.crash(host.as_str());
+                    }
+                } else if *count > 0 {
+                    *count -= 1;
+                    if *count == 0 {
+                        sim.bounce(host.as_str());
+                    }
+                }
+            }
+            FaultKind::Latency { left, right, latency_ms } => {
+                let value = Duration::from_millis(if start { *latency_ms } else { self.latency_ms_max.max(1) });
+                for (a, b) in pairs(left, right) {
+                    sim.set_link_max_message_latency(a.as_str(), b.as_str(), value);
+                }
+            }
+            FaultKind::LlmStorm { error_rate } => {
+                if start {
+                    self.storms.push((index, *error_rate));
+                } else {
+                    self.storms.retain(|(i, _)| *i != index);
+                }
+                self.control.set_storm(self.storms.iter().map(|(_, rate)| *rate).fold(0.0, f64::max));
+            }
+        }
+    }
+
+    fn cut(&mut self, sim: &mut turmoil::Sim<'_>, from: &str, to: &str, start: bool) {
+        if start && self.cuts.cut(from, to) {
+            sim.partition_oneway(from, to);
+        } else if !start && self.cuts.heal(from, to) {
+            sim.repair_oneway(from, to);
+        }
+    }
+
+    /// The liveness phase begins: every fault ends.
+    fn heal_all(&mut self, sim: &mut turmoil::Sim<'_>, now_ms: u64) {
+        self.trace.record_at(now_ms, "sim", "liveness", "faults end, network heals");
+        for (from, to) in self.cuts.cut_links() {
+            sim.repair_oneway(from.as_str(), to.as_str());
+        }
+        self.cuts = LinkCuts::default();
+        for (a, b) in self.holds.cut_links() {
+            sim.release(a.as_str(), b.as_str());
+        }
+        self.holds = LinkCuts::default();
+        for (host, count) in core::mem::take(&mut self.crashed) {
+            if count > 0 {
+                sim.bounce(host.as_str());
+            }
+        }
+        for fault in self.faults {
+            if let FaultKind::Latency { left, right, .. } = &fault.kind {
+                for (a, b) in pairs(left, right) {
+                    sim.set_link_max_message_latency(
+                        a.as_str(),
+                        b.as_str(),
+                        Duration::from_millis(self.latency_ms_max.max(1)),
+                    );
+                }
+            }
+        }
+        self.storms.clear();
+        self.control.set_storm(0.0);
+    }
+}
+
+fn pairs(left: &[String], right: &[String]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for a in left {
+        for b in right {
+            if a != b {
+                out.push((a.clone(), b.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Runs a seed twice and compares the traces.
+///
+/// # Errors
+/// [`ClusterError`] when the config cannot run; `Ok(Err(divergence))` when the two
+/// runs differ, naming the first differing event.
+pub fn check_determinism(seed: u64, config: &ClusterConfig) -> Result<Result<String, Box<Divergence>>, ClusterError> {
+    let first = run(seed, config)?;
+    let second = run(seed, config)?;
+    if first.trace_hash() == second.trace_hash() {
+        return Ok(Ok(first.trace_hash()));
+    }
+    let divergence = first_divergence(&first.trace.events(), &second.trace.events()).unwrap_or(Divergence {
+        index: usize::MAX,
+        first: None,
+        second: None,
+    });
+    Ok(Err(Box::new(divergence)))
+}

@@ -1,0 +1,269 @@
+//! Faults: scheduled ones ("at t, for d") and random "swarm" ones whose very
+//! probabilities come from the seed, expanded into one deterministic timeline.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use quorum_core::SeededRng;
+
+/// What goes wrong.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum FaultKind {
+    /// No traffic either way between every host of `left` and every host of `right`.
+    Partition {
+        /// One side.
+        left: Vec<String>,
+        /// The other side.
+        right: Vec<String>,
+    },
+    /// No traffic from `from` to `to`; the other direction still works.
+    PartitionOneWay {
+        /// Senders cut off.
+        from: Vec<String>,
+        /// Receivers.
+        to: Vec<String>,
+    },
+    /// Messages between the sides are held, then all delivered at the end.
+    Hold {
+        /// One side.
+        left: Vec<String>,
+        /// The other side.
+        right: Vec<String>,
+    },
+    /// The host crashes (losing its memory) and restarts after the duration.
+    Crash {
+        /// Which host.
+        host: String,
+    },
+    /// Message latency between the sides rises to up to `latency_ms`.
+    Latency {
+        /// One side.
+        left: Vec<String>,
+        /// The other side.
+        right: Vec<String>,
+        /// The new maximum latency.
+        latency_ms: u64,
+    },
+    /// Every LLM call fails with a rate limit with this probability.
+    LlmStorm {
+        /// Probability per call.
+        error_rate: f64,
+    },
+}
+
+/// A fault at a time, for a while.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    /// Start, ms of simulated time.
+    pub at_ms: u64,
+    /// How long it lasts; the liveness phase ends it in any case.
+    pub duration_ms: u64,
+    /// What.
+    #[serde(flatten)]
+    pub kind: FaultKind,
+}
+
+/// Random faults, "swarm" style: which kinds occur and how often is itself drawn from
+/// the seed, so different seeds explore different mixes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Swarm {
+    /// How often a fault may start. Default every 2 s.
+    pub period_ms: u64,
+    /// Longest fault. Default 8 s.
+    pub duration_ms_max: u64,
+    /// Overall intensity; each kind's probability per period is drawn from
+    /// `0..intensity`. Default 0.3.
+    pub intensity: f64,
+    /// Whether the supervisor may crash. Default true.
+    pub crash_supervisor: bool,
+}
+
+impl Default for Swarm {
+    fn default() -> Self {
+        Self { period_ms: 2_000, duration_ms_max: 8_000, intensity: 0.3, crash_supervisor: true }
+    }
+}
+
+/// Everything that goes wrong in a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultPlan {
+    /// Faults at fixed times.
+    pub faults: Vec<Fault>,
+    /// Random faults, if any.
+    pub swarm: Option<Swarm>,
+}
+
+/// One change to apply: start or end fault number `fault`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultEvent {
+    /// When.
+    pub at_ms: u64,
+    /// Index into the expanded fault list.
+    pub fault: usize,
+    /// Start (true) or end.
+    pub start: bool,
+}
+
+impl FaultPlan {
+    /// No faults at all.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// The scheduled faults plus the swarm's, drawn from `seed` over `0..phase_ms`
+    /// among `workers` and the supervisor.
+    pub fn expand(&self, seed: u64, phase_ms: u64, workers: &[String]) -> Vec<Fault> {
+        let mut faults: Vec<Fault> = self.faults.iter().filter(|f| f.at_ms < phase_ms).cloned().collect();
+        if let Some(swarm) = &self.swarm {
+            faults.extend(swarm_faults(swarm, seed, phase_ms, workers));
+        }
+        faults
+    }
+}
+
+/// The start and end events of `faults`, in time order (ends before starts at one
+/// instant, then by fault index): a deterministic timeline.
+pub fn timeline(faults: &[Fault], phase_ms: u64) -> Vec<FaultEvent> {
+    let mut events = Vec::with_capacity(faults.len() * 2);
+    for (index, fault) in faults.iter().enumerate() {
+        events.push(FaultEvent { at_ms: fault.at_ms, fault: index, start: true });
+        let end = (fault.at_ms + fault.duration_ms).min(phase_ms);
+        events.push(FaultEvent { at_ms: end, fault: index, start: false });
+    }
+    events.sort_by_key(|e| (e.at_ms, e.start, e.fault));
+    events
+}
+
+fn swarm_faults(swarm: &Swarm, seed: u64, phase_ms: u64, workers: &[String]) -> Vec<Fault> {
+    let mut rng = SeededRng::derive(seed, "swarm");
+    let intensity = swarm.intensity.clamp(0.0, 1.0);
+    // The mix itself is random: some seeds are all partitions, some all crashes.
+    let mut probability = || rng.next_f64() * intensity;
+    let rates = [probability(), probability(), probability(), probability(), probability(), probability()];
+    let mut faults = Vec::new();
+    let mut at_ms = swarm.period_ms;
+    let everyone: Vec<String> = core::iter::once("supervisor".to_owned()).chain(workers.iter().cloned()).collect();
+    while at_ms < phase_ms && !workers.is_empty() {
+        for (kind, &rate) in rates.iter().enumerate() {
+            if !rng.chance(rate) {
+                continue;
+            }
+            let duration_ms = rng.range_u64(500, swarm.duration_ms_max.max(501));
+            let (left, right) = split(&mut rng, &everyone);
+            let kind = match kind {
+                0 => FaultKind::Partition { left, right },
+                1 => FaultKind::PartitionOneWay { from: left, to: right },
+                2 => FaultKind::Hold { left, right },
+                3 => {
+                    let host = if swarm.crash_supervisor && rng.chance(0.25) {
+                        "supervisor".to_owned()
+                    } else {
+                        workers[rng.index(workers.len())].clone()
+                    };
+                    FaultKind::Crash { host }
+                }
+                4 => FaultKind::Latency { left, right, latency_ms: rng.range_u64(200, 3_000) },
+                _ => FaultKind::LlmStorm { error_rate: 0.3 + 0.6 * rng.next_f64() },
+            };
+            faults.push(Fault { at_ms, duration_ms, kind });
+        }
+        at_ms += swarm.period_ms;
+    }
+    faults
+}
+
+/// A random non-trivial split of `hosts` into two sides.
+fn split(rng: &mut SeededRng, hosts: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut left = Vec::new();
+    let mut right = Vec::new();
+    for host in hosts {
+        if rng.chance(0.5) { left.push(host.clone()) } else { right.push(host.clone()) }
+    }
+    if left.is_empty() {
+        left.push(right.remove(0));
+    } else if right.is_empty() {
+        right.push(left.remove(0));
+    }
+    (left, right)
+}
+
+/// Reference counts of cut directed links, so that overlapping faults heal a link
+/// only when the last of them ends.
+#[derive(Clone, Debug, Default)]
+pub struct LinkCuts {
+    counts: BTreeMap<(String, String), u32>,
+}
+
+impl LinkCuts {
+    /// Counts a cut of `from -> to`; true when the link was whole until now.
+    pub fn cut(&mut self, from: &str, to: &str) -> bool {
+        let count = self.counts.entry((from.to_owned(), to.to_owned())).or_insert(0);
+        *count += 1;
+        *count == 1
+    }
+
+    /// Ends one cut of `from -> to`; true when the link is whole again.
+    pub fn heal(&mut self, from: &str, to: &str) -> bool {
+        let key = (from.to_owned(), to.to_owned());
+        match self.counts.get_mut(&key) {
+            Some(count) if *count > 1 => {
+                *count -= 1;
+                false
+            }
+            Some(_) => {
+                self.counts.remove(&key);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Every link still cut.
+    pub fn cut_links(&self) -> Vec<(String, String)> {
+        self.counts.keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workers() -> Vec<String> {
+        (1..=5).map(|i| format!("w{i}")).collect()
+    }
+
+    #[test]
+    fn swarm_is_seeded_and_stays_in_the_fault_phase() {
+        let plan = FaultPlan { faults: vec![], swarm: Some(Swarm::default()) };
+        let a = plan.expand(11, 30_000, &workers());
+        assert_eq!(a, plan.expand(11, 30_000, &workers()));
+        let differs = (12..20).any(|seed| plan.expand(seed, 30_000, &workers()) != a);
+        assert!(differs);
+        for event in timeline(&a, 30_000) {
+            assert!(event.at_ms <= 30_000);
+        }
+    }
+
+    #[test]
+    fn timeline_orders_ends_before_starts_at_one_instant() {
+        let crash = |at_ms, duration_ms| Fault { at_ms, duration_ms, kind: FaultKind::Crash { host: "w1".into() } };
+        let events = timeline(&[crash(0, 1_000), crash(1_000, 500)], 10_000);
+        let order: Vec<(u64, bool)> = events.iter().map(|e| (e.at_ms, e.start)).collect();
+        assert_eq!(order, vec![(0, true), (1_000, false), (1_000, true), (1_500, false)]);
+    }
+
+    #[test]
+    fn overlapping_cuts_heal_only_when_the_last_ends() {
+        let mut cuts = LinkCuts::default();
+        assert!(cuts.cut("a", "b"));
+        assert!(!cuts.cut("a", "b"));
+        assert!(!cuts.heal("a", "b"));
+        assert!(cuts.heal("a", "b"));
+        assert!(!cuts.heal("a", "b"));
+        assert!(cuts.cut_links().is_empty());
+    }
+}

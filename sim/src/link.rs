@@ -1,0 +1,107 @@
+//! `SimLink`: the supervisor's `WorkerLink` over turmoil TCP.
+//!
+//! One connection per call: connect, send one frame, read one frame, all under one
+//! deadline. turmoil never resends segments a partition swallowed, so a call that
+//! loses its request or reply simply times out; the next call connects afresh, which
+//! is the reconnect.
+
+use core::time::Duration;
+
+use turmoil::net::TcpStream;
+
+use quorum_core::{ExecuteRequest, Heartbeat, LinkError, TaskId, WorkerAnswer, WorkerId, WorkerLink};
+
+use crate::trace::Trace;
+use crate::wire::{WORKER_PORT, WireError, WorkerRequest, WorkerResponse, read_frame, write_frame};
+
+/// Deadline of a heartbeat or cancel call.
+pub const CONTROL_CALL_TIMEOUT_MS: u64 = 1_000;
+/// Extra time an execute call gets beyond the task's own timeout (the worker answers
+/// a deadline error itself by then).
+pub const EXECUTE_GRACE_MS: u64 = 500;
+
+/// Calls worker hosts named by their worker id.
+#[derive(Clone, Debug)]
+pub struct SimLink {
+    host: String,
+    trace: Trace,
+}
+
+impl SimLink {
+    /// A link used by `host`, recording into `trace`.
+    pub fn new(host: &str, trace: Trace) -> Self {
+        Self { host: host.to_owned(), trace }
+    }
+
+    async fn call(
+        &self,
+        worker: &WorkerId,
+        request: WorkerRequest,
+        timeout_ms: u64,
+    ) -> Result<WorkerResponse, LinkError> {
+        let label = request_label(&request);
+        self.trace.record(&self.host, "send", format!("{worker} {label}"));
+        let exchange = async {
+            let mut stream = TcpStream::connect((worker.as_str(), WORKER_PORT)).await.map_err(WireError::Io)?;
+            write_frame(&mut stream, &request).await?;
+            read_frame::<_, WorkerResponse>(&mut stream).await
+        };
+        let outcome = match tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await {
+            Err(_) => Err(LinkError::Timeout),
+            Ok(Err(WireError::Io(_))) => Err(LinkError::Unavailable),
+            Ok(Err(error)) => Err(LinkError::Protocol { detail: error.to_string() }),
+            Ok(Ok(response)) => Ok(response),
+        };
+        match &outcome {
+            Ok(response) => self.trace.record(&self.host, "recv", format!("{worker} {}", response_label(response))),
+            Err(error) => self.trace.record(&self.host, "drop", format!("{worker} {label}: {error}")),
+        }
+        outcome
+    }
+}
+
+fn request_label(request: &WorkerRequest) -> String {
+    match request {
+        WorkerRequest::Execute(request) => format!("execute {} #{}", request.task, request.attempt),
+        WorkerRequest::Heartbeat => "heartbeat".to_owned(),
+        WorkerRequest::Cancel(task) => format!("cancel {task}"),
+    }
+}
+
+fn response_label(response: &WorkerResponse) -> String {
+    match response {
+        WorkerResponse::Answer(Ok(answer)) => format!("answer {} #{} {:?}", answer.task, answer.attempt, answer.text),
+        WorkerResponse::Answer(Err(error)) => format!("failed: {error}"),
+        WorkerResponse::Heartbeat(heartbeat) => format!("heartbeat load {}", heartbeat.load),
+        WorkerResponse::Cancelled => "cancelled".to_owned(),
+    }
+}
+
+fn unexpected(response: &WorkerResponse) -> LinkError {
+    LinkError::Protocol { detail: format!("unexpected reply: {}", response_label(response)) }
+}
+
+impl WorkerLink for SimLink {
+    async fn execute(&self, worker: &WorkerId, request: ExecuteRequest) -> Result<WorkerAnswer, LinkError> {
+        let timeout_ms = request.timeout_ms + EXECUTE_GRACE_MS;
+        match self.call(worker, WorkerRequest::Execute(request), timeout_ms).await? {
+            WorkerResponse::Answer(Ok(answer)) => Ok(answer),
+            WorkerResponse::Answer(Err(error)) => Err(LinkError::Worker(error)),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn heartbeat(&self, worker: &WorkerId) -> Result<Heartbeat, LinkError> {
+        match self.call(worker, WorkerRequest::Heartbeat, CONTROL_CALL_TIMEOUT_MS).await? {
+            WorkerResponse::Heartbeat(heartbeat) => Ok(heartbeat),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    async fn cancel(&self, worker: &WorkerId, task: &TaskId) -> Result<(), LinkError> {
+        match self.call(worker, WorkerRequest::Cancel(task.clone()), CONTROL_CALL_TIMEOUT_MS).await? {
+            WorkerResponse::Cancelled => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! What a run measured (not invariants: numbers for humans and sweeps).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use quorum_core::consensus::{ConsensusConfig, answers_match};
+use quorum_core::{Outcome, TaskId};
+
+use crate::client::ClientRecord;
+use crate::workload::{Truth, TruthBook};
+
+/// The numbers of one run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Tasks submitted.
+    pub tasks: usize,
+    /// Tasks agreed.
+    pub agreed: usize,
+    /// Tasks that ended without consensus.
+    pub no_consensus: usize,
+    /// Tasks that failed.
+    pub failed: usize,
+    /// Agreed tasks whose answer matches the ground truth.
+    pub correct: usize,
+    /// `correct / agreed` (1 when nothing was agreed).
+    pub accuracy: f64,
+    /// `no_consensus / tasks`.
+    pub no_consensus_rate: f64,
+    /// LLM calls made by every worker, failed and retried ones included.
+    pub llm_calls: u64,
+    /// `llm_calls / tasks`.
+    pub llm_calls_per_task: f64,
+    /// Tokens (prompt and completion) of the answers counted, per task.
+    pub tokens_per_task: f64,
+    /// Submissions beyond the first (resubmitted after a supervisor restart).
+    pub resubmissions: u64,
+    /// Submission-to-result latency percentiles, simulated ms.
+    pub latency_ms_p50: u64,
+    /// 90th percentile.
+    pub latency_ms_p90: u64,
+    /// 99th percentile.
+    pub latency_ms_p99: u64,
+    /// Simulated time the run took.
+    pub sim_ms: u64,
+}
+
+/// Whether `answer` is right for `truth` under `config`'s matching.
+pub fn is_correct(answer: &str, truth: &Truth, config: &ConsensusConfig) -> bool {
+    match truth {
+        Truth::Semantic { phrasings, .. } => phrasings.iter().any(|p| answers_match(answer, p, config)),
+        other => answers_match(answer, &other.canonical(), config),
+    }
+}
+
+/// Builds the report from what the client holds.
+pub fn build_report(
+    records: &BTreeMap<TaskId, ClientRecord>,
+    texts: &BTreeMap<TaskId, String>,
+    truths: &TruthBook,
+    base: &ConsensusConfig,
+    llm_calls: u64,
+    sim_ms: u64,
+) -> RunReport {
+    let mut report = RunReport { tasks: texts.len(), llm_calls, sim_ms, ..RunReport::default() };
+    let mut latencies = Vec::new();
+    let mut tokens = 0u64;
+    for (task, record) in records {
+        report.resubmissions += u64::from(record.submissions.saturating_sub(1));
+        let Some(result) = &record.result else { continue };
+        if let Some(finished) = record.finished_at_ms {
+            latencies.push(finished.saturating_sub(record.submitted_at_ms));
+        }
+        tokens += result.metadata.prompt_tokens + result.metadata.completion_tokens;
+        match &result.outcome {
+            Outcome::Agreed { answer, .. } => {
+                report.agreed += 1;
+                let config = result.metadata.plan.consensus_config(base);
+                let truth = texts.get(task).and_then(|text| truths.get(text));
+                if truth.is_some_and(|truth| is_correct(answer, truth, &config)) {
+                    report.correct += 1;
+                }
+            }
+            Outcome::NoConsensus { .. } => report.no_consensus += 1,
+            Outcome::Failed { .. } => report.failed += 1,
+        }
+    }
+    let tasks = report.tasks.max(1) as f64;
+    report.accuracy = if report.agreed == 0 { 1.0 } else { report.correct as f64 / report.agreed as f64 };
+    report.no_consensus_rate = report.no_consensus as f64 / tasks;
+    report.llm_calls_per_task = llm_calls as f64 / tasks;
+    report.tokens_per_task = tokens as f64 / tasks;
+    latencies.sort_unstable();
+    let percentile = |p: usize| {
+        latencies.get((latencies.len() * p / 100).min(latencies.len().saturating_sub(1))).copied().unwrap_or(0)
+    };
+    report.latency_ms_p50 = percentile(50);
+    report.latency_ms_p90 = percentile(90);
+    report.latency_ms_p99 = percentile(99);
+    report
+}

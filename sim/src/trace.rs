@@ -1,0 +1,164 @@
+//! The run trace: every message, LLM call, fault, answer, decision and result, in
+//! simulated time, with a hash that two runs of one seed must share.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+/// Events kept in memory; beyond it they are still hashed and counted, not stored.
+pub const TRACE_EVENTS_MAX: usize = 2_000_000;
+
+/// One thing that happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceEvent {
+    /// Simulated time, ms since the run started.
+    pub at_ms: u64,
+    /// The host it happened on (`sim` for the harness itself).
+    pub host: String,
+    /// What kind of event (`send`, `recv`, `drop`, `llm`, `fault`, `answer`,
+    /// `result`, ...).
+    pub kind: String,
+    /// The particulars.
+    pub detail: String,
+}
+
+impl TraceEvent {
+    /// The event as one JSON line (no newline).
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).expect("trace events are plain data")
+    }
+}
+
+#[derive(Debug, Default)]
+struct TraceState {
+    events: Vec<TraceEvent>,
+    hash: u64,
+    count: u64,
+}
+
+/// A shared, append-only trace. Clones record into the same trace.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    state: Arc<Mutex<TraceState>>,
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+impl Default for Trace {
+    fn default() -> Self {
+        Self { state: Arc::new(Mutex::new(TraceState { hash: FNV_OFFSET, ..TraceState::default() })) }
+    }
+}
+
+impl Trace {
+    /// An empty trace.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an event at the current host's simulated time (0 outside a host).
+    pub fn record(&self, host: &str, kind: &str, detail: impl Into<String>) {
+        let at_ms = turmoil::sim_elapsed().map_or(0, |elapsed| elapsed.as_millis() as u64);
+        self.record_at(at_ms, host, kind, detail);
+    }
+
+    /// Records an event at an explicit simulated time.
+    pub fn record_at(&self, at_ms: u64, host: &str, kind: &str, detail: impl Into<String>) {
+        let event = TraceEvent { at_ms, host: host.to_owned(), kind: kind.to_owned(), detail: detail.into() };
+        let line = event.to_json_line();
+        let mut state = self.lock();
+        // FNV-1a over every line and its newline: stable across machines and runs.
+        for byte in line.bytes().chain(core::iter::once(b'\n')) {
+            state.hash ^= u64::from(byte);
+            state.hash = state.hash.wrapping_mul(FNV_PRIME);
+        }
+        state.count += 1;
+        if state.events.len() < TRACE_EVENTS_MAX {
+            state.events.push(event);
+        }
+    }
+
+    /// The hash of every event so far, as 16 hex digits.
+    pub fn hash(&self) -> String {
+        format!("{:016x}", self.lock().hash)
+    }
+
+    /// Events recorded (including any beyond [`TRACE_EVENTS_MAX`]).
+    pub fn len(&self) -> u64 {
+        self.lock().count
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The stored events.
+    pub fn events(&self) -> Vec<TraceEvent> {
+        self.lock().events.clone()
+    }
+
+    /// The last `count` stored events.
+    pub fn tail(&self, count: usize) -> Vec<TraceEvent> {
+        let state = self.lock();
+        state.events[state.events.len().saturating_sub(count)..].to_vec()
+    }
+
+    /// The stored events as JSON lines.
+    pub fn to_json_lines(&self) -> String {
+        let mut out = String::new();
+        for event in &self.lock().events {
+            out.push_str(&event.to_json_line());
+            out.push('\n');
+        }
+        out
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, TraceState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Where two traces part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Divergence {
+    /// Index of the first differing event.
+    pub index: usize,
+    /// That event in the first trace (None when it ended first).
+    pub first: Option<TraceEvent>,
+    /// That event in the second trace.
+    pub second: Option<TraceEvent>,
+}
+
+/// The first event at which two traces differ, if any.
+pub fn first_divergence(first: &[TraceEvent], second: &[TraceEvent]) -> Option<Divergence> {
+    let index = first
+        .iter()
+        .zip(second)
+        .position(|(a, b)| a != b)
+        .or_else(|| (first.len() != second.len()).then_some(first.len().min(second.len())))?;
+    Some(Divergence { index, first: first.get(index).cloned(), second: second.get(index).cloned() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_depends_on_every_event_and_divergence_is_located() {
+        let a = Trace::new();
+        let b = Trace::new();
+        for trace in [&a, &b] {
+            trace.record_at(1, "w1", "send", "execute t1");
+        }
+        assert_eq!(a.hash(), b.hash());
+        a.record_at(2, "w1", "recv", "answer 4");
+        b.record_at(2, "w1", "recv", "answer 5");
+        assert_ne!(a.hash(), b.hash());
+        let divergence = first_divergence(&a.events(), &b.events()).unwrap();
+        assert_eq!(divergence.index, 1);
+        assert!(first_divergence(&a.events(), &a.events()).is_none());
+        assert_eq!(first_divergence(&a.events(), &a.events()[..1]).unwrap().index, 1);
+    }
+}

@@ -1,0 +1,306 @@
+//! Seeded workloads: tasks with ground truth, arrival times and priorities.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use quorum_core::{Priority, SeededRng, Task};
+
+/// What the mock LLM knows about a task: the right answer and plausible wrong ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Truth {
+    /// A number.
+    Numeric {
+        /// The right value.
+        value: f64,
+    },
+    /// A short answer.
+    Exact {
+        /// The right answer.
+        answer: String,
+        /// Wrong answers a model might give.
+        wrong: Vec<String>,
+    },
+    /// Free text.
+    Semantic {
+        /// Right answers, in several phrasings.
+        phrasings: Vec<String>,
+        /// Wrong answers.
+        wrong: Vec<String>,
+    },
+}
+
+impl Truth {
+    /// The canonical right answer, as a task's ground truth.
+    pub fn canonical(&self) -> String {
+        match self {
+            Self::Numeric { value } => format_number(*value),
+            Self::Exact { answer, .. } => answer.clone(),
+            Self::Semantic { phrasings, .. } => phrasings[0].clone(),
+        }
+    }
+}
+
+/// Writes a number the way a person would: no trailing `.0`.
+pub fn format_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 { format!("{}", value as i64) } else { format!("{value}") }
+}
+
+/// Ground truth by task text (what the mock sees in its prompt).
+pub type TruthBook = BTreeMap<String, Truth>;
+
+/// How tasks arrive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "pattern")]
+pub enum Arrival {
+    /// One task every `interval_ms`.
+    Steady {
+        /// Gap between tasks.
+        interval_ms: u64,
+    },
+    /// `size` tasks at once, then a gap.
+    Bursts {
+        /// Tasks per burst.
+        size: usize,
+        /// Gap between bursts.
+        gap_ms: u64,
+    },
+}
+
+/// The shape of a workload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkloadConfig {
+    /// Tasks in all. Default 20.
+    pub tasks: usize,
+    /// Relative share of numeric tasks (arithmetic and word problems). Default 2.
+    pub numeric: u32,
+    /// Relative share of exact tasks (factual and classification). Default 2.
+    pub exact: u32,
+    /// Relative share of semantic tasks (open questions). Default 1.
+    pub semantic: u32,
+    /// Arrival pattern. Default one task every 500 ms.
+    pub arrival: Arrival,
+    /// Whether priorities vary (else all normal). Default true.
+    pub priorities: bool,
+}
+
+impl Default for WorkloadConfig {
+    fn default() -> Self {
+        Self {
+            tasks: 20,
+            numeric: 2,
+            exact: 2,
+            semantic: 1,
+            arrival: Arrival::Steady { interval_ms: 500 },
+            priorities: true,
+        }
+    }
+}
+
+/// Most tasks one workload generates.
+pub const WORKLOAD_TASKS_MAX: usize = 100_000;
+
+/// A task and when the client submits it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedTask {
+    /// Submission time, ms.
+    pub at_ms: u64,
+    /// The task, with its ground truth.
+    pub task: Task,
+}
+
+/// A generated workload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    /// Tasks in submission order.
+    pub tasks: Vec<PlannedTask>,
+    /// Ground truth by task text.
+    pub truths: TruthBook,
+}
+
+const CAPITALS: [(&str, &str); 12] = [
+    ("France", "Paris"),
+    ("Japan", "Tokyo"),
+    ("Australia", "Canberra"),
+    ("Canada", "Ottawa"),
+    ("Brazil", "Brasilia"),
+    ("Kenya", "Nairobi"),
+    ("Norway", "Oslo"),
+    ("Egypt", "Cairo"),
+    ("Peru", "Lima"),
+    ("Turkey", "Ankara"),
+    ("Vietnam", "Hanoi"),
+    ("Portugal", "Lisbon"),
+];
+const SENTIMENTS: [(&str, &str); 6] = [
+    ("I loved every minute of it.", "positive"),
+    ("The service was slow and the food was cold.", "negative"),
+    ("Absolutely fantastic, would come again!", "positive"),
+    ("I want my money back.", "negative"),
+    ("Best purchase I made this year.", "positive"),
+    ("It broke after two days.", "negative"),
+];
+const OPEN_QUESTIONS: [(&str, [&str; 3], [&str; 2]); 4] = [
+    (
+        "Explain why water boils at a lower temperature at high altitude.",
+        [
+            "Water boils at a lower temperature at high altitude because the air pressure is lower.",
+            "At high altitude the air pressure is lower, so water boils at a lower temperature.",
+            "Lower air pressure at high altitude lets water boil at a lower temperature.",
+        ],
+        ["Because mountains are colder, water boils sooner.", "Gravity is weaker on mountains, which changes boiling."],
+    ),
+    (
+        "Explain why the sky looks blue during the day.",
+        [
+            "The sky looks blue because air molecules scatter blue sunlight more than red light.",
+            "Blue light from the sun is scattered more by air molecules, so the sky looks blue.",
+            "Air scatters the short blue wavelengths of sunlight more, which makes the sky look blue.",
+        ],
+        ["The sky reflects the blue colour of the oceans.", "Blue is the colour of oxygen gas itself."],
+    ),
+    (
+        "Describe why metal feels colder than wood at the same temperature.",
+        [
+            "Metal feels colder because it conducts heat away from your hand faster than wood.",
+            "Metal conducts heat faster than wood, so it draws heat from your skin quicker and feels colder.",
+            "Because metal is a better heat conductor than wood, it pulls heat from the hand faster and feels colder.",
+        ],
+        ["Metal is actually at a lower temperature than wood.", "Wood produces its own heat."],
+    ),
+    (
+        "Explain why we have seasons on Earth.",
+        [
+            "We have seasons because the Earth's axis is tilted, changing how directly sunlight hits each hemisphere.",
+            "The tilt of Earth's axis changes how directly sunlight hits each hemisphere during the year, causing seasons.",
+            "Seasons happen because Earth's tilted axis makes sunlight hit each hemisphere more or less directly over the year.",
+        ],
+        ["Seasons happen because the Earth gets closer to the sun in summer.", "The sun burns hotter in summer."],
+    ),
+];
+
+/// Generates `config.tasks` tasks from `seed`.
+pub fn generate(seed: u64, config: &WorkloadConfig) -> Workload {
+    let mut rng = SeededRng::derive(seed, "workload");
+    let mut tasks = Vec::with_capacity(config.tasks.min(WORKLOAD_TASKS_MAX));
+    let mut truths = TruthBook::new();
+    let shares = [config.numeric, config.exact, config.semantic];
+    let total_share: u32 = shares.iter().sum::<u32>().max(1);
+    for index in 0..config.tasks.min(WORKLOAD_TASKS_MAX) {
+        let id = format!("t{index:03}");
+        let mut pick = rng.range_u64(0, u64::from(total_share)) as u32;
+        let kind = shares.iter().position(|&share| {
+            let inside = pick < share;
+            pick = pick.saturating_sub(share);
+            inside
+        });
+        let (question, truth) = match kind.unwrap_or(0) {
+            0 => numeric_task(&mut rng),
+            1 => exact_task(&mut rng),
+            _ => semantic_task(&mut rng),
+        };
+        // The id in the text keeps texts unique, so the mock finds each task's truth.
+        let text = format!("({id}) {question}");
+        let priority = if config.priorities {
+            [Priority::Low, Priority::Normal, Priority::Normal, Priority::High][rng.index(4)]
+        } else {
+            Priority::Normal
+        };
+        let task = Task::new(id.as_str(), text.clone()).with_ground_truth(truth.canonical()).with_priority(priority);
+        truths.insert(text, truth);
+        tasks.push(PlannedTask { at_ms: arrival_ms(&config.arrival, index), task });
+    }
+    Workload { tasks, truths }
+}
+
+fn arrival_ms(arrival: &Arrival, index: usize) -> u64 {
+    match *arrival {
+        Arrival::Steady { interval_ms } => index as u64 * interval_ms,
+        Arrival::Bursts { size, gap_ms } => (index / size.max(1)) as u64 * gap_ms,
+    }
+}
+
+fn numeric_task(rng: &mut SeededRng) -> (String, Truth) {
+    let a = rng.range_u64(2, 99) as i64;
+    let b = rng.range_u64(2, 99) as i64;
+    let (question, value) = match rng.index(5) {
+        0 => (format!("What is {a} + {b}?"), a + b),
+        1 => (format!("What is {a} * {b}?"), a * b),
+        2 => (format!("What is {a} - {b}?"), a - b),
+        3 => (format!("A shop has {a} apples and receives {b} more. How many apples does it have in total?"), a + b),
+        _ => (format!("Each box holds {a} pens. How many pens are in {b} boxes in total?"), a * b),
+    };
+    (question, Truth::Numeric { value: value as f64 })
+}
+
+fn exact_task(rng: &mut SeededRng) -> (String, Truth) {
+    if rng.chance(0.6) {
+        let (country, capital) = CAPITALS[rng.index(CAPITALS.len())];
+        let wrong = CAPITALS.iter().filter(|(_, c)| *c != capital).take(3).map(|(_, c)| (*c).to_owned()).collect();
+        (format!("What is the capital of {country}?"), Truth::Exact { answer: capital.to_owned(), wrong })
+    } else {
+        let (review, sentiment) = SENTIMENTS[rng.index(SENTIMENTS.len())];
+        let other = if sentiment == "positive" { "negative" } else { "positive" };
+        (
+            format!("Classify the sentiment of this review as positive or negative: '{review}'"),
+            Truth::Exact { answer: sentiment.to_owned(), wrong: vec![other.to_owned(), "neutral".to_owned()] },
+        )
+    }
+}
+
+fn semantic_task(rng: &mut SeededRng) -> (String, Truth) {
+    let (question, phrasings, wrong) = OPEN_QUESTIONS[rng.index(OPEN_QUESTIONS.len())];
+    (
+        question.to_owned(),
+        Truth::Semantic {
+            phrasings: phrasings.iter().map(|p| (*p).to_owned()).collect(),
+            wrong: wrong.iter().map(|w| (*w).to_owned()).collect(),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quorum_core::HeuristicAnalyser;
+    use quorum_core::consensus::Strategy;
+
+    #[test]
+    fn same_seed_same_workload_and_every_task_has_its_truth() {
+        let config = WorkloadConfig { tasks: 50, ..WorkloadConfig::default() };
+        let workload = generate(9, &config);
+        assert_eq!(workload, generate(9, &config));
+        assert_ne!(workload, generate(10, &config));
+        for planned in &workload.tasks {
+            let truth = &workload.truths[&planned.task.text];
+            assert_eq!(planned.task.ground_truth.as_deref(), Some(truth.canonical().as_str()));
+        }
+    }
+
+    #[test]
+    fn the_analyser_picks_the_strategy_each_task_was_made_for() {
+        let workload = generate(3, &WorkloadConfig { tasks: 200, ..WorkloadConfig::default() });
+        let analyser = HeuristicAnalyser::default();
+        for planned in &workload.tasks {
+            let expected = match workload.truths[&planned.task.text] {
+                Truth::Numeric { .. } => Strategy::Numeric,
+                Truth::Exact { .. } => Strategy::Exact,
+                Truth::Semantic { .. } => Strategy::Semantic,
+            };
+            assert_eq!(analyser.analyse(&planned.task.text).strategy, expected, "{}", planned.task.text);
+        }
+    }
+
+    #[test]
+    fn bursts_arrive_together() {
+        let config = WorkloadConfig {
+            tasks: 6,
+            arrival: Arrival::Bursts { size: 3, gap_ms: 1_000 },
+            ..WorkloadConfig::default()
+        };
+        let times: Vec<u64> = generate(1, &config).tasks.iter().map(|t| t.at_ms).collect();
+        assert_eq!(times, vec![0, 0, 0, 1_000, 1_000, 1_000]);
+    }
+}
