@@ -173,7 +173,24 @@ impl RunOutcome {
     pub fn trace_hash(&self) -> String {
         self.trace.hash()
     }
+
+    /// A failure message: the seed, every violation, how to replay it, and the last
+    /// events of the trace.
+    pub fn failure_report(&self, replay: &str) -> String {
+        let mut out = format!("seed {} broke {} invariant(s):\n", self.seed, self.violations.len());
+        for violation in &self.violations {
+            out.push_str(&format!("  - {violation}\n"));
+        }
+        out.push_str(&format!("replay: {replay}\ntrace tail:\n"));
+        for event in self.trace.tail(FAILURE_TRACE_TAIL) {
+            out.push_str(&format!("  {}\n", event.to_json_line()));
+        }
+        out
+    }
 }
+
+/// Trace events shown with a failure.
+pub const FAILURE_TRACE_TAIL: usize = 25;
 
 /// Runs `config` under `seed`.
 ///

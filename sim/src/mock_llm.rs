@@ -195,7 +195,8 @@ impl MockLlm {
 
     fn answer_text(&self, truth: &Truth, plan: &CallPlan, prompt: &str) -> String {
         match self.profile.byzantine {
-            Some(Byzantine::AlwaysWrong) => wrong_answer(truth, stable_hash(prompt)),
+            // Salted with the worker's name: independent liars do not coordinate.
+            Some(Byzantine::AlwaysWrong) => wrong_answer(truth, stable_hash(prompt) ^ stable_hash(&self.name)),
             Some(Byzantine::Colluding { group }) => wrong_answer(truth, stable_hash(prompt) ^ group.rotate_left(29)),
             None if plan.right => right_answer(truth, self.profile.style, plan.variant),
             None => wrong_answer(truth, plan.variant),

@@ -154,3 +154,22 @@ mod tests {
         assert!(matches!(read_frame::<_, WorkerRequest>(&mut server).await, Err(WireError::Decode(_))));
     }
 }
+
+#[cfg(test)]
+mod float_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn floats_cross_the_wire_bit_for_bit() {
+        // Regression: serde_json's default float parsing is not correctly rounded, so
+        // recorded powers came back an ulp off and results no longer recomputed
+        // exactly from their votes. The workspace enables `float_roundtrip`.
+        let (mut client, mut server) = tokio::io::duplex(1024);
+        let values = [0.1 + 0.2, 1.0 / 3.0, 0.5709342560553273, 1.1_f64.powi(7), 0.8_f64.powi(13)];
+        write_frame(&mut client, &values).await.unwrap();
+        let read: [f64; 5] = read_frame(&mut server).await.unwrap();
+        for (a, b) in values.iter().zip(read) {
+            assert_eq!(a.to_bits(), b.to_bits());
+        }
+    }
+}
