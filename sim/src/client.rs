@@ -82,6 +82,8 @@ pub async fn client(
                 });
                 record.submissions += 1;
             }
+            let label = if submitting { format!("submit {id}") } else { format!("poll {id}") };
+            trace.record("client", "send", label);
             match call(request).await {
                 Some(SupervisorResponse::Submitted) => {
                     acknowledged.insert(id, true);
