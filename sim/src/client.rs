@@ -65,13 +65,16 @@ pub async fn client(
             trace.record("client", "done", format!("{} results", workload.len()));
             return Ok(());
         }
-        for id in open {
-            let request = if acknowledged[&id] {
-                SupervisorRequest::Poll(id.clone())
+        // Every open task's call at once (answers are handled in task order, so the
+        // run stays deterministic).
+        let mut calls = Vec::with_capacity(open.len());
+        for id in &open {
+            let submitting = !acknowledged[id];
+            let request = if submitting {
+                SupervisorRequest::Submit(tasks[id].clone())
             } else {
-                SupervisorRequest::Submit(tasks[&id].clone())
+                SupervisorRequest::Poll(id.clone())
             };
-            let submitting = matches!(request, SupervisorRequest::Submit(_));
             if submitting {
                 let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
                 let record = log.entry(id.clone()).or_insert(ClientRecord {
@@ -84,7 +87,11 @@ pub async fn client(
             }
             let label = if submitting { format!("submit {id}") } else { format!("poll {id}") };
             trace.record("client", "send", label);
-            match call(request).await {
+            calls.push(call(request));
+        }
+        let responses = futures_util::future::join_all(calls).await;
+        for (id, response) in open.into_iter().zip(responses) {
+            match response {
                 Some(SupervisorResponse::Submitted) => {
                     acknowledged.insert(id, true);
                 }

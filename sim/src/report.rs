@@ -35,7 +35,9 @@ pub struct RunReport {
     pub tokens_per_task: f64,
     /// Submissions beyond the first (resubmitted after a supervisor restart).
     pub resubmissions: u64,
-    /// Submission-to-result latency percentiles, simulated ms.
+    /// Submission-to-result latency percentiles as the supervisor measured them,
+    /// simulated ms (a task resubmitted after a supervisor restart counts from its
+    /// last submission).
     pub latency_ms_p50: u64,
     /// 90th percentile.
     pub latency_ms_p90: u64,
@@ -68,9 +70,9 @@ pub fn build_report(
     for (task, record) in records {
         report.resubmissions += u64::from(record.submissions.saturating_sub(1));
         let Some(result) = &record.result else { continue };
-        if let Some(finished) = record.finished_at_ms {
-            latencies.push(finished.saturating_sub(record.submitted_at_ms));
-        }
+        // The supervisor's own clock: submission to result, without the client's
+        // polling delay.
+        latencies.push(result.latency_ms());
         tokens += result.metadata.prompt_tokens + result.metadata.completion_tokens;
         match &result.outcome {
             Outcome::Agreed { answer, .. } => {

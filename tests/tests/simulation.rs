@@ -261,3 +261,60 @@ fn semantic_tasks_group_paraphrases() {
     assert!(multi_phrase > 0, "some winning groups hold several phrasings");
     assert!(results(&outcome).iter().all(|r| !matches!(r.outcome, Outcome::Failed { .. })));
 }
+
+fn burst_scaling() -> ClusterConfig {
+    let mut config = clean();
+    let slow = quorum_sim::LlmProfile {
+        latency: quorum_sim::LatencyProfile { base_ms: 3_000, ..quorum_sim::LatencyProfile::default() },
+        ..quorum_sim::LlmProfile::default()
+    };
+    config.workers = quorum_sim::honest_workers(3, slow.clone());
+    config.spares = quorum_sim::named_workers(4, 12, slow);
+    config.supervisor.pool.idle_release_ms = 10_000;
+    config.workload.tasks = 80;
+    config.workload.arrival = quorum_sim::workload::Arrival::Bursts { size: 40, gap_ms: 40_000 };
+    config
+}
+
+#[test]
+fn burst_load_scales_from_three_to_fifteen_workers_and_back() {
+    let outcome = run_passing("burst_scaling", 1, &burst_scaling());
+    let mut active = 3i64;
+    let mut peak = active;
+    let mut trough_after_peak = i64::MAX;
+    for event in outcome.trace.events() {
+        match event.kind.as_str() {
+            "start" if event.host.starts_with('w') && event.at_ms > 0 => active += 1,
+            "stop" if event.host.starts_with('w') => active -= 1,
+            _ => continue,
+        }
+        peak = peak.max(active);
+        if peak == 15 {
+            trough_after_peak = trough_after_peak.min(active);
+        }
+    }
+    assert_eq!(peak, 15, "the burst brought every spare up");
+    assert_eq!(trough_after_peak, 3, "idle workers were released down to the minimum");
+    assert_eq!(outcome.report.agreed + outcome.report.no_consensus, outcome.report.tasks);
+}
+
+#[test]
+fn logs_show_simulated_time() {
+    use tracing_subscriber::fmt::format::Writer;
+    use tracing_subscriber::fmt::time::FormatTime;
+    let mut sim = turmoil::Builder::new().build();
+    let stamp = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let seen = std::sync::Arc::clone(&stamp);
+    sim.client("client", async move {
+        tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+        let mut text = String::new();
+        quorum_sim::SimTime.format_time(&mut Writer::new(&mut text)).unwrap();
+        *seen.lock().unwrap() = text;
+        Ok(())
+    });
+    sim.run().unwrap();
+    assert_eq!(*stamp.lock().unwrap(), "sim=1.500s");
+    let mut outside = String::new();
+    quorum_sim::SimTime.format_time(&mut Writer::new(&mut outside)).unwrap();
+    assert_eq!(outside, "sim=-");
+}

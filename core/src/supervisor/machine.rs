@@ -688,6 +688,14 @@ impl SupervisorMachine {
         let running_slots: usize = self.tasks.values().map(|s| s.pending().len()).sum();
         let decision =
             self.pool.scaling_decision(queued_slots + running_slots, self.queue.len(), self.scale_up_pending, now_ms);
+        tracing::debug!(
+            queued_slots,
+            running_slots,
+            queued = self.queue.len(),
+            pending_up = self.scale_up_pending,
+            ?decision,
+            "scaling"
+        );
         match decision {
             ScaleDecision::Up(count) if count > 0 => {
                 self.scale_up_pending += count;
