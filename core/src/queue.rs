@@ -98,6 +98,11 @@ impl TaskQueue {
         Some(task)
     }
 
+    /// Counts an attempt for a task taken out of the queue with [`TaskQueue::remove`].
+    pub fn count_attempt(&mut self, task: &TaskId) {
+        *self.attempts.entry(task.clone()).or_insert(0) += 1;
+    }
+
     /// Removes a queued task; whether it was queued.
     pub fn remove(&mut self, task: &TaskId) -> bool {
         match self.slots.remove(task) {

@@ -1,13 +1,20 @@
 //! The `quorum` command: a thin clap wrapper around quorum-scenarios.
 
-use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
-/// Exit code for input the tool refuses (bad file, bad flag).
+use quorum_scenarios::{
+    Overrides, Scenario, Source, SweepPlan, catalogue, find, minimize, parse_scenario, render_report, render_summary,
+    run_scenario, sweep, to_toml,
+};
+
+/// Exit code when a run broke an invariant or missed an expectation.
+const EXIT_FAILED: u8 = 1;
+/// Exit code for input the tool refuses (bad file, flag or name).
 const EXIT_BAD_INPUT: u8 = 2;
 
 /// quorum: multi-agent LLM consensus and its deterministic simulation harness.
@@ -20,6 +27,72 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// List the built-in scenarios.
+    List {
+        /// One JSON object per scenario.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run scenarios in simulation and check every invariant and expectation.
+    Run {
+        /// A scenario name, or `all` (not needed with --file).
+        name: Option<String>,
+        /// The seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Worker count (extra workers are honest).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Task count.
+        #[arg(long)]
+        tasks: Option<usize>,
+        /// A scenario file (TOML) instead of a built-in scenario.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Write the trace as JSON lines.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Write a self-contained HTML report.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// One JSON object per scenario run.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run many seeds and report every failing one with its replay command.
+    Sweep {
+        /// A scenario name, or `all` (not needed with --file).
+        name: Option<String>,
+        /// Seeds `A..B` (B excluded) or `A..=B`.
+        #[arg(long)]
+        seeds: String,
+        /// Seeds run in parallel (each seed is still one deterministic thread).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// `I/N`: run the I-th of N shards of the seeds (1-based), to split a sweep.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Run every seed twice and compare the trace hashes.
+        #[arg(long)]
+        check_determinism: bool,
+        /// A scenario file (TOML) instead of a built-in scenario.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// One JSON summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shrink a failing seed's faults and workload; print the smallest reproduction as TOML.
+    Minimize {
+        /// A scenario name (not needed with --file).
+        name: Option<String>,
+        /// The failing seed.
+        #[arg(long)]
+        seed: u64,
+        /// A scenario file (TOML) instead of a built-in scenario.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
     /// Run the consensus engine on one set of answers (JSON) and print the decision.
     Consensus {
         /// The input file, or `-` for standard input.
@@ -27,44 +100,267 @@ enum Command {
     },
 }
 
+/// Input the tool refuses (exit 2), as opposed to a run that failed (exit 1).
+#[derive(Debug)]
+struct BadInput(anyhow::Error);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Consensus { file } => consensus(&file),
-    }
-}
-
-fn consensus(file: &PathBuf) -> ExitCode {
-    let input = match read_input(file) {
-        Ok(input) => input,
-        Err(error) => return fail(&format!("{error:#}")),
-    };
-    match quorum_scenarios::run_consensus(&input) {
-        Ok(output) => {
-            let mut stdout = std::io::stdout().lock();
-            if writeln!(stdout, "{output}").is_err() {
-                return ExitCode::FAILURE;
-            }
-            ExitCode::SUCCESS
+    quorum_sim::init_tracing();
+    let outcome = match cli.command {
+        Command::List { json } => list(json),
+        Command::Run { name, seed, workers, tasks, file, trace, report, json } => run(
+            name.as_deref(),
+            seed,
+            &Overrides { workers, tasks },
+            file.as_deref(),
+            trace.as_deref(),
+            report.as_deref(),
+            json,
+        ),
+        Command::Sweep { name, seeds, jobs, shard, check_determinism, file, json } => {
+            sweep_command(name.as_deref(), &seeds, jobs, shard.as_deref(), check_determinism, file.as_deref(), json)
         }
-        Err(error) => fail(&format!("{}: {error}", file.display())),
+        Command::Minimize { name, seed, file } => minimize_command(name.as_deref(), seed, file.as_deref()),
+        Command::Consensus { file } => consensus(&file),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(EXIT_FAILED),
+        Err(BadInput(error)) => {
+            let _ = writeln!(std::io::stderr().lock(), "error: {error:#}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
     }
 }
 
-fn read_input(file: &PathBuf) -> anyhow::Result<String> {
+fn bad(error: anyhow::Error) -> BadInput {
+    BadInput(error)
+}
+
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+fn list(json: bool) -> Result<bool, BadInput> {
+    let mut text = String::new();
+    for scenario in catalogue() {
+        if json {
+            let line = serde_json::json!({"name": scenario.name, "description": scenario.description});
+            text.push_str(&format!("{line}\n"));
+        } else {
+            text.push_str(&format!("{:<20} {}\n", scenario.name, scenario.description));
+        }
+    }
+    out(&text);
+    Ok(true)
+}
+
+/// The scenarios a command names: `all`, one built-in name, or a file.
+fn select(name: Option<&str>, file: Option<&Path>) -> Result<Vec<(Scenario, Source)>, BadInput> {
+    if let Some(path) = file {
+        let text = read_limited(path, quorum_scenarios::scenario_file::SCENARIO_FILE_BYTES_MAX).map_err(bad)?;
+        let scenario = parse_scenario(&text).map_err(|e| bad(anyhow::anyhow!("{}: {e}", path.display())))?;
+        return Ok(vec![(scenario, Source::File(path.display().to_string()))]);
+    }
+    match name {
+        None => Err(bad(anyhow::anyhow!("name a scenario, `all`, or --file (see `quorum list`)"))),
+        Some("all") => Ok(catalogue().into_iter().map(|s| (s, Source::Catalogue)).collect()),
+        Some(name) => find(name)
+            .map(|s| vec![(s, Source::Catalogue)])
+            .ok_or_else(|| bad(anyhow::anyhow!("no scenario named {name:?} (see `quorum list`)"))),
+    }
+}
+
+fn run(
+    name: Option<&str>,
+    seed: u64,
+    overrides: &Overrides,
+    file: Option<&Path>,
+    trace: Option<&Path>,
+    report: Option<&Path>,
+    json: bool,
+) -> Result<bool, BadInput> {
+    let selected = select(name, file)?;
+    if selected.len() > 1 && (trace.is_some() || report.is_some()) {
+        return Err(bad(anyhow::anyhow!("--trace and --report need a single scenario")));
+    }
+    let mut all_passed = true;
+    for (mut scenario, source) in selected {
+        overrides.apply(&mut scenario);
+        let (summary, outcome) =
+            run_scenario(&scenario, seed, &source).map_err(|e| bad(anyhow::anyhow!("{}: {e}", scenario.name)))?;
+        all_passed &= summary.passed;
+        if let Some(path) = trace {
+            std::fs::write(path, outcome.trace.to_json_lines())
+                .with_context(|| format!("writing {}", path.display()))
+                .map_err(bad)?;
+        }
+        if let Some(path) = report {
+            std::fs::write(path, render_report(&scenario, &summary, &outcome))
+                .with_context(|| format!("writing {}", path.display()))
+                .map_err(bad)?;
+        }
+        if json {
+            out(&format!("{}\n", serde_json::to_string(&summary).expect("summaries serialise")));
+        } else {
+            out(&render_summary(&summary));
+        }
+    }
+    Ok(all_passed)
+}
+
+fn parse_seeds(text: &str) -> anyhow::Result<core::ops::Range<u64>> {
+    let (start, end, inclusive) = if let Some((a, b)) = text.split_once("..=") {
+        (a, b, true)
+    } else if let Some((a, b)) = text.split_once("..") {
+        (a, b, false)
+    } else {
+        bail!("--seeds {text:?}: expected A..B or A..=B");
+    };
+    let start: u64 = start.trim().parse().with_context(|| format!("--seeds {text:?}: bad start"))?;
+    let end: u64 = end.trim().parse().with_context(|| format!("--seeds {text:?}: bad end"))?;
+    let end = if inclusive { end.checked_add(1).context("--seeds: end too large")? } else { end };
+    if start >= end {
+        bail!("--seeds {text:?}: empty range");
+    }
+    Ok(start..end)
+}
+
+fn parse_shard(text: &str) -> anyhow::Result<(u64, u64)> {
+    let (index, count) = text.split_once('/').with_context(|| format!("--shard {text:?}: expected I/N"))?;
+    let index: u64 = index.trim().parse().with_context(|| format!("--shard {text:?}: bad I"))?;
+    let count: u64 = count.trim().parse().with_context(|| format!("--shard {text:?}: bad N"))?;
+    if count == 0 || index == 0 || index > count {
+        bail!("--shard {text:?}: need 1 <= I <= N");
+    }
+    Ok((index, count))
+}
+
+fn sweep_command(
+    name: Option<&str>,
+    seeds: &str,
+    jobs: Option<usize>,
+    shard: Option<&str>,
+    check_determinism: bool,
+    file: Option<&Path>,
+    json: bool,
+) -> Result<bool, BadInput> {
+    let scenarios = select(name, file)?;
+    let seeds = parse_seeds(seeds).map_err(bad)?;
+    let shard = shard.map(parse_shard).transpose().map_err(bad)?;
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
+    let plan = SweepPlan { scenarios, seeds, jobs, shard, check_determinism };
+    let terminal = std::io::stderr().is_terminal();
+    let mut last_line = 0;
+    let started = std::time::Instant::now();
+    let summary = sweep(&plan, |done, total, failed| {
+        let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        let mut stderr = std::io::stderr().lock();
+        if terminal {
+            let filled = done * 30 / total.max(1);
+            let _ = write!(
+                stderr,
+                "\r[{}{}] {done}/{total} runs, {failed} failed, {rate:.1} seeds/s ",
+                "=".repeat(filled),
+                " ".repeat(30 - filled)
+            );
+            if done == total {
+                let _ = writeln!(stderr);
+            }
+        } else if done * 10 / total.max(1) > last_line || done == total {
+            last_line = done * 10 / total.max(1);
+            let _ = writeln!(stderr, "sweep: {done}/{total} runs, {failed} failed, {rate:.1} seeds/s");
+        }
+    });
+    if json {
+        let failed: Vec<serde_json::Value> = summary.failed.iter().map(|f| serde_json::json!({"scenario": f.scenario, "seed": f.seed, "replay": f.replay, "reasons": f.reasons})).collect();
+        let nondeterministic: Vec<serde_json::Value> = summary
+            .nondeterministic
+            .iter()
+            .map(|n| serde_json::json!({"scenario": n.scenario, "seed": n.seed, "divergence": n.divergence}))
+            .collect();
+        let document = serde_json::json!({
+            "runs": summary.runs,
+            "passed": summary.passed,
+            "failed": failed,
+            "nondeterministic": nondeterministic,
+            "wall_seconds": summary.wall_seconds,
+            "seeds_per_second": summary.seeds_per_second,
+        });
+        out(&format!("{document}\n"));
+    } else {
+        let mut text = format!(
+            "{} runs: {} passed, {} failed, {} nondeterministic in {:.1} s ({:.1} seeds/s)\n",
+            summary.runs,
+            summary.passed,
+            summary.failed.len(),
+            summary.nondeterministic.len(),
+            summary.wall_seconds,
+            summary.seeds_per_second
+        );
+        for failure in &summary.failed {
+            text.push_str(&format!(
+                "FAIL {} seed {}: {}\n  replay: {}\n",
+                failure.scenario,
+                failure.seed,
+                failure.reasons.join("; "),
+                failure.replay
+            ));
+        }
+        for case in &summary.nondeterministic {
+            let at = case
+                .divergence
+                .as_ref()
+                .map_or_else(String::new, |d| format!(" at event {}: {:?} vs {:?}", d.index, d.first, d.second));
+            text.push_str(&format!("NONDETERMINISTIC {} seed {}{at}\n", case.scenario, case.seed));
+        }
+        out(&text);
+    }
+    Ok(summary.is_clean())
+}
+
+fn minimize_command(name: Option<&str>, seed: u64, file: Option<&Path>) -> Result<bool, BadInput> {
+    let mut selected = select(name, file)?;
+    if selected.len() != 1 {
+        return Err(bad(anyhow::anyhow!("minimize takes one scenario")));
+    }
+    let (scenario, _) = selected.remove(0);
+    match minimize(&scenario, seed) {
+        Ok(found) => {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "smallest reproduction after {} runs: fails with {}",
+                found.runs,
+                found.failure
+            );
+            out(&format!("# replay: quorum run --file <this file> --seed {seed}\n{}", to_toml(&found.scenario)));
+            Ok(true)
+        }
+        Err(error @ quorum_scenarios::MinimizeError::Passes { .. }) => Err(bad(error.into())),
+        Err(error) => Err(bad(error.into())),
+    }
+}
+
+fn read_limited(path: &Path, limit: usize) -> anyhow::Result<String> {
     let mut input = String::new();
-    let limit = quorum_scenarios::INPUT_BYTES_MAX as u64 + 1;
-    if file.as_os_str() == "-" {
+    let limit = limit as u64 + 1;
+    if path.as_os_str() == "-" {
         std::io::stdin().take(limit).read_to_string(&mut input).context("reading standard input")?;
     } else {
-        std::fs::File::open(file)
+        std::fs::File::open(path)
             .and_then(|f| f.take(limit).read_to_string(&mut input))
-            .with_context(|| format!("reading {}", file.display()))?;
+            .with_context(|| format!("reading {}", path.display()))?;
     }
     Ok(input)
 }
 
-fn fail(message: &str) -> ExitCode {
-    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
-    ExitCode::from(EXIT_BAD_INPUT)
+fn consensus(file: &Path) -> Result<bool, BadInput> {
+    let input = read_limited(file, quorum_scenarios::INPUT_BYTES_MAX).map_err(bad)?;
+    let output =
+        quorum_scenarios::run_consensus(&input).map_err(|e| bad(anyhow::anyhow!("{}: {e}", file.display())))?;
+    out(&format!("{output}\n"));
+    Ok(true)
 }

@@ -321,8 +321,11 @@ pub fn run(seed: u64, config: &ClusterConfig) -> Result<RunOutcome, ClusterError
             }
         }
     }
-    let llm_calls = trace.events().iter().filter(|e| e.kind == "llm").count() as u64;
-    let report = build_report(&records, &texts, &workload.truths, &config.supervisor.consensus, llm_calls, sim_ms);
+    let events = trace.events();
+    let llm_calls = events.iter().filter(|e| e.kind == "llm").count() as u64;
+    let mut report = build_report(&records, &texts, &workload.truths, &config.supervisor.consensus, llm_calls, sim_ms);
+    (report.workers_peak, report.workers_after_peak_min, report.workers_final) =
+        crate::report::worker_counts(&events, config.workers.len());
     trace.record_at(sim_ms, "sim", "end", format!("{} violations", violations.len()));
     Ok(RunOutcome { seed, violations, report, trace, results: records, steps })
 }

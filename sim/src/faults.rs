@@ -9,7 +9,7 @@ use quorum_core::SeededRng;
 
 /// What goes wrong.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
 pub enum FaultKind {
     /// No traffic either way between every host of `left` and every host of `right`.
     Partition {

@@ -1,5 +1,12 @@
 //! The software of each simulated host: workers, the supervisor, and the scaler
 //! that switches spare worker hosts on and off.
+//!
+//! Hosts spawn with `spawn_local`, never `tokio::spawn`: a crash drops the host's
+//! runtime, and tokio drops `spawn`ed tasks shard by shard, the shard chosen by a task
+//! id counter that is global to the process. Two runs of one seed in one process (or
+//! parallel sweeps) would then close a crashed host's connections in different
+//! orders. `spawn_local` tasks live in the host's `LocalSet`, dropped in insertion
+//! order.
 
 use core::time::Duration;
 use std::collections::{BTreeMap, BTreeSet};
@@ -111,7 +118,7 @@ pub async fn worker_host(spec: WorkerSpec) -> turmoil::Result {
                 biased;
                 accepted = listener.accept() => {
                     let (stream, _) = accepted?;
-                    tokio::spawn(serve_worker_connection(Arc::clone(&worker), stream, spec.clone()));
+                    tokio::task::spawn_local(serve_worker_connection(Arc::clone(&worker), stream, spec.clone()));
                 }
                 () = tokio::time::sleep(Duration::from_millis(ACTIVATION_POLL_MS)) => {
                     if !spec.activation.is_active(&spec.name) {
@@ -181,7 +188,8 @@ impl SimScaler {
 impl Scaler for SimScaler {
     async fn scale_up(&self, count: usize) -> Result<Vec<WorkerId>, ScaleError> {
         let started = self.activation.activate(count);
-        self.trace.record("supervisor", "scale_up", format!("{count} asked, started {started:?}"));
+        // Detail: the started hosts, space-separated (parsed by the report).
+        self.trace.record("supervisor", "scale_up", started.join(" "));
         if started.is_empty() {
             return Err(ScaleError::NoCapacity);
         }
@@ -230,11 +238,11 @@ pub async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
     )?
     .with_workers(workers);
     let (handle, mut results, driver) = supervisor.start();
-    tokio::spawn(driver.run());
+    tokio::task::spawn_local(driver.run());
     let state = Arc::new(Mutex::new(Incarnation::default()));
     {
         let (state, trace, violations) = (Arc::clone(&state), spec.trace.clone(), Arc::clone(&spec.violations));
-        tokio::spawn(async move {
+        tokio::task::spawn_local(async move {
             while let Some(result) = results.recv().await {
                 trace.record("supervisor", "result", format!("{} {}", result.task, outcome_label(&result)));
                 let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -252,7 +260,12 @@ pub async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
     let listener = TcpListener::bind(("0.0.0.0", SUPERVISOR_PORT)).await?;
     loop {
         let (stream, _) = listener.accept().await?;
-        tokio::spawn(serve_supervisor_connection(handle.clone(), Arc::clone(&state), stream, spec.trace.clone()));
+        tokio::task::spawn_local(serve_supervisor_connection(
+            handle.clone(),
+            Arc::clone(&state),
+            stream,
+            spec.trace.clone(),
+        ));
     }
 }
 

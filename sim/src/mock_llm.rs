@@ -50,6 +50,13 @@ pub enum Byzantine {
         /// Models with the same group give the same wrong answer.
         group: u64,
     },
+    /// Gives wrong answer number `slot` of the task: models with different slots
+    /// (below the number of wrong answers a task has, at least 2) never agree, which
+    /// makes a split vote.
+    Scatter {
+        /// Which wrong answer.
+        slot: u64,
+    },
 }
 
 /// Probabilities of each failure per call.
@@ -198,6 +205,7 @@ impl MockLlm {
             // Salted with the worker's name: independent liars do not coordinate.
             Some(Byzantine::AlwaysWrong) => wrong_answer(truth, stable_hash(prompt) ^ stable_hash(&self.name)),
             Some(Byzantine::Colluding { group }) => wrong_answer(truth, stable_hash(prompt) ^ group.rotate_left(29)),
+            Some(Byzantine::Scatter { slot }) => wrong_answer(truth, slot),
             None if plan.right => right_answer(truth, self.profile.style, plan.variant),
             None => wrong_answer(truth, plan.variant),
         }

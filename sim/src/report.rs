@@ -45,6 +45,32 @@ pub struct RunReport {
     pub latency_ms_p99: u64,
     /// Simulated time the run took.
     pub sim_ms: u64,
+    /// Most workers switched on at once (scaling).
+    pub workers_peak: usize,
+    /// Fewest workers switched on after that peak.
+    pub workers_after_peak_min: usize,
+    /// Workers switched on at the end.
+    pub workers_final: usize,
+}
+
+/// Peak, fewest-after-peak and final counts of active workers, from the scaler's
+/// `scale_up` (started hosts) and `scale_down` (one host) trace events.
+pub fn worker_counts(events: &[crate::trace::TraceEvent], initial: usize) -> (usize, usize, usize) {
+    let mut active = initial;
+    let (mut peak, mut after_peak_min) = (initial, initial);
+    for event in events {
+        match event.kind.as_str() {
+            "scale_up" => active += event.detail.split_whitespace().count(),
+            "scale_down" => active = active.saturating_sub(1),
+            _ => continue,
+        }
+        if active > peak {
+            peak = active;
+            after_peak_min = active;
+        }
+        after_peak_min = after_peak_min.min(active);
+    }
+    (peak, after_peak_min, active)
 }
 
 /// Whether `answer` is right for `truth` under `config`'s matching.

@@ -150,7 +150,7 @@ const OPEN_QUESTIONS: [(&str, [&str; 3], [&str; 2]); 4] = [
             "At high altitude the air pressure is lower, so water boils at a lower temperature.",
             "Lower air pressure at high altitude lets water boil at a lower temperature.",
         ],
-        ["Because mountains are colder, water boils sooner.", "Gravity is weaker on mountains, which changes boiling."],
+        ["Because mountains are colder, water boils sooner.", "Gravity is weaker up high."],
     ),
     (
         "Explain why the sky looks blue during the day.",
@@ -159,7 +159,7 @@ const OPEN_QUESTIONS: [(&str, [&str; 3], [&str; 2]); 4] = [
             "Blue light from the sun is scattered more by air molecules, so the sky looks blue.",
             "Air scatters the short blue wavelengths of sunlight more, which makes the sky look blue.",
         ],
-        ["The sky reflects the blue colour of the oceans.", "Blue is the colour of oxygen gas itself."],
+        ["The sky reflects the blue colour of the oceans.", "Oxygen gas itself is tinted that way."],
     ),
     (
         "Describe why metal feels colder than wood at the same temperature.",
@@ -177,7 +177,10 @@ const OPEN_QUESTIONS: [(&str, [&str; 3], [&str; 2]); 4] = [
             "The tilt of Earth's axis changes how directly sunlight hits each hemisphere during the year, causing seasons.",
             "Seasons happen because Earth's tilted axis makes sunlight hit each hemisphere more or less directly over the year.",
         ],
-        ["Seasons happen because the Earth gets closer to the sun in summer.", "The sun burns hotter in summer."],
+        [
+            "Seasons happen because the Earth gets closer to the sun in summer.",
+            "Ocean currents carry warm water around the planet.",
+        ],
     ),
 ];
 

@@ -45,7 +45,8 @@ pub struct ConsensusConfig {
     /// in `0..=1`. Default 0.5.
     pub similarity_join_min: f64,
     /// Semantic strategy: similarity at which two groups' representatives merge, in
-    /// `0..=similarity_join_min`. Default 0.4.
+    /// `0..=similarity_join_min`. Default 0.45: paraphrases score above 0.6, while
+    /// distinct claims about one topic can reach 0.4 on shared words alone.
     pub similarity_merge_min: f64,
     /// Confidence below which a ballot still weighs this much, in `0..=1`, so that a
     /// worker reporting zero confidence abstains softly instead of vanishing from the
@@ -64,7 +65,7 @@ impl Default for ConsensusConfig {
             tolerance_absolute: 1.0e-9,
             tolerance_relative: 1.0e-6,
             similarity_join_min: 0.5,
-            similarity_merge_min: 0.4,
+            similarity_merge_min: 0.45,
             confidence_floor: 0.05,
         }
     }

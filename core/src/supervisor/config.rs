@@ -10,6 +10,8 @@ use crate::power::PowerConfig;
 
 /// Most rounds one task may take; each round costs LLM calls on several workers.
 pub const ATTEMPTS_MAX_LIMIT: u32 = 20;
+/// Longest wait between two rounds of one task.
+pub const ROUND_RETRY_DELAY_MS_MAX: u64 = 30_000;
 
 /// Everything a supervisor needs. `Default` documents every default; `validate`
 /// rejects what cannot work, naming the field.
@@ -26,6 +28,10 @@ pub struct SupervisorConfig {
     pub power: PowerConfig,
     /// Rounds of assignment per task, the first included. Default 3.
     pub attempts_max: u32,
+    /// Wait before a task's second round; it doubles for each further round (capped
+    /// at 30 s), so that retries spread out instead of all landing in one outage or
+    /// rate-limit storm. Default 1 s.
+    pub round_retry_delay_ms: u64,
     /// Extra workers asked once after a split vote. Default 2; 0 disables escalation.
     pub escalation_workers: usize,
     /// Decide as soon as the outstanding answers cannot change the outcome. Default on.
@@ -51,6 +57,7 @@ impl Default for SupervisorConfig {
             consensus: ConsensusConfig::default(),
             power: PowerConfig::default(),
             attempts_max: 3,
+            round_retry_delay_ms: 1_000,
             escalation_workers: 2,
             early_stop: true,
             scaling: true,

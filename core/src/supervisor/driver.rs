@@ -264,10 +264,7 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
                 };
                 let _ = reply.send(status);
             }
-            Request::Deliver { answer } => {
-                let (worker, task, attempt) = (answer.worker.clone(), answer.task.clone(), answer.attempt);
-                self.machine.handle_answer(&worker, &task, attempt, Ok(answer), now_ms);
-            }
+            Request::Deliver { answer } => self.machine.handle_delivered(answer, now_ms),
             Request::Shutdown { done } => {
                 shutdown_waiters.push(done);
                 self.machine.shutdown(now_ms);

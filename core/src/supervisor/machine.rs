@@ -120,6 +120,8 @@ pub struct SupervisorMachine {
     scaling_supported: bool,
     shutting_down: bool,
     stats: SupervisorStats,
+    /// The latest time any input carried: wake-ups at or before it are due already.
+    clock_ms: u64,
 }
 
 impl SupervisorMachine {
@@ -147,6 +149,7 @@ impl SupervisorMachine {
             scale_up_pending: 0,
             shutting_down: false,
             stats: SupervisorStats::default(),
+            clock_ms: 0,
         })
     }
 
@@ -269,6 +272,30 @@ impl SupervisorMachine {
         self.evaluate(task, now_ms);
     }
 
+    /// An answer a worker pushed outside its execute call (after a broken
+    /// connection, say). It is a vote if that worker was asked for the task, but it
+    /// does not end the pending call: the call still reports its own outcome, so a
+    /// second process answering differently under the same id (a twin) is caught.
+    pub fn handle_delivered(&mut self, answer: WorkerAnswer, now_ms: u64) {
+        let (worker, task, attempt) = (answer.worker.clone(), answer.task.clone(), answer.attempt);
+        let Some(state) = self.tasks.get_mut(&task) else {
+            self.stats.late_answers += 1;
+            return;
+        };
+        let Some(assignment) = state.assignments.get(&worker) else {
+            self.stats.unassigned_answers += 1;
+            return;
+        };
+        let power = assignment.power;
+        match state.record_answer(answer, attempt, power) {
+            Recorded::Vote => {}
+            Recorded::Repeat => self.stats.repeated_answers += 1,
+            Recorded::Conflict => self.stats.equivocations += 1,
+        }
+        self.evaluate(&task, now_ms);
+        self.schedule(now_ms);
+    }
+
     /// A heartbeat call returned.
     pub fn handle_heartbeat(&mut self, worker: &WorkerId, outcome: Result<Heartbeat, LinkError>, now_ms: u64) {
         match outcome {
@@ -295,6 +322,8 @@ impl SupervisorMachine {
                 }
             }
             Err(ScaleError::Unsupported) => self.scaling_supported = false,
+            // The environment is full: an answer, not an accident.
+            Err(error @ ScaleError::NoCapacity) => tracing::debug!(%error, "scale up refused"),
             Err(error) => tracing::warn!(%error, "scale up failed"),
         }
     }
@@ -382,7 +411,14 @@ impl SupervisorMachine {
         let deadlines = self.tasks.values().filter_map(|s| s.deadline_ms);
         let waits =
             self.tasks.values().filter_map(|s| s.queued_since_ms.map(|since| since + self.config.queue_wait_ms_max));
-        deadlines.chain(waits).chain(core::iter::once(self.next_heartbeat_ms)).min()
+        // Only future retry times: a task that may run already waits for workers, and
+        // those arrive as inputs, not as time.
+        let retries = self
+            .tasks
+            .values()
+            .filter(|s| s.queued_since_ms.is_some() && s.eligible_at_ms > self.clock_ms)
+            .map(|s| s.eligible_at_ms);
+        deadlines.chain(waits).chain(retries).chain(core::iter::once(self.next_heartbeat_ms)).min()
     }
 
     /// Whether no task is queued or running.
@@ -424,8 +460,12 @@ impl SupervisorMachine {
 
     /// Starts queued tasks while workers and running slots allow, in queue order.
     fn schedule(&mut self, now_ms: u64) {
+        self.clock_ms = self.clock_ms.max(now_ms);
         while self.running < self.config.running_tasks_max && !self.shutting_down {
-            let Some(task) = self.queue.peek().cloned() else { return };
+            // The first task whose retry delay has passed, in queue order.
+            let Some(task) = self.queue.iter().find(|t| self.tasks[*t].eligible_at_ms <= now_ms).cloned() else {
+                return;
+            };
             let state = &self.tasks[&task];
             let voters = state.voters().len();
             let needed = state.target_workers.saturating_sub(voters);
@@ -441,7 +481,8 @@ impl SupervisorMachine {
             if selected.len() < minimum {
                 return;
             }
-            self.queue.pop();
+            self.queue.remove(&task);
+            self.queue.count_attempt(&task);
             let attempt = self.queue.attempts_used(&task);
             self.start_round(&task, attempt, selected, now_ms);
         }
@@ -545,7 +586,10 @@ impl SupervisorMachine {
                     now_ms,
                 );
             } else {
-                self.tasks.get_mut(task).expect("exists").queued_since_ms = Some(now_ms);
+                let delay_ms = self.round_retry_delay_ms(task);
+                let state = self.tasks.get_mut(task).expect("exists");
+                state.queued_since_ms = Some(now_ms);
+                state.eligible_at_ms = now_ms + delay_ms;
             }
             return;
         }
@@ -561,6 +605,12 @@ impl SupervisorMachine {
             return;
         }
         self.finish(task, Some(decision), None, now_ms);
+    }
+
+    /// The wait before `task`'s next round: the base delay doubled per round taken.
+    fn round_retry_delay_ms(&self, task: &TaskId) -> u64 {
+        let rounds = self.queue.attempts_used(task).clamp(1, 16);
+        (self.config.round_retry_delay_ms << (rounds - 1)).min(super::config::ROUND_RETRY_DELAY_MS_MAX)
     }
 
     /// Ends a queued task with whatever answers it has.

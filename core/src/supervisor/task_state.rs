@@ -40,6 +40,8 @@ pub(crate) struct TaskState {
     pub(crate) started_ms: Option<u64>,
     /// Set while the task waits in the queue.
     pub(crate) queued_since_ms: Option<u64>,
+    /// A requeued task does not start its next round before this time.
+    pub(crate) eligible_at_ms: u64,
     /// Set while a round runs.
     pub(crate) deadline_ms: Option<u64>,
     pub(crate) attempt: u32,
@@ -67,6 +69,7 @@ impl TaskState {
             submitted_ms: now_ms,
             started_ms: None,
             queued_since_ms: Some(now_ms),
+            eligible_at_ms: now_ms,
             deadline_ms: None,
             attempt: 0,
             target_workers,

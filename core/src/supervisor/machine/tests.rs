@@ -313,3 +313,55 @@ fn wrong_workers_lose_power_over_time() {
     assert!(powers.power(&"w3".into()) < 0.5);
     assert!(powers.power(&"w1".into()) > 1.5);
 }
+
+#[test]
+fn a_failed_round_backs_off_before_the_next() {
+    let mut h = Harness::new(config(), &["w1", "w2", "w3", "w4", "w5", "w6"]);
+    let asked = h.submit("t1", "What is 2 + 2?");
+    for (worker, request) in &asked {
+        h.fail(worker, request, LinkError::Worker(crate::worker::WorkerError::Llm(crate::llm::LlmError::Timeout)));
+    }
+    let immediate = h.executes();
+    assert!(immediate.is_empty(), "no new round at once: every failure would land in the same storm: {immediate:?}");
+    assert_eq!(h.machine.poll_timeout(), Some(1_000), "the machine wakes for the retry");
+    h.advance(999);
+    assert!(h.executes().is_empty());
+    h.advance(1);
+    let second = h.executes();
+    assert_eq!(second.len(), 3);
+    assert!(second.iter().all(|(_, r)| r.attempt == 2));
+}
+
+#[test]
+fn a_delivered_answer_does_not_end_the_pending_call() {
+    // Regression: a twin's pushed answer cleared the worker's pending call, the round
+    // closed on it, and the twin's other answer (the call's reply) came too late to be
+    // seen as a conflict.
+    let mut config = config();
+    config.early_stop = false;
+    let mut h = Harness::new(config, &["w1", "w2", "w3"]);
+    let asked = h.submit("t1", "What is 2 + 2?");
+    let (twin, request) = asked[0].clone();
+    let pushed = WorkerAnswer {
+        worker: twin.clone(),
+        task: request.task.clone(),
+        attempt: request.attempt,
+        text: "7".into(),
+        confidence: 0.9,
+        llm_calls: 1,
+        prompt_tokens: 1,
+        completion_tokens: 1,
+        latency_ms: 10,
+    };
+    h.machine.handle_delivered(pushed, 0);
+    h.answer(&asked[1].0, &asked[1].1, "4");
+    h.answer(&asked[2].0, &asked[2].1, "4");
+    assert!(h.results().is_empty(), "the twin's call is still pending");
+    h.answer(&twin, &request, "4");
+    let result = h.results().pop().unwrap();
+    assert_eq!(
+        result.metadata.excluded,
+        vec![crate::consensus::Exclusion { worker: twin, reason: ExclusionReason::Equivocated }]
+    );
+    assert_eq!(h.machine.stats().equivocations, 1);
+}

@@ -1,0 +1,335 @@
+//! The built-in scenarios.
+//!
+//! Each is a function returning a [`Scenario`]; [`catalogue`] lists them in order.
+//! Expectations are set to hold for every seed (the CI sweep runs hundreds per
+//! scenario), not just the lucky ones.
+
+use quorum_sim::workload::Arrival;
+use quorum_sim::{
+    Byzantine, ClusterConfig, ConfidenceBehaviour, FailureRates, Fault, FaultKind, LatencyProfile, LlmProfile, Swarm,
+    honest_workers, named_workers,
+};
+
+use crate::scenario::{Expectations, Scenario};
+
+/// Every built-in scenario, in catalogue order.
+pub fn catalogue() -> Vec<Scenario> {
+    vec![
+        baseline(),
+        partition_minority(),
+        partition_majority(),
+        one_way_partition(),
+        worker_crash(),
+        rolling_restarts(),
+        supervisor_crash(),
+        latency_stragglers(),
+        rate_limit_storm(),
+        garbage_answers(),
+        byzantine_minority(),
+        twin_worker(),
+        colluding_majority(),
+        split_vote(),
+        burst_scaling(),
+        swarm(),
+    ]
+}
+
+/// The built-in scenario called `name`.
+pub fn find(name: &str) -> Option<Scenario> {
+    catalogue().into_iter().find(|s| s.name == name)
+}
+
+fn scenario(name: &str, description: &str, cluster: ClusterConfig, expect: Expectations) -> Scenario {
+    Scenario { name: name.to_owned(), description: description.to_owned(), cluster, expect }
+}
+
+fn hosts(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+fn fault(at_ms: u64, duration_ms: u64, kind: FaultKind) -> Fault {
+    Fault { at_ms, duration_ms, kind }
+}
+
+/// Faults end by 30 s; the liveness phase follows.
+fn cluster() -> ClusterConfig {
+    ClusterConfig { fault_phase_ms: 30_000, ..ClusterConfig::default() }
+}
+
+/// Panels of every worker, so that a minority of the pool is a minority of each vote.
+fn full_panels(mut cluster: ClusterConfig) -> ClusterConfig {
+    let count = cluster.workers.len();
+    cluster.supervisor.analysis.workers_min = count;
+    cluster.supervisor.analysis.workers_max = count;
+    cluster
+}
+
+/// Right answers unless said otherwise: expectations should not fail because an
+/// honest model made an honest mistake on some seed.
+fn reliable() -> LlmProfile {
+    LlmProfile { accuracy: 0.97, ..LlmProfile::default() }
+}
+
+fn healthy() -> Expectations {
+    Expectations { failed_max: Some(0), accuracy_min: Some(0.8), ..Expectations::default() }
+}
+
+fn baseline() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workers = honest_workers(5, reliable());
+    scenario(
+        "baseline",
+        "five honest workers, no faults: every task agrees",
+        cluster,
+        Expectations { all_agreed: true, accuracy_min: Some(0.85), ..Expectations::default() },
+    )
+}
+
+fn partition_minority() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workers = honest_workers(5, reliable());
+    cluster.faults.faults.push(fault(
+        2_000,
+        20_000,
+        FaultKind::Partition { left: hosts(&["supervisor"]), right: hosts(&["w1", "w2"]) },
+    ));
+    scenario("partition-minority", "the supervisor is cut off from two of five workers for 20 s", cluster, healthy())
+}
+
+fn partition_majority() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workers = honest_workers(5, reliable());
+    cluster.faults.faults.push(fault(
+        2_000,
+        20_000,
+        FaultKind::Partition { left: hosts(&["supervisor"]), right: hosts(&["w1", "w2", "w3"]) },
+    ));
+    scenario(
+        "partition-majority",
+        "the supervisor is cut off from three of five workers for 20 s, then the network heals",
+        cluster,
+        healthy(),
+    )
+}
+
+fn one_way_partition() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workers = honest_workers(5, reliable());
+    // Requests reach w1 and w2, their replies never come back.
+    cluster.faults.faults.push(fault(
+        2_000,
+        20_000,
+        FaultKind::PartitionOneWay { from: hosts(&["w1", "w2"]), to: hosts(&["supervisor"]) },
+    ));
+    scenario("one-way-partition", "two workers hear the supervisor but cannot answer it for 20 s", cluster, healthy())
+}
+
+fn slow(profile: LlmProfile) -> LlmProfile {
+    LlmProfile { latency: LatencyProfile { base_ms: 2_000, ..LatencyProfile::default() }, ..profile }
+}
+
+fn worker_crash() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workers = honest_workers(5, slow(reliable()));
+    cluster.faults.faults.push(fault(3_000, 20_000, FaultKind::Crash { host: "w1".to_owned() }));
+    scenario(
+        "worker-crash",
+        "a worker crashes mid-task with work in flight and restarts 20 s later",
+        cluster,
+        healthy(),
+    )
+}
+
+fn rolling_restarts() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workers = honest_workers(5, slow(reliable()));
+    for (index, host) in ["w1", "w2", "w3", "w4", "w5"].iter().enumerate() {
+        cluster.faults.faults.push(fault(
+            2_000 + 5_000 * index as u64,
+            4_000,
+            FaultKind::Crash { host: (*host).to_owned() },
+        ));
+    }
+    scenario("rolling-restarts", "every worker restarts in turn, one every 5 s", cluster, healthy())
+}
+
+fn supervisor_crash() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workers = honest_workers(5, reliable());
+    cluster.faults.faults.push(fault(4_000, 5_000, FaultKind::Crash { host: "supervisor".to_owned() }));
+    scenario(
+        "supervisor-crash",
+        "the supervisor crashes, losing its memory, and restarts; clients resubmit by task id",
+        cluster,
+        healthy(),
+    )
+}
+
+fn latency_stragglers() -> Scenario {
+    let mut cluster = cluster();
+    let straggly = LlmProfile {
+        latency: LatencyProfile { straggler_rate: 0.2, straggler_ms: 25_000, ..LatencyProfile::default() },
+        ..reliable()
+    };
+    cluster.workers = honest_workers(5, straggly);
+    cluster.faults.faults.push(fault(
+        3_000,
+        15_000,
+        FaultKind::Latency { left: hosts(&["supervisor"]), right: hosts(&["w4", "w5"]), latency_ms: 2_000 },
+    ));
+    // A task fails only when all three rounds draw a straggler majority (about 2 in
+    // 10,000 tasks): the retry budget ends it visibly instead of waiting forever.
+    let expect = Expectations { failed_max: Some(1), ..healthy() };
+    scenario("latency-stragglers", "a fifth of model calls straggle 25 s and two links slow to 2 s", cluster, expect)
+}
+
+fn rate_limit_storm() -> Scenario {
+    let mut cluster = cluster();
+    let limited = LlmProfile { failures: FailureRates { rate_limited: 0.1, ..FailureRates::default() }, ..reliable() };
+    cluster.workers = honest_workers(5, limited);
+    cluster.faults.faults.push(fault(2_000, 15_000, FaultKind::LlmStorm { error_rate: 0.7 }));
+    scenario(
+        "rate-limit-storm",
+        "70% of model calls are rate limited for 15 s; workers back off and retry",
+        cluster,
+        healthy(),
+    )
+}
+
+fn garbage_answers() -> Scenario {
+    let mut cluster = cluster();
+    let messy = LlmProfile {
+        failures: FailureRates {
+            garbage: 0.15,
+            truncated: 0.1,
+            empty: 0.05,
+            server_error: 0.05,
+            ..FailureRates::default()
+        },
+        ..reliable()
+    };
+    cluster.workers = honest_workers(5, messy);
+    scenario(
+        "garbage-answers",
+        "a third of model replies are garbage, cut off, empty or errors; none is counted as a vote",
+        cluster,
+        healthy(),
+    )
+}
+
+fn byzantine_minority() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workers = honest_workers(5, LlmProfile { accuracy: 1.0, ..LlmProfile::default() });
+    for worker in cluster.workers.iter_mut().skip(3) {
+        worker.profile.byzantine = Some(Byzantine::AlwaysWrong);
+        worker.profile.confidence = ConfidenceBehaviour::Overconfident;
+    }
+    scenario(
+        "byzantine-minority",
+        "two of five workers always lie, confidently; the honest majority decides",
+        full_panels(cluster),
+        Expectations { no_wrong_answers: true, failed_max: Some(0), ..Expectations::default() },
+    )
+}
+
+fn twin_worker() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workers = honest_workers(5, reliable());
+    cluster.workers[2].twin = true;
+    // Waiting for every answer: with early stopping a slow twin is often simply too
+    // late to count, which is safe but shows nothing.
+    cluster.supervisor.early_stop = false;
+    scenario(
+        "twin-worker",
+        "a second process under w3's id sends different answers; both are caught and neither counts (no early stop)",
+        cluster,
+        Expectations { twins_caught_min: Some(1), ..healthy() },
+    )
+}
+
+fn colluding_majority() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workers = honest_workers(5, LlmProfile { accuracy: 1.0, ..LlmProfile::default() });
+    for worker in cluster.workers.iter_mut().skip(2) {
+        worker.profile.byzantine = Some(Byzantine::Colluding { group: 1 });
+        worker.profile.confidence = ConfidenceBehaviour::Overconfident;
+    }
+    scenario(
+        "colluding-majority",
+        "three of five workers agree on one confident lie: the limit of consensus, documented",
+        full_panels(cluster),
+        Expectations { accuracy_max: Some(0.1), failed_max: Some(0), ..Expectations::default() },
+    )
+}
+
+fn split_vote() -> Scenario {
+    let mut cluster = cluster();
+    // Equally confident voices: confidence weighting cannot break the tie either.
+    let confident =
+        LlmProfile { accuracy: 1.0, confidence: ConfidenceBehaviour::Overconfident, ..LlmProfile::default() };
+    cluster.workers = honest_workers(3, confident);
+    for (slot, worker) in cluster.workers.iter_mut().skip(1).enumerate() {
+        worker.profile.byzantine = Some(Byzantine::Scatter { slot: slot as u64 });
+    }
+    scenario(
+        "split-vote",
+        "three workers give three different answers: no consensus is reported, never a guess",
+        cluster,
+        Expectations {
+            no_wrong_answers: true,
+            no_consensus_min: Some(1.0),
+            failed_max: Some(0),
+            ..Expectations::default()
+        },
+    )
+}
+
+fn burst_scaling() -> Scenario {
+    let mut cluster = cluster();
+    let slow_reliable = slow(reliable());
+    cluster.workers = honest_workers(3, slow_reliable.clone());
+    cluster.spares = named_workers(4, 12, slow_reliable);
+    cluster.supervisor.pool.idle_release_ms = 10_000;
+    // Two bursts 40 s apart: the quiet between them is when idle workers go.
+    cluster.workload.tasks = 80;
+    cluster.workload.arrival = Arrival::Bursts { size: 40, gap_ms: 40_000 };
+    scenario(
+        "burst-scaling",
+        "bursts of 40 tasks scale the pool from 3 to 15 workers; in the quiet between them it shrinks back to 3",
+        cluster,
+        Expectations { workers_peak_min: Some(15), workers_released_to: Some(3), ..healthy() },
+    )
+}
+
+fn swarm() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workers = honest_workers(5, reliable());
+    cluster.faults.swarm = Some(Swarm::default());
+    scenario(
+        "swarm",
+        "random partitions, holds, crashes, latency and storms, their mix itself drawn from the seed",
+        cluster,
+        Expectations::default(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_every_scenario_is_valid() {
+        let all = catalogue();
+        assert!(all.len() >= 12);
+        let mut names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        for scenario in &all {
+            scenario.cluster.validate().unwrap_or_else(|e| panic!("{}: {e}", scenario.name));
+            assert!(!scenario.description.is_empty());
+        }
+        assert!(find("baseline").is_some());
+        assert!(find("nope").is_none());
+    }
+}

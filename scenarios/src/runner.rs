@@ -1,0 +1,170 @@
+//! Running a scenario at a seed and summarising it.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use quorum_sim::{ClusterError, RunOutcome, RunReport, WorkerPlan, honest_workers, run};
+
+use crate::scenario::{FailureKind, Scenario};
+
+/// Changes the command line makes to a scenario.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Worker count: extra workers are honest (`w{n}` with the first worker's model),
+    /// fewer keeps the first ones.
+    pub workers: Option<usize>,
+    /// Task count.
+    pub tasks: Option<usize>,
+}
+
+impl Overrides {
+    /// Applies the overrides.
+    pub fn apply(&self, scenario: &mut Scenario) {
+        if let Some(count) = self.workers {
+            let workers = &mut scenario.cluster.workers;
+            let profile = workers.first().map(|w| w.profile.clone()).unwrap_or_default();
+            if count < workers.len() {
+                workers.truncate(count);
+            } else {
+                let existing: Vec<String> =
+                    workers.iter().chain(&scenario.cluster.spares).map(|w| w.name.clone()).collect();
+                let extra: Vec<WorkerPlan> = honest_workers(count + existing.len(), profile)
+                    .into_iter()
+                    .filter(|w| !existing.contains(&w.name))
+                    .take(count - workers.len())
+                    .collect();
+                workers.extend(extra);
+            }
+        }
+        if let Some(tasks) = self.tasks {
+            scenario.cluster.workload.tasks = tasks;
+        }
+    }
+}
+
+/// One scenario run, as `quorum run --json` prints it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioRun {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Every invariant and expectation held.
+    pub passed: bool,
+    /// The trace's hash.
+    pub trace_hash: String,
+    /// Tasks submitted.
+    pub tasks: usize,
+    /// Tasks agreed.
+    pub agreed: usize,
+    /// Tasks without consensus.
+    pub no_consensus: usize,
+    /// Tasks failed.
+    pub failed: usize,
+    /// Share of agreed tasks answered right.
+    pub accuracy: f64,
+    /// LLM calls in all.
+    pub llm_calls: u64,
+    /// LLM calls per task.
+    pub llm_calls_per_task: f64,
+    /// Simulated seconds.
+    pub sim_seconds: f64,
+    /// Wall-clock seconds (the only figure that differs between two runs of a seed).
+    pub wall_seconds: f64,
+    /// Broken invariants and unmet expectations, one line each.
+    pub violations: Vec<String>,
+    /// Why it failed, if it did.
+    pub failure: Option<FailureKind>,
+    /// Every number of the run.
+    pub report: RunReport,
+    /// The command that replays this run.
+    pub replay: String,
+}
+
+/// How to name a scenario on the command line: by name, or by its file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A built-in scenario.
+    Catalogue,
+    /// A TOML file at this path.
+    File(String),
+}
+
+/// The command that replays `scenario` at `seed`.
+pub fn replay_command(scenario: &str, seed: u64, source: &Source) -> String {
+    match source {
+        Source::Catalogue => format!("quorum run {scenario} --seed {seed}"),
+        Source::File(path) => format!("quorum run --file {path} --seed {seed}"),
+    }
+}
+
+/// Runs `scenario` at `seed` and checks its expectations.
+///
+/// # Errors
+/// [`ClusterError`] when the scenario's cluster cannot run.
+pub fn run_scenario(
+    scenario: &Scenario,
+    seed: u64,
+    source: &Source,
+) -> Result<(ScenarioRun, RunOutcome), ClusterError> {
+    let started = Instant::now();
+    let outcome = run(seed, &scenario.cluster)?;
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let unmet = scenario.expect.check(&outcome);
+    let mut violations: Vec<String> = outcome.violations.iter().map(ToString::to_string).collect();
+    violations.extend(unmet.iter().map(ToString::to_string));
+    let failure = outcome
+        .violations
+        .first()
+        .map(|v| FailureKind::Invariant(v.invariant))
+        .or_else(|| unmet.first().map(|u| FailureKind::Expectation(u.expectation.clone())));
+    let report = outcome.report.clone();
+    let summary = ScenarioRun {
+        scenario: scenario.name.clone(),
+        seed,
+        passed: failure.is_none(),
+        trace_hash: outcome.trace_hash(),
+        tasks: report.tasks,
+        agreed: report.agreed,
+        no_consensus: report.no_consensus,
+        failed: report.failed,
+        accuracy: report.accuracy,
+        llm_calls: report.llm_calls,
+        llm_calls_per_task: report.llm_calls_per_task,
+        sim_seconds: report.sim_ms as f64 / 1000.0,
+        wall_seconds,
+        violations,
+        failure,
+        replay: replay_command(&scenario.name, seed, source),
+        report,
+    };
+    Ok((summary, outcome))
+}
+
+/// A human-readable block for one run.
+pub fn render_summary(run: &ScenarioRun) -> String {
+    let verdict = if run.passed { "PASS" } else { "FAIL" };
+    let mut out = format!(
+        "{verdict} {} seed {}: {} tasks, {} agreed, {} no consensus, {} failed, accuracy {:.3}, {:.2} LLM calls/task, \
+         {:.1} s simulated in {:.3} s, trace {}\n",
+        run.scenario,
+        run.seed,
+        run.tasks,
+        run.agreed,
+        run.no_consensus,
+        run.failed,
+        run.accuracy,
+        run.llm_calls_per_task,
+        run.sim_seconds,
+        run.wall_seconds,
+        run.trace_hash
+    );
+    for violation in &run.violations {
+        out.push_str(&format!("  - {violation}\n"));
+    }
+    if !run.passed {
+        out.push_str(&format!("  replay: {}\n", run.replay));
+    }
+    out
+}
