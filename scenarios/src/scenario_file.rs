@@ -215,3 +215,21 @@ accuracy_min = 0.8
         }
     }
 }
+
+#[cfg(test)]
+mod readme_tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_example_parses_and_runs() {
+        // The README documents the format; this keeps the document true.
+        let readme = include_str!("../../README.md");
+        let start = readme.find("```toml\n").expect("README has a TOML example") + "```toml\n".len();
+        let end = start + readme[start..].find("```").unwrap();
+        let scenario = parse_scenario(&readme[start..end]).unwrap_or_else(|e| panic!("README example: {e}"));
+        assert_eq!(scenario.name, "slow-partition");
+        assert_eq!(scenario.cluster.workers.len(), 5);
+        assert!(scenario.cluster.faults.swarm.is_some());
+        assert_eq!(scenario.cluster.supervisor.attempts_max, 3);
+    }
+}

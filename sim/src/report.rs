@@ -33,7 +33,8 @@ pub struct RunReport {
     pub llm_calls_per_task: f64,
     /// Tokens (prompt and completion) of the answers counted, per task.
     pub tokens_per_task: f64,
-    /// Submissions beyond the first (resubmitted after a supervisor restart).
+    /// Submission attempts beyond the first: retries while the supervisor was
+    /// unreachable, and resubmissions after it restarted and forgot a task.
     pub resubmissions: u64,
     /// Submission-to-result latency percentiles as the supervisor measured them,
     /// simulated ms (a task resubmitted after a supervisor restart counts from its
