@@ -32,22 +32,7 @@ pub fn render_report(scenario: &Scenario, run: &ScenarioRun, outcome: &RunOutcom
         class = verdict.to_lowercase(),
         description = escape(&scenario.description),
     );
-    let _ = write!(
-        html,
-        "<p class=\"numbers\">seed {} &middot; {} tasks: {} agreed, {} no consensus, {} failed &middot; accuracy {:.3} &middot; \
-         {:.2} LLM calls/task &middot; latency p50 {} ms, p99 {} ms &middot; {:.1} s simulated &middot; trace {}</p>",
-        run.seed,
-        run.tasks,
-        run.agreed,
-        run.no_consensus,
-        run.failed,
-        run.accuracy,
-        run.llm_calls_per_task,
-        run.report.latency_ms_p50,
-        run.report.latency_ms_p99,
-        run.sim_seconds,
-        run.trace_hash
-    );
+    let _ = write!(html, "<p class=\"numbers\">seed {}: {}</p>", run.seed, escape(&run.headline()));
     if !run.violations.is_empty() {
         html.push_str("<h2>Violations</h2><ul class=\"violations\">");
         for violation in &run.violations {

@@ -142,24 +142,31 @@ pub fn run_scenario(
     Ok((summary, outcome))
 }
 
+impl ScenarioRun {
+    /// The run in one line: counts, accuracy, cost, time, trace hash.
+    pub fn headline(&self) -> String {
+        format!(
+            "{} tasks, {} agreed, {} no consensus, {} failed, accuracy {:.3}, {:.2} LLM calls/task, \
+             latency p50 {} ms p99 {} ms, {:.1} s simulated in {:.3} s, trace {}",
+            self.tasks,
+            self.agreed,
+            self.no_consensus,
+            self.failed,
+            self.accuracy,
+            self.llm_calls_per_task,
+            self.report.latency_ms_p50,
+            self.report.latency_ms_p99,
+            self.sim_seconds,
+            self.wall_seconds,
+            self.trace_hash
+        )
+    }
+}
+
 /// A human-readable block for one run.
 pub fn render_summary(run: &ScenarioRun) -> String {
     let verdict = if run.passed { "PASS" } else { "FAIL" };
-    let mut out = format!(
-        "{verdict} {} seed {}: {} tasks, {} agreed, {} no consensus, {} failed, accuracy {:.3}, {:.2} LLM calls/task, \
-         {:.1} s simulated in {:.3} s, trace {}\n",
-        run.scenario,
-        run.seed,
-        run.tasks,
-        run.agreed,
-        run.no_consensus,
-        run.failed,
-        run.accuracy,
-        run.llm_calls_per_task,
-        run.sim_seconds,
-        run.wall_seconds,
-        run.trace_hash
-    );
+    let mut out = format!("{verdict} {} seed {}: {}\n", run.scenario, run.seed, run.headline());
     for violation in &run.violations {
         out.push_str(&format!("  - {violation}\n"));
     }

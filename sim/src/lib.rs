@@ -25,7 +25,8 @@ pub mod wire;
 pub mod workload;
 
 pub use cluster::{
-    ClusterConfig, ClusterError, RunOutcome, WorkerPlan, check_determinism, honest_workers, named_workers, run,
+    ClusterBuilder, ClusterConfig, ClusterError, RunOutcome, WorkerPlan, check_determinism, honest_workers,
+    named_workers, run,
 };
 pub use faults::{Fault, FaultKind, FaultPlan, Swarm};
 pub use hosts::SimScaler;
