@@ -116,56 +116,55 @@ fn timeline(events: &[TraceEvent], sim_ms: u64) -> String {
     let mut message_index = 0usize;
     for event in events {
         let Some(&lane) = lane_of.get(event.host.as_str()) else { continue };
-        let (cx, top) = (x(event.at_ms), y(lane));
-        let title = format!(
-            "<title>{} ms {} {}: {}</title>",
-            event.at_ms,
-            escape(&event.host),
-            escape(&event.kind),
-            escape(&event.detail)
-        );
-        let mark = match event.kind.as_str() {
-            "send" | "recv" | "drop" => {
-                message_index += 1;
-                if !message_index.is_multiple_of(thin) {
-                    continue;
-                }
-                match event.kind.as_str() {
-                    "send" => format!(
-                        "<line x1=\"{cx}\" x2=\"{cx}\" y1=\"{}\" y2=\"{}\" stroke=\"#999\">{title}</line>",
-                        top + 3.0,
-                        top + 10.0
-                    ),
-                    "recv" => format!(
-                        "<line x1=\"{cx}\" x2=\"{cx}\" y1=\"{}\" y2=\"{}\" stroke=\"#2a7d2a\">{title}</line>",
-                        top + 10.0,
-                        top + 17.0
-                    ),
-                    _ => format!(
-                        "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#d00\">&#215;{title}</text>",
-                        cx - 3.0,
-                        top + 22.0
-                    ),
-                }
+        if matches!(event.kind.as_str(), "send" | "recv" | "drop") {
+            message_index += 1;
+            if !message_index.is_multiple_of(thin) {
+                continue;
             }
-            "llm" => {
-                let colour = if event.detail.starts_with("ok") { "#7b3fb5" } else { "#e07b00" };
-                format!("<circle cx=\"{cx}\" cy=\"{}\" r=\"3\" fill=\"{colour}\">{title}</circle>", top + 13.0)
-            }
-            "result" => format!("<path d=\"M{cx} {} l5 6 l-5 6 l-5 -6 z\" fill=\"#1f5fbf\">{title}</path>", top + 7.0),
-            "twin" => format!("<path d=\"M{cx} {} l5 9 h-10 z\" fill=\"#c0c\">{title}</path>", top + 8.0),
-            "start" | "stop" | "scale_up" | "scale_down" | "resubmit" | "refused" => {
-                format!(
-                    "<rect x=\"{}\" y=\"{top}\" width=\"2\" height=\"{LANE}\" fill=\"#333\">{title}</rect>",
-                    cx - 1.0
-                )
-            }
-            _ => continue,
-        };
-        svg.push_str(&mark);
+        }
+        if let Some(mark) = mark(event, x(event.at_ms), y(lane)) {
+            svg.push_str(&mark);
+        }
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// The SVG mark of one event at `cx` on the lane starting at `top`, if it has one.
+fn mark(event: &TraceEvent, cx: f64, top: f64) -> Option<String> {
+    let title = format!(
+        "<title>{} ms {} {}: {}</title>",
+        event.at_ms,
+        escape(&event.host),
+        escape(&event.kind),
+        escape(&event.detail)
+    );
+    let mark = match event.kind.as_str() {
+        "send" => format!(
+            "<line x1=\"{cx}\" x2=\"{cx}\" y1=\"{}\" y2=\"{}\" stroke=\"#999\">{title}</line>",
+            top + 3.0,
+            top + 10.0
+        ),
+        "recv" => format!(
+            "<line x1=\"{cx}\" x2=\"{cx}\" y1=\"{}\" y2=\"{}\" stroke=\"#2a7d2a\">{title}</line>",
+            top + 10.0,
+            top + 17.0
+        ),
+        "drop" => {
+            format!("<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#d00\">&#215;{title}</text>", cx - 3.0, top + 22.0)
+        }
+        "llm" => {
+            let colour = if event.detail.starts_with("ok") { "#7b3fb5" } else { "#e07b00" };
+            format!("<circle cx=\"{cx}\" cy=\"{}\" r=\"3\" fill=\"{colour}\">{title}</circle>", top + 13.0)
+        }
+        "result" => format!("<path d=\"M{cx} {} l5 6 l-5 6 l-5 -6 z\" fill=\"#1f5fbf\">{title}</path>", top + 7.0),
+        "twin" => format!("<path d=\"M{cx} {} l5 9 h-10 z\" fill=\"#c0c\">{title}</path>", top + 8.0),
+        "start" | "stop" | "scale_up" | "scale_down" | "resubmit" | "refused" => {
+            format!("<rect x=\"{}\" y=\"{top}\" width=\"2\" height=\"{LANE}\" fill=\"#333\">{title}</rect>", cx - 1.0)
+        }
+        _ => return None,
+    };
+    Some(mark)
 }
 
 /// Faults as bars: on the faults lane, and on the lanes of the hosts they touch.

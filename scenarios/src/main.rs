@@ -253,30 +253,41 @@ fn sweep_command(
     let shard = shard.map(parse_shard).transpose().map_err(bad)?;
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
     let plan = SweepPlan { scenarios, seeds, jobs, shard, check_determinism };
+    let summary = sweep(&plan, progress_printer());
+    out(&render_sweep(&summary, json));
+    Ok(summary.is_clean())
+}
+
+/// Progress on standard error: a bar on a terminal, a line per tenth otherwise.
+fn progress_printer() -> impl FnMut(usize, usize, usize) {
     let terminal = std::io::stderr().is_terminal();
-    let mut last_line = 0;
     let started = std::time::Instant::now();
-    let summary = sweep(&plan, |done, total, failed| {
+    let mut last_tenth = 0;
+    move |done, total, failed| {
         let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
         let mut stderr = std::io::stderr().lock();
         if terminal {
             let filled = done * 30 / total.max(1);
-            let _ = write!(
-                stderr,
-                "\r[{}{}] {done}/{total} runs, {failed} failed, {rate:.1} seeds/s ",
-                "=".repeat(filled),
-                " ".repeat(30 - filled)
-            );
+            let bar = format!("{}{}", "=".repeat(filled), " ".repeat(30 - filled));
+            let _ = write!(stderr, "\r[{bar}] {done}/{total} runs, {failed} failed, {rate:.1} seeds/s ");
             if done == total {
                 let _ = writeln!(stderr);
             }
-        } else if done * 10 / total.max(1) > last_line || done == total {
-            last_line = done * 10 / total.max(1);
+        } else if done * 10 / total.max(1) > last_tenth || done == total {
+            last_tenth = done * 10 / total.max(1);
             let _ = writeln!(stderr, "sweep: {done}/{total} runs, {failed} failed, {rate:.1} seeds/s");
         }
-    });
+    }
+}
+
+/// The sweep's summary: one JSON object, or lines with a replay per failure.
+fn render_sweep(summary: &quorum_scenarios::SweepSummary, json: bool) -> String {
     if json {
-        let failed: Vec<serde_json::Value> = summary.failed.iter().map(|f| serde_json::json!({"scenario": f.scenario, "seed": f.seed, "replay": f.replay, "reasons": f.reasons})).collect();
+        let failed: Vec<serde_json::Value> = summary
+            .failed
+            .iter()
+            .map(|f| serde_json::json!({"scenario": f.scenario, "seed": f.seed, "replay": f.replay, "reasons": f.reasons}))
+            .collect();
         let nondeterministic: Vec<serde_json::Value> = summary
             .nondeterministic
             .iter()
@@ -290,36 +301,32 @@ fn sweep_command(
             "wall_seconds": summary.wall_seconds,
             "seeds_per_second": summary.seeds_per_second,
         });
-        out(&format!("{document}\n"));
-    } else {
-        let mut text = format!(
-            "{} runs: {} passed, {} failed, {} nondeterministic in {:.1} s ({:.1} seeds/s)\n",
-            summary.runs,
-            summary.passed,
-            summary.failed.len(),
-            summary.nondeterministic.len(),
-            summary.wall_seconds,
-            summary.seeds_per_second
-        );
-        for failure in &summary.failed {
-            text.push_str(&format!(
-                "FAIL {} seed {}: {}\n  replay: {}\n",
-                failure.scenario,
-                failure.seed,
-                failure.reasons.join("; "),
-                failure.replay
-            ));
-        }
-        for case in &summary.nondeterministic {
-            let at = case
-                .divergence
-                .as_ref()
-                .map_or_else(String::new, |d| format!(" at event {}: {:?} vs {:?}", d.index, d.first, d.second));
-            text.push_str(&format!("NONDETERMINISTIC {} seed {}{at}\n", case.scenario, case.seed));
-        }
-        out(&text);
+        return format!("{document}\n");
     }
-    Ok(summary.is_clean())
+    let mut text = format!(
+        "{} runs: {} passed, {} failed, {} nondeterministic in {:.1} s ({:.1} seeds/s)\n",
+        summary.runs,
+        summary.passed,
+        summary.failed.len(),
+        summary.nondeterministic.len(),
+        summary.wall_seconds,
+        summary.seeds_per_second
+    );
+    for failure in &summary.failed {
+        let reasons = failure.reasons.join("; ");
+        text.push_str(&format!(
+            "FAIL {} seed {}: {reasons}\n  replay: {}\n",
+            failure.scenario, failure.seed, failure.replay
+        ));
+    }
+    for case in &summary.nondeterministic {
+        let at = case
+            .divergence
+            .as_ref()
+            .map_or_else(String::new, |d| format!(" at event {}: {:?} vs {:?}", d.index, d.first, d.second));
+        text.push_str(&format!("NONDETERMINISTIC {} seed {}{at}\n", case.scenario, case.seed));
+    }
+    text
 }
 
 fn minimize_command(name: Option<&str>, seed: u64, file: Option<&Path>) -> Result<bool, BadInput> {

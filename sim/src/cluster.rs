@@ -320,22 +320,50 @@ pub const FAILURE_TRACE_TAIL: usize = 25;
 /// `Ok` with the violations listed.
 pub fn run(seed: u64, config: &ClusterConfig) -> Result<RunOutcome, ClusterError> {
     config.validate()?;
-    let trace = Trace::new();
-    let workload = generate(seed, &config.workload);
-    let truths = Arc::new(workload.truths.clone());
-    let texts: BTreeMap<TaskId, String> =
-        workload.tasks.iter().map(|p| (p.task.id.clone(), p.task.text.clone())).collect();
-    let activation = Activation::default();
-    for plan in &config.workers {
-        activation.set(&plan.name, true);
-    }
-    for plan in &config.spares {
-        activation.set(&plan.name, false);
-    }
-    let control = LlmControl::default();
-    let violations = Arc::new(Mutex::new(Vec::new()));
-    let log: ClientLog = Arc::new(Mutex::new(BTreeMap::new()));
+    let shared = Shared::new(seed, config);
+    let mut sim = build_world(seed, config, &shared);
+    let steps = drive(seed, config, &shared, &mut sim);
+    let sim_ms = sim.elapsed().as_millis() as u64;
+    drop(sim);
+    Ok(account(seed, config, &shared, steps, sim_ms))
+}
 
+/// What the harness shares with the hosts of one run.
+struct Shared {
+    trace: Trace,
+    workload: crate::workload::Workload,
+    activation: Activation,
+    control: LlmControl,
+    violations: Arc<Mutex<Vec<Violation>>>,
+    log: ClientLog,
+}
+
+impl Shared {
+    fn new(seed: u64, config: &ClusterConfig) -> Self {
+        let activation = Activation::default();
+        for plan in &config.workers {
+            activation.set(&plan.name, true);
+        }
+        for plan in &config.spares {
+            activation.set(&plan.name, false);
+        }
+        Self {
+            trace: Trace::new(),
+            workload: generate(seed, &config.workload),
+            activation,
+            control: LlmControl::default(),
+            violations: Arc::new(Mutex::new(Vec::new())),
+            log: Arc::new(Mutex::new(BTreeMap::new())),
+        }
+    }
+
+    fn violated(&self) -> bool {
+        !self.violations.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
+    }
+}
+
+/// The turmoil world: the supervisor, every worker (spares included) and the client.
+fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared) -> turmoil::Sim<'a> {
     let total_ms = config.fault_phase_ms + config.liveness_ms;
     let mut sim = turmoil::Builder::new()
         .rng_seed(seed)
@@ -345,14 +373,14 @@ pub fn run(seed: u64, config: &ClusterConfig) -> Result<RunOutcome, ClusterError
         .min_message_latency(Duration::from_millis(1))
         .max_message_latency(Duration::from_millis(config.latency_ms_max.max(1)))
         .build();
-
     let supervisor = SupervisorSpec {
         config: config.supervisor.clone(),
-        activation: activation.clone(),
-        violations: Arc::clone(&violations),
-        trace: trace.clone(),
+        activation: shared.activation.clone(),
+        violations: Arc::clone(&shared.violations),
+        trace: shared.trace.clone(),
     };
     sim.host("supervisor", move || supervisor_host(supervisor.clone()));
+    let truths = Arc::new(shared.workload.truths.clone());
     for plan in config.workers.iter().chain(&config.spares) {
         let spec = WorkerSpec {
             name: plan.name.clone(),
@@ -361,23 +389,26 @@ pub fn run(seed: u64, config: &ClusterConfig) -> Result<RunOutcome, ClusterError
             config: config.worker.clone(),
             seed,
             truths: Arc::clone(&truths),
-            control: control.clone(),
-            activation: activation.clone(),
-            trace: trace.clone(),
+            control: shared.control.clone(),
+            activation: shared.activation.clone(),
+            trace: shared.trace.clone(),
         };
         sim.host(plan.name.as_str(), move || worker_host(spec.clone()));
     }
-    sim.client(
-        "client",
-        client(
-            workload.tasks.clone(),
-            config.supervisor.consensus.clone(),
-            Arc::clone(&log),
-            Arc::clone(&violations),
-            trace.clone(),
-        ),
+    let client_software = client(
+        shared.workload.tasks.clone(),
+        config.supervisor.consensus.clone(),
+        Arc::clone(&shared.log),
+        Arc::clone(&shared.violations),
+        shared.trace.clone(),
     );
+    sim.client("client", client_software);
+    sim
+}
 
+/// Steps the world, applying faults on schedule, until the client is done, a
+/// violation stops the run, or time runs out. Returns the steps taken.
+fn drive(seed: u64, config: &ClusterConfig, shared: &Shared, sim: &mut turmoil::Sim<'_>) -> u64 {
     let workers: Vec<String> = config.workers.iter().chain(&config.spares).map(|w| w.name.clone()).collect();
     let faults = config.faults.expand(seed, config.fault_phase_ms, &workers);
     let mut injector = Injector {
@@ -387,66 +418,61 @@ pub fn run(seed: u64, config: &ClusterConfig) -> Result<RunOutcome, ClusterError
         crashed: BTreeMap::new(),
         storms: Vec::new(),
         latency_ms_max: config.latency_ms_max,
-        control: control.clone(),
-        trace: trace.clone(),
+        control: shared.control.clone(),
+        trace: shared.trace.clone(),
     };
     let events = timeline(&faults, config.fault_phase_ms);
-    let mut next_event = 0;
-    let mut healed = false;
-    let mut steps = 0u64;
+    let total_ms = config.fault_phase_ms + config.liveness_ms;
+    let (mut next_event, mut healed, mut steps) = (0, false, 0u64);
     loop {
         let now_ms = sim.elapsed().as_millis() as u64;
         while next_event < events.len() && events[next_event].at_ms <= now_ms {
-            let event = &events[next_event];
-            injector.apply(&mut sim, event.fault, event.start, now_ms);
+            injector.apply(sim, events[next_event].fault, events[next_event].start, now_ms);
             next_event += 1;
         }
         if !healed && now_ms >= config.fault_phase_ms {
-            injector.heal_all(&mut sim, now_ms);
+            injector.heal_all(sim, now_ms);
             healed = true;
         }
-        if now_ms >= total_ms {
-            break;
-        }
-        if !violations.lock().unwrap_or_else(PoisonError::into_inner).is_empty() {
-            break; // A violation stops the run.
+        if now_ms >= total_ms || shared.violated() {
+            return steps; // Out of time, or a violation stops the run.
         }
         steps += 1;
         match sim.step() {
-            Ok(true) => break,
+            Ok(true) => return steps,
             Ok(false) => {}
             Err(error) => {
-                violations.lock().unwrap_or_else(PoisonError::into_inner).push(Violation {
-                    invariant: Invariant::Simulation,
-                    task: None,
-                    detail: error.to_string(),
-                });
-                break;
+                let violation = Violation { invariant: Invariant::Simulation, task: None, detail: error.to_string() };
+                shared.violations.lock().unwrap_or_else(PoisonError::into_inner).push(violation);
+                return steps;
             }
         }
     }
-    let sim_ms = sim.elapsed().as_millis() as u64;
-    drop(sim);
-    let records = log.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    let mut violations = violations.lock().unwrap_or_else(PoisonError::into_inner).clone();
+}
+
+/// The run's outcome: liveness checked, numbers reported.
+fn account(seed: u64, config: &ClusterConfig, shared: &Shared, steps: u64, sim_ms: u64) -> RunOutcome {
+    let records = shared.log.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let mut violations = shared.violations.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let texts: BTreeMap<TaskId, String> =
+        shared.workload.tasks.iter().map(|p| (p.task.id.clone(), p.task.text.clone())).collect();
     if violations.is_empty() {
         for task in texts.keys() {
             if records.get(task).is_none_or(|r| r.result.is_none()) {
-                violations.push(Violation {
-                    invariant: Invariant::Liveness,
-                    task: Some(task.clone()),
-                    detail: format!("no result after {sim_ms} ms"),
-                });
+                let detail = format!("no result after {sim_ms} ms");
+                violations.push(Violation { invariant: Invariant::Liveness, task: Some(task.clone()), detail });
             }
         }
     }
-    let events = trace.events();
+    let events = shared.trace.events();
     let llm_calls = events.iter().filter(|e| e.kind == "llm").count() as u64;
-    let mut report = build_report(&records, &texts, &workload.truths, &config.supervisor.consensus, llm_calls, sim_ms);
+    let base = &config.supervisor.consensus;
+    let mut report = build_report(&records, &texts, &shared.workload.truths, base, llm_calls, sim_ms);
     (report.workers_peak, report.workers_after_peak_min, report.workers_final) =
         crate::report::worker_counts(&events, config.workers.len());
+    let trace = shared.trace.clone();
     trace.record_at(sim_ms, "sim", "end", format!("{} violations", violations.len()));
-    Ok(RunOutcome { seed, violations, report, trace, results: records, steps })
+    RunOutcome { seed, violations, report, trace, results: records, steps }
 }
 
 /// Applies and reverts faults on the simulation.

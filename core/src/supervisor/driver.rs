@@ -297,25 +297,7 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
     ) {
         while let Some(command) = self.machine.poll_command() {
             match command {
-                Command::Execute { worker, request } => {
-                    let link = Arc::clone(&self.link);
-                    let (task, attempt) = (request.task.clone(), request.attempt);
-                    let limit = Duration::from_millis(request.timeout_ms + EXECUTE_GRACE_MS);
-                    let (abort, registration) = AbortHandle::new_pair();
-                    if let Some(previous) = executing.insert((task.clone(), worker.clone()), abort) {
-                        previous.abort();
-                    }
-                    let call = Abortable::new(
-                        async move {
-                            let outcome = tokio::time::timeout(limit, link.execute(&worker, request))
-                                .await
-                                .unwrap_or(Err(LinkError::Timeout));
-                            Event::Answer { worker, task, attempt, outcome }
-                        },
-                        registration,
-                    );
-                    calls.push(Box::pin(async move { call.await.unwrap_or(Event::Nothing) }));
-                }
+                Command::Execute { worker, request } => self.execute(worker, request, calls, executing),
                 Command::Cancel { worker, task } => {
                     if let Some(abort) = executing.remove(&(task.clone(), worker.clone())) {
                         abort.abort();
@@ -362,6 +344,33 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
                 }
             }
         }
+    }
+
+    /// Starts an execute call, abortable so that a cancel ends it at once.
+    fn execute(
+        &self,
+        worker: WorkerId,
+        request: crate::link::ExecuteRequest,
+        calls: &mut FuturesUnordered<EventFuture>,
+        executing: &mut std::collections::BTreeMap<(TaskId, WorkerId), AbortHandle>,
+    ) {
+        let link = Arc::clone(&self.link);
+        let (task, attempt) = (request.task.clone(), request.attempt);
+        let limit = Duration::from_millis(request.timeout_ms + EXECUTE_GRACE_MS);
+        let (abort, registration) = AbortHandle::new_pair();
+        if let Some(previous) = executing.insert((task.clone(), worker.clone()), abort) {
+            previous.abort();
+        }
+        let call = Abortable::new(
+            async move {
+                let outcome = tokio::time::timeout(limit, link.execute(&worker, request))
+                    .await
+                    .unwrap_or(Err(LinkError::Timeout));
+                Event::Answer { worker, task, attempt, outcome }
+            },
+            registration,
+        );
+        calls.push(Box::pin(async move { call.await.unwrap_or(Event::Nothing) }));
     }
 
     fn heartbeat_timeout_ms(&self) -> u64 {
