@@ -7,7 +7,7 @@
 //! - Analysis: [`HeuristicAnalyser`] and [`LlmAnalyser`] produce a [`TaskPlan`].
 //! - Bookkeeping: [`WorkerPool`] (health, selection, scaling), [`TaskQueue`],
 //!   [`VotingPowers`].
-//! - Seams: [`WorkerLink`], [`Llm`], [`Embedder`], [`Scaler`].
+//! - Seams: [`WorkerLink`], [`Llm`], [`Embedder`] (and [`embed_ballots`]), [`Scaler`].
 //! - Agents: [`Worker`] (asks its LLM), [`SupervisorMachine`] (sans-IO) and
 //!   [`Supervisor`] (its one async driver), [`LocalLink`] (in-process transport).
 //! - Support: [`SeededRng`], [`RetryPolicy`], [`TokenBucket`], [`ConfigError`].
@@ -15,6 +15,7 @@
 mod analysis;
 mod config;
 pub mod consensus;
+mod embedding;
 mod ids;
 mod link;
 mod llm;
@@ -39,6 +40,7 @@ pub use analysis::{
     TaskPlan,
 };
 pub use config::ConfigError;
+pub use embedding::{EMBEDDING_DIMENSIONS_MAX, EmbedError, embed_ballots};
 pub use ids::{TaskId, WorkerId};
 pub use link::{ExecuteRequest, Heartbeat, LinkError, WorkerAnswer, WorkerLink};
 pub use llm::{Completion, CompletionRequest, Embedder, Llm, LlmError};

@@ -166,7 +166,8 @@ impl ScenarioRun {
 /// A human-readable block for one run.
 pub fn render_summary(run: &ScenarioRun) -> String {
     let verdict = if run.passed { "PASS" } else { "FAIL" };
-    let mut out = format!("{verdict} {} seed {}: {}\n", run.scenario, run.seed, run.headline());
+    let checks = if run.passed { ", invariants and expectations held" } else { "" };
+    let mut out = format!("{verdict} {} seed {}: {}{checks}\n", run.scenario, run.seed, run.headline());
     for violation in &run.violations {
         out.push_str(&format!("  - {violation}\n"));
     }
