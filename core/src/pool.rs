@@ -184,19 +184,14 @@ impl WorkerPool {
 
     /// A heartbeat arrived: the worker is alive (an offline worker recovers).
     pub fn handle_heartbeat(&mut self, worker: &WorkerId, capacity: u32, now_ms: u64) {
+        self.handle_success(worker, now_ms);
         if let Some(entry) = self.workers.get_mut(worker) {
-            entry.last_seen_ms = now_ms;
-            entry.consecutive_failures = 0;
             entry.capacity = capacity.max(1);
         }
     }
 
-    /// A call to the worker succeeded.
+    /// A call to the worker succeeded: it is alive.
     pub fn handle_success(&mut self, worker: &WorkerId, now_ms: u64) {
-        self.handle_heartbeat_like(worker, now_ms);
-    }
-
-    fn handle_heartbeat_like(&mut self, worker: &WorkerId, now_ms: u64) {
         if let Some(entry) = self.workers.get_mut(worker) {
             entry.last_seen_ms = now_ms;
             entry.consecutive_failures = 0;
@@ -266,11 +261,6 @@ impl WorkerPool {
                 entry.idle_since_ms = now_ms;
             }
         }
-    }
-
-    /// Workers with the given status at `now_ms`.
-    pub fn count(&self, status: WorkerStatus, now_ms: u64) -> usize {
-        self.workers.values().filter(|e| self.status_of(e, now_ms) == status).count()
     }
 
     /// Workers that can take work now or soon (available or busy, not draining).

@@ -92,15 +92,19 @@ impl TaskQueue {
 
     /// Takes the next task and counts an attempt for it.
     pub fn pop(&mut self) -> Option<TaskId> {
-        let (_, task) = self.order.pop_first()?;
-        self.slots.remove(&task);
-        *self.attempts.entry(task.clone()).or_insert(0) += 1;
+        let task = self.peek()?.clone();
+        self.take(&task);
         Some(task)
     }
 
-    /// Counts an attempt for a task taken out of the queue with [`TaskQueue::remove`].
-    pub fn count_attempt(&mut self, task: &TaskId) {
-        *self.attempts.entry(task.clone()).or_insert(0) += 1;
+    /// Takes `task` out of the queue, wherever it stands, and counts an attempt for
+    /// it; whether it was queued.
+    pub fn take(&mut self, task: &TaskId) -> bool {
+        let taken = self.remove(task);
+        if taken {
+            *self.attempts.entry(task.clone()).or_insert(0) += 1;
+        }
+        taken
     }
 
     /// Removes a queued task; whether it was queued.

@@ -57,7 +57,7 @@ fn cluster() -> ClusterConfig {
 }
 
 /// Panels of every worker, so that a minority of the pool is a minority of each vote.
-fn full_panels(mut cluster: ClusterConfig) -> ClusterConfig {
+pub fn full_panels(mut cluster: ClusterConfig) -> ClusterConfig {
     let count = cluster.workers.len();
     cluster.supervisor.analysis.workers_min = count;
     cluster.supervisor.analysis.workers_max = count;

@@ -249,7 +249,7 @@ fn task_table(scenario: &Scenario, outcome: &RunOutcome) -> String {
             None => html.push_str(
                 "<td class=\"failed\">no result</td><td></td><td></td><td></td><td></td><td></td><td></td></tr>",
             ),
-            Some(result) => row(&mut html, result, &planned.task.text, outcome, &workload.truths, scenario),
+            Some(result) => row(&mut html, result, &planned.task.text, &workload.truths, scenario),
         }
     }
     html.push_str("</table>");
@@ -260,7 +260,6 @@ fn row(
     html: &mut String,
     result: &TaskResult,
     text: &str,
-    _outcome: &RunOutcome,
     truths: &quorum_sim::workload::TruthBook,
     scenario: &Scenario,
 ) {

@@ -346,7 +346,6 @@ fn minimize_command(name: Option<&str>, seed: u64, file: Option<&Path>) -> Resul
             out(&format!("# replay: quorum run --file <this file> --seed {seed}\n{}", to_toml(&found.scenario)));
             Ok(true)
         }
-        Err(error @ quorum_scenarios::MinimizeError::Passes { .. }) => Err(bad(error.into())),
         Err(error) => Err(bad(error.into())),
     }
 }

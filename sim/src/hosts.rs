@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use turmoil::net::{TcpListener, TcpStream};
 
 use quorum_core::{
-    ScaleError, Scaler, SubmitError, Submitted, Supervisor, SupervisorConfig, SupervisorHandle, TaskId, TaskResult,
-    Worker, WorkerAnswer, WorkerConfig, WorkerId,
+    ScaleError, Scaler, Submitted, Supervisor, SupervisorConfig, SupervisorHandle, TaskId, TaskResult, Worker,
+    WorkerAnswer, WorkerConfig, WorkerId,
 };
 
 use crate::invariants::{Invariant, Violation};
@@ -300,9 +300,7 @@ async fn serve_supervisor_connection(
                     state.lock().unwrap_or_else(PoisonError::into_inner).submitted.insert(id);
                     SupervisorResponse::Submitted
                 }
-                Err(error @ (SubmitError::Invalid(_) | SubmitError::Queue(_) | SubmitError::ShuttingDown)) => {
-                    SupervisorResponse::Refused(error.to_string())
-                }
+                Err(error) => SupervisorResponse::Refused(error.to_string()),
             }
         }
         SupervisorRequest::Poll(task) => {

@@ -5,6 +5,7 @@
 
 use quorum_core::consensus::Strategy;
 use quorum_core::{LinkError, Outcome, TaskResult, WorkerId};
+use quorum_scenarios::catalogue::full_panels;
 use quorum_sim::{Byzantine, ClusterConfig, ConfidenceBehaviour, Fault, FaultKind, RunOutcome, Swarm, run};
 
 fn run_passing(name: &str, seed: u64, config: &ClusterConfig) -> RunOutcome {
@@ -19,14 +20,6 @@ fn results(outcome: &RunOutcome) -> Vec<&TaskResult> {
 
 fn hosts(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| (*n).to_owned()).collect()
-}
-
-/// Panels of every worker: a minority of the pool is then a minority of every vote.
-fn full_panels(mut config: ClusterConfig) -> ClusterConfig {
-    let count = config.workers.len();
-    config.supervisor.analysis.workers_min = count;
-    config.supervisor.analysis.workers_max = count;
-    config
 }
 
 fn clean() -> ClusterConfig {

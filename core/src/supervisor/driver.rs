@@ -144,8 +144,8 @@ impl SupervisorHandle {
     /// Submits a task, planned by the heuristic analyser.
     ///
     /// # Errors
-    /// [`SubmitError`] when refused; `Err(Stopped)` inside `Ok` is impossible: a
-    /// stopped supervisor gives [`SubmitError::ShuttingDown`].
+    /// [`SubmitError`] when refused; a stopped supervisor gives
+    /// [`SubmitError::ShuttingDown`].
     pub async fn submit(&self, task: Task) -> Result<Submitted, SubmitError> {
         self.submit_planned(task, None).await
     }
@@ -314,7 +314,8 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
                 }
                 Command::Heartbeat { worker } => {
                     let link = Arc::clone(&self.link);
-                    let limit = Duration::from_millis(self.heartbeat_timeout_ms());
+                    // A heartbeat slower than the interval is as good as missing.
+                    let limit = Duration::from_millis(self.machine.heartbeat_interval_ms());
                     calls.push(Box::pin(async move {
                         let outcome = tokio::time::timeout(limit, link.heartbeat(&worker))
                             .await
@@ -371,11 +372,6 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
             registration,
         );
         calls.push(Box::pin(async move { call.await.unwrap_or(Event::Nothing) }));
-    }
-
-    fn heartbeat_timeout_ms(&self) -> u64 {
-        // A heartbeat slower than the interval is as good as missing.
-        self.machine.heartbeat_interval_ms()
     }
 }
 

@@ -100,6 +100,16 @@ pub struct SupervisorStats {
     pub rounds_started: u64,
 }
 
+impl SupervisorStats {
+    fn count(&mut self, recorded: Recorded) {
+        match recorded {
+            Recorded::Vote => {}
+            Recorded::Repeat => self.repeated_answers += 1,
+            Recorded::Conflict => self.equivocations += 1,
+        }
+    }
+}
+
 /// The supervisor's state machine.
 #[derive(Debug)]
 pub struct SupervisorMachine {
@@ -255,11 +265,8 @@ impl SupervisorMachine {
                         self.commands.push_back(Command::Cancel { worker: worker.clone(), task: task.clone() });
                     }
                 }
-                match state.record_answer(answer, attempt, power) {
-                    Recorded::Vote => {}
-                    Recorded::Repeat => self.stats.repeated_answers += 1,
-                    Recorded::Conflict => self.stats.equivocations += 1,
-                }
+                let recorded = state.record_answer(answer, attempt, power);
+                self.stats.count(recorded);
             }
             Err(error) => {
                 if was_pending && pending_attempt == attempt {
@@ -287,11 +294,8 @@ impl SupervisorMachine {
             return;
         };
         let power = assignment.power;
-        match state.record_answer(answer, attempt, power) {
-            Recorded::Vote => {}
-            Recorded::Repeat => self.stats.repeated_answers += 1,
-            Recorded::Conflict => self.stats.equivocations += 1,
-        }
+        let recorded = state.record_answer(answer, attempt, power);
+        self.stats.count(recorded);
         self.evaluate(&task, now_ms);
         self.schedule(now_ms);
     }
@@ -481,8 +485,7 @@ impl SupervisorMachine {
             if selected.len() < minimum {
                 return;
             }
-            self.queue.remove(&task);
-            self.queue.count_attempt(&task);
+            self.queue.take(&task);
             let attempt = self.queue.attempts_used(&task);
             self.start_round(&task, attempt, selected, now_ms);
         }
@@ -573,7 +576,7 @@ impl SupervisorMachine {
         let quorum = state.quorum();
         let decision = decide(&state.ballots(), &state.consensus).expect("supervisor ballots are valid");
         if voters >= quorum && decision.is_agreed() {
-            self.finish(task, Some(decision), None, now_ms);
+            self.finish(task, decision, None, now_ms);
             return;
         }
         if voters < quorum {
@@ -581,7 +584,7 @@ impl SupervisorMachine {
             if self.shutting_down || self.queue.requeue(task.clone(), priority).is_err() {
                 self.finish(
                     task,
-                    Some(decision),
+                    decision,
                     Some(FailureReason::NotEnoughAnswers { received: voters, needed: quorum }),
                     now_ms,
                 );
@@ -604,7 +607,7 @@ impl SupervisorMachine {
             state.queued_since_ms = Some(now_ms);
             return;
         }
-        self.finish(task, Some(decision), None, now_ms);
+        self.finish(task, decision, None, now_ms);
     }
 
     /// The wait before `task`'s next round: the base delay doubled per round taken.
@@ -628,20 +631,20 @@ impl SupervisorMachine {
         } else {
             Some(reason(waited_ms))
         };
-        self.finish(task, Some(decision), failure, now_ms);
+        self.finish(task, decision, failure, now_ms);
     }
 
     /// Emits the one result of `task` and forgets it.
-    fn finish(&mut self, task: &TaskId, decision: Option<Decision>, failure: Option<FailureReason>, now_ms: u64) {
+    fn finish(&mut self, task: &TaskId, decision: Decision, failure: Option<FailureReason>, now_ms: u64) {
         self.cancel_pending(task, now_ms);
         let mut state = self.tasks.remove(task).expect("finishing tasks exist");
         if state.deadline_ms.take().is_some() {
             self.running -= 1;
         }
         self.queue.forget(task);
-        let outcome = match (&failure, &decision) {
-            (Some(reason), _) => Outcome::Failed { reason: reason.clone() },
-            (None, Some(decision)) => match decision.verdict {
+        let outcome = match &failure {
+            Some(reason) => Outcome::Failed { reason: reason.clone() },
+            None => match decision.verdict {
                 Verdict::Agreed => Outcome::Agreed {
                     answer: decision.answer.clone().expect("agreed decisions have an answer"),
                     support: decision.support,
@@ -652,20 +655,19 @@ impl SupervisorMachine {
                     Outcome::NoConsensus { reason, support: decision.support, margin: decision.margin }
                 }
             },
-            (None, None) => Outcome::Failed { reason: FailureReason::ShutDown },
         };
-        if let (Outcome::Agreed { .. }, Some(decision)) = (&outcome, &decision) {
-            self.learn(&state, decision);
+        if matches!(outcome, Outcome::Agreed { .. }) {
+            self.learn(&state, &decision);
         }
         let mut votes = state.votes.clone();
         votes.sort_by(|a, b| (&a.worker, a.attempt, &a.text).cmp(&(&b.worker, b.attempt, &b.text)));
         let result = TaskResult {
             task: task.clone(),
             outcome,
-            alternatives: decision.as_ref().map(|d| d.groups.clone()).unwrap_or_default(),
+            alternatives: decision.groups.clone(),
             metadata: ResultMetadata {
-                threshold: decision.as_ref().map_or(state.consensus.threshold, |d| d.threshold),
-                excluded: decision.map(|d| d.excluded).unwrap_or_default(),
+                threshold: decision.threshold,
+                excluded: decision.excluded,
                 plan: state.plan,
                 workers_asked: state.asked,
                 votes,
