@@ -41,7 +41,7 @@ pub use analysis::{
 };
 pub use config::ConfigError;
 pub use embedding::{EMBEDDING_DIMENSIONS_MAX, EmbedError, embed_ballots};
-pub use ids::{TaskId, WorkerId};
+pub use ids::{TaskId, WorkerId, natural_cmp};
 pub use link::{ExecuteRequest, Heartbeat, LinkError, WorkerAnswer, WorkerLink};
 pub use llm::{Completion, CompletionRequest, Embedder, Llm, LlmError};
 pub use local_link::LocalLink;

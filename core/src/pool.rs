@@ -65,6 +65,8 @@ impl Default for PoolConfig {
 
 /// Most workers one pool manages.
 pub const WORKERS_MAX: usize = 1_000;
+/// Longest pool duration setting (one day), so that sums of times cannot overflow.
+pub const POOL_DURATION_MS_MAX: u64 = 86_400_000;
 
 impl PoolConfig {
     /// Checks every field.
@@ -104,6 +106,18 @@ impl PoolConfig {
         if self.failures_to_offline == 0 {
             return Err(ConfigError::invalid("pool.failures_to_offline", 0, "at least 1"));
         }
+        let durations = [
+            ("pool.heartbeat_interval_ms", self.heartbeat_interval_ms),
+            ("pool.suspect_after_ms", self.suspect_after_ms),
+            ("pool.offline_after_ms", self.offline_after_ms),
+            ("pool.idle_release_ms", self.idle_release_ms),
+            ("pool.scale_cooldown_ms", self.scale_cooldown_ms),
+        ];
+        for (field, value) in durations {
+            if value > POOL_DURATION_MS_MAX {
+                return Err(ConfigError::invalid(field, value, "at most 86400000 (one day)"));
+            }
+        }
         Ok(())
     }
 }
@@ -128,6 +142,10 @@ struct Entry {
     consecutive_failures: u32,
     idle_since_ms: u64,
     draining: bool,
+    /// When it was last given work (the pool's assignment counter), so that work
+    /// spreads over equally good workers instead of always going to the first ones.
+    #[serde(default)]
+    last_assigned: u64,
 }
 
 /// One worker's line in a pool snapshot.
@@ -149,12 +167,13 @@ pub struct WorkerPool {
     config: PoolConfig,
     workers: BTreeMap<WorkerId, Entry>,
     last_scaled_ms: Option<u64>,
+    assignments: u64,
 }
 
 impl WorkerPool {
     /// An empty pool (validate `config` first).
     pub fn new(config: PoolConfig) -> Self {
-        Self { config, workers: BTreeMap::new(), last_scaled_ms: None }
+        Self { config, workers: BTreeMap::new(), last_scaled_ms: None, assignments: 0 }
     }
 
     /// The pool's settings.
@@ -172,6 +191,7 @@ impl WorkerPool {
             consecutive_failures: 0,
             idle_since_ms: now_ms,
             draining: false,
+            last_assigned: 0,
         });
         entry.last_seen_ms = now_ms;
         entry.consecutive_failures = 0;
@@ -225,7 +245,7 @@ impl WorkerPool {
     }
 
     /// Up to `count` distinct available workers not in `exclude`, least loaded first,
-    /// then most powerful, then by id.
+    /// then most powerful, then least recently assigned, then by id.
     pub fn select(
         &self,
         count: usize,
@@ -241,7 +261,11 @@ impl WorkerPool {
             })
             .collect();
         candidates.sort_by(|(a_id, a), (b_id, b)| {
-            a.load.cmp(&b.load).then(powers.power(b_id).total_cmp(&powers.power(a_id))).then(a_id.cmp(b_id))
+            a.load
+                .cmp(&b.load)
+                .then(powers.power(b_id).total_cmp(&powers.power(a_id)))
+                .then(a.last_assigned.cmp(&b.last_assigned))
+                .then(a_id.cmp(b_id))
         });
         candidates.into_iter().take(count).map(|(id, _)| id.clone()).collect()
     }
@@ -249,6 +273,8 @@ impl WorkerPool {
     /// Counts a task against the worker's load.
     pub fn assign(&mut self, worker: &WorkerId) {
         if let Some(entry) = self.workers.get_mut(worker) {
+            self.assignments += 1;
+            entry.last_assigned = self.assignments;
             entry.load = entry.load.saturating_add(1);
         }
     }

@@ -249,20 +249,14 @@ fn task_table(scenario: &Scenario, outcome: &RunOutcome) -> String {
             None => html.push_str(
                 "<td class=\"failed\">no result</td><td></td><td></td><td></td><td></td><td></td><td></td></tr>",
             ),
-            Some(result) => row(&mut html, result, &planned.task.text, &workload.truths, scenario),
+            Some(result) => row(&mut html, result, &planned.task.text, &workload.truths),
         }
     }
     html.push_str("</table>");
     html
 }
 
-fn row(
-    html: &mut String,
-    result: &TaskResult,
-    text: &str,
-    truths: &quorum_sim::workload::TruthBook,
-    scenario: &Scenario,
-) {
+fn row(html: &mut String, result: &TaskResult, text: &str, truths: &quorum_sim::workload::TruthBook) {
     let (class, label, answer, numbers) = match &result.outcome {
         Outcome::Agreed { answer, support, margin, .. } => {
             ("agreed", "agreed".to_owned(), answer.clone(), format!("{support:.3} / {margin:.3}"))
@@ -272,10 +266,9 @@ fn row(
         }
         Outcome::Failed { reason } => ("failed", format!("failed ({reason:?})"), String::new(), String::new()),
     };
-    let config = result.metadata.plan.consensus_config(&scenario.cluster.supervisor.consensus);
-    let wrong = result.answer().is_some_and(|answer| {
-        truths.get(text).is_some_and(|truth| !quorum_sim::report::is_correct(answer, truth, &config))
-    });
+    let wrong = result
+        .answer()
+        .is_some_and(|answer| truths.get(text).is_some_and(|truth| !quorum_sim::report::is_correct(answer, truth)));
     let mut votes = String::from("<ul class=\"votes\">");
     for vote in &result.metadata.votes {
         let _ = write!(
@@ -340,12 +333,12 @@ pub fn escape(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::catalogue::find;
-    use crate::runner::{Source, run_scenario};
+    use crate::runner::run_scenario;
 
     #[test]
     fn the_report_is_self_contained_and_shows_every_host_and_task() {
         let scenario = find("worker-crash").unwrap();
-        let (run, outcome) = run_scenario(&scenario, 3, &Source::Catalogue).unwrap();
+        let (run, outcome) = run_scenario(&scenario, 3, &crate::runner::Invocation::catalogue(), quorum_sim::RunBudget::default()).unwrap();
         let html = render_report(&scenario, &run, &outcome);
         assert!(html.starts_with("<!DOCTYPE html>"));
         for external in ["http://", "https://", "<script src", "<link"] {

@@ -26,7 +26,7 @@ pub use consensus_command::{
 };
 pub use html_report::render_report;
 pub use minimize::{MINIMIZE_RUNS_MAX, MinimizeError, Minimized, minimize};
-pub use runner::{Overrides, ScenarioRun, Source, render_summary, replay_command, run_scenario};
+pub use runner::{Invocation, Overrides, SUMMARY_VIOLATIONS_MAX, ScenarioRun, Source, render_summary, run_scenario};
 pub use scenario::{ExpectationFailure, Expectations, FailureKind, Scenario};
 pub use scenario_file::{ScenarioFile, ScenarioFileError, parse_scenario, to_toml};
-pub use sweep::{SweepPlan, SweepSummary, sweep};
+pub use sweep::{MergeError, SweepPlan, SweepSummary, merge, missing_shards, sweep};

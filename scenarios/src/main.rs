@@ -8,14 +8,26 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use quorum_scenarios::{
-    Overrides, Scenario, Source, SweepPlan, catalogue, find, minimize, parse_scenario, render_report, render_summary,
-    run_scenario, sweep, to_toml,
+    Invocation, Overrides, Scenario, Source, SweepPlan, SweepSummary, catalogue, find, merge, minimize, missing_shards,
+    parse_scenario, render_report, render_summary, run_scenario, sweep, to_toml,
 };
+use quorum_sim::RunBudget;
 
 /// Exit code when a run broke an invariant or missed an expectation.
 const EXIT_FAILED: u8 = 1;
 /// Exit code for input the tool refuses (bad file, flag or name).
 const EXIT_BAD_INPUT: u8 = 2;
+/// Default wall-clock budget of one run: normal runs take well under a second.
+const RUN_SECONDS_MAX_DEFAULT: u64 = 120;
+/// Largest sweep summary `quorum merge` reads.
+const SUMMARY_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+fn budget(run_seconds_max: u64) -> Result<RunBudget, BadInput> {
+    if run_seconds_max == 0 || run_seconds_max > 86_400 {
+        return Err(bad(anyhow::anyhow!("--run-seconds-max {run_seconds_max}: must be in 1..=86400")));
+    }
+    Ok(RunBudget { wall_ms_max: run_seconds_max * 1_000, ..RunBudget::default() })
+}
 
 /// quorum: multi-agent LLM consensus and its deterministic simulation harness.
 #[derive(Debug, Parser)]
@@ -58,6 +70,9 @@ enum Command {
         /// One JSON object per scenario run.
         #[arg(long)]
         json: bool,
+        /// Wall-clock seconds one run may take before it fails as `stuck`.
+        #[arg(long, default_value_t = RUN_SECONDS_MAX_DEFAULT)]
+        run_seconds_max: u64,
     },
     /// Run many seeds and report every failing one with its replay command.
     Sweep {
@@ -78,6 +93,18 @@ enum Command {
         /// A scenario file (TOML) instead of a built-in scenario.
         #[arg(long)]
         file: Option<PathBuf>,
+        /// One JSON summary (`quorum merge` combines those of several shards).
+        #[arg(long)]
+        json: bool,
+        /// Wall-clock seconds one run may take before it fails as `stuck`.
+        #[arg(long, default_value_t = RUN_SECONDS_MAX_DEFAULT)]
+        run_seconds_max: u64,
+    },
+    /// Merge the `--json` summaries of the shards of one sweep into one summary.
+    Merge {
+        /// The shards' summaries (`quorum sweep ... --shard I/N --json > FILE`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// One JSON summary.
         #[arg(long)]
         json: bool,
@@ -92,6 +119,9 @@ enum Command {
         /// A scenario file (TOML) instead of a built-in scenario.
         #[arg(long)]
         file: Option<PathBuf>,
+        /// Wall-clock seconds one run may take before it fails as `stuck`.
+        #[arg(long, default_value_t = RUN_SECONDS_MAX_DEFAULT)]
+        run_seconds_max: u64,
     },
     /// Run the consensus engine on one set of answers (JSON) and print the decision.
     Consensus {
@@ -109,19 +139,22 @@ fn main() -> ExitCode {
     quorum_sim::init_tracing();
     let outcome = match cli.command {
         Command::List { json } => list(json),
-        Command::Run { name, seed, workers, tasks, file, trace, report, json } => run(
-            name.as_deref(),
-            seed,
-            &Overrides { workers, tasks },
-            file.as_deref(),
-            trace.as_deref(),
-            report.as_deref(),
-            json,
-        ),
-        Command::Sweep { name, seeds, jobs, shard, check_determinism, file, json } => {
-            sweep_command(name.as_deref(), &seeds, jobs, shard.as_deref(), check_determinism, file.as_deref(), json)
+        Command::Run { name, seed, workers, tasks, file, trace, report, json, run_seconds_max } => {
+            budget(run_seconds_max).and_then(|budget| {
+                let outputs = Outputs { trace: trace.as_deref(), report: report.as_deref(), json };
+                run(name.as_deref(), seed, Overrides { workers, tasks }, file.as_deref(), &outputs, budget)
+            })
         }
-        Command::Minimize { name, seed, file } => minimize_command(name.as_deref(), seed, file.as_deref()),
+        Command::Sweep { name, seeds, jobs, shard, check_determinism, file, json, run_seconds_max } => {
+            budget(run_seconds_max).and_then(|budget| {
+                let options = SweepOptions { jobs, shard: shard.as_deref(), check_determinism, json, budget };
+                sweep_command(name.as_deref(), &seeds, file.as_deref(), &options)
+            })
+        }
+        Command::Merge { files, json } => merge_command(&files, json),
+        Command::Minimize { name, seed, file, run_seconds_max } => {
+            budget(run_seconds_max).and_then(|budget| minimize_command(name.as_deref(), seed, file.as_deref(), budget))
+        }
         Command::Consensus { file } => consensus(&file),
     };
     match outcome {
@@ -161,6 +194,9 @@ fn list(json: bool) -> Result<bool, BadInput> {
 /// The scenarios a command names: `all`, one built-in name, or a file.
 fn select(name: Option<&str>, file: Option<&Path>) -> Result<Vec<(Scenario, Source)>, BadInput> {
     if let Some(path) = file {
+        if let Some(name) = name {
+            return Err(bad(anyhow::anyhow!("give a scenario name ({name:?}) or --file, not both")));
+        }
         let text = read_limited(path, quorum_scenarios::scenario_file::SCENARIO_FILE_BYTES_MAX).map_err(bad)?;
         let scenario = parse_scenario(&text).map_err(|e| bad(anyhow::anyhow!("{}: {e}", path.display())))?;
         return Ok(vec![(scenario, Source::File(path.display().to_string()))]);
@@ -174,24 +210,32 @@ fn select(name: Option<&str>, file: Option<&Path>) -> Result<Vec<(Scenario, Sour
     }
 }
 
+/// Where `quorum run` writes what it writes.
+struct Outputs<'a> {
+    trace: Option<&'a Path>,
+    report: Option<&'a Path>,
+    json: bool,
+}
+
 fn run(
     name: Option<&str>,
     seed: u64,
-    overrides: &Overrides,
+    overrides: Overrides,
     file: Option<&Path>,
-    trace: Option<&Path>,
-    report: Option<&Path>,
-    json: bool,
+    outputs: &Outputs<'_>,
+    budget: RunBudget,
 ) -> Result<bool, BadInput> {
     let selected = select(name, file)?;
+    let (trace, report, json) = (outputs.trace, outputs.report, outputs.json);
     if selected.len() > 1 && (trace.is_some() || report.is_some()) {
         return Err(bad(anyhow::anyhow!("--trace and --report need a single scenario")));
     }
     let mut all_passed = true;
     for (mut scenario, source) in selected {
         overrides.apply(&mut scenario);
-        let (summary, outcome) =
-            run_scenario(&scenario, seed, &source).map_err(|e| bad(anyhow::anyhow!("{}: {e}", scenario.name)))?;
+        let invocation = Invocation { source, overrides: overrides.clone() };
+        let (summary, outcome) = run_scenario(&scenario, seed, &invocation, budget)
+            .map_err(|e| bad(anyhow::anyhow!("{}: {e}", scenario.name)))?;
         all_passed &= summary.passed;
         if let Some(path) = trace {
             std::fs::write(path, outcome.trace.to_json_lines())
@@ -239,23 +283,71 @@ fn parse_shard(text: &str) -> anyhow::Result<(u64, u64)> {
     Ok((index, count))
 }
 
+/// `quorum sweep`'s options beyond what it sweeps.
+struct SweepOptions<'a> {
+    jobs: Option<usize>,
+    shard: Option<&'a str>,
+    check_determinism: bool,
+    json: bool,
+    budget: RunBudget,
+}
+
 fn sweep_command(
     name: Option<&str>,
     seeds: &str,
-    jobs: Option<usize>,
-    shard: Option<&str>,
-    check_determinism: bool,
     file: Option<&Path>,
-    json: bool,
+    options: &SweepOptions<'_>,
 ) -> Result<bool, BadInput> {
-    let scenarios = select(name, file)?;
+    let scenarios = select(name, file)?
+        .into_iter()
+        .map(|(scenario, source)| (scenario, Invocation { source, overrides: Overrides::default() }))
+        .collect();
     let seeds = parse_seeds(seeds).map_err(bad)?;
-    let shard = shard.map(parse_shard).transpose().map_err(bad)?;
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)).max(1);
-    let plan = SweepPlan { scenarios, seeds, jobs, shard, check_determinism };
+    let shard = options.shard.map(parse_shard).transpose().map_err(bad)?;
+    if let Some((index, count)) = shard
+        && index > seeds.end - seeds.start
+    {
+        return Err(bad(anyhow::anyhow!(
+            "--shard {index}/{count} of {} seed(s) holds no seed: use at most as many shards as seeds",
+            seeds.end - seeds.start
+        )));
+    }
+    let jobs = match options.jobs {
+        Some(0) => return Err(bad(anyhow::anyhow!("--jobs 0: need at least 1"))),
+        Some(jobs) => jobs,
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let plan = SweepPlan {
+        scenarios,
+        seeds,
+        jobs,
+        shard,
+        check_determinism: options.check_determinism,
+        budget: options.budget,
+    };
     let summary = sweep(&plan, progress_printer());
-    out(&render_sweep(&summary, json));
+    out(&render_sweep(&summary, options.json));
     Ok(summary.is_clean())
+}
+
+fn merge_command(files: &[PathBuf], json: bool) -> Result<bool, BadInput> {
+    let mut summaries = Vec::with_capacity(files.len());
+    for path in files {
+        let text = read_limited(path, SUMMARY_BYTES_MAX).map_err(bad)?;
+        let summary: SweepSummary = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a `quorum sweep --json` summary", path.display()))
+            .map_err(bad)?;
+        summaries.push(summary);
+    }
+    let merged = merge(&summaries).map_err(|e| bad(e.into()))?;
+    let missing = missing_shards(&merged);
+    let mut text = render_sweep(&merged, json);
+    if !missing.is_empty() && !json {
+        let list: Vec<String> = missing.iter().map(|(i, n)| format!("{i}/{n}")).collect();
+        text.push_str(&format!("MISSING shards {}\n", list.join(", ")));
+    }
+    out(&text);
+    Ok(merged.is_clean() && missing.is_empty())
 }
 
 /// Progress on standard error: a bar on a terminal, a line per tenth otherwise.
@@ -283,31 +375,15 @@ fn progress_printer() -> impl FnMut(usize, usize, usize) {
 /// The sweep's summary: one JSON object, or lines with a replay per failure.
 fn render_sweep(summary: &quorum_scenarios::SweepSummary, json: bool) -> String {
     if json {
-        let failed: Vec<serde_json::Value> = summary
-            .failed
-            .iter()
-            .map(|f| serde_json::json!({"scenario": f.scenario, "seed": f.seed, "replay": f.replay, "reasons": f.reasons}))
-            .collect();
-        let nondeterministic: Vec<serde_json::Value> = summary
-            .nondeterministic
-            .iter()
-            .map(|n| serde_json::json!({"scenario": n.scenario, "seed": n.seed, "divergence": n.divergence}))
-            .collect();
-        let document = serde_json::json!({
-            "runs": summary.runs,
-            "passed": summary.passed,
-            "failed": failed,
-            "nondeterministic": nondeterministic,
-            "wall_seconds": summary.wall_seconds,
-            "seeds_per_second": summary.seeds_per_second,
-        });
-        return format!("{document}\n");
+        return format!("{}\n", serde_json::to_string(summary).expect("summaries serialise"));
     }
     let mut text = format!(
-        "{} runs: {} passed, {} failed, {} nondeterministic in {:.1} s ({:.1} seeds/s)\n",
+        "{} runs: {} passed, {} failed ({} panicked, {} stuck), {} nondeterministic in {:.1} s ({:.1} seeds/s)\n",
         summary.runs,
         summary.passed,
         summary.failed.len(),
+        summary.panicked,
+        summary.stuck,
         summary.nondeterministic.len(),
         summary.wall_seconds,
         summary.seeds_per_second
@@ -329,13 +405,13 @@ fn render_sweep(summary: &quorum_scenarios::SweepSummary, json: bool) -> String 
     text
 }
 
-fn minimize_command(name: Option<&str>, seed: u64, file: Option<&Path>) -> Result<bool, BadInput> {
+fn minimize_command(name: Option<&str>, seed: u64, file: Option<&Path>, budget: RunBudget) -> Result<bool, BadInput> {
     let mut selected = select(name, file)?;
     if selected.len() != 1 {
         return Err(bad(anyhow::anyhow!("minimize takes one scenario")));
     }
     let (scenario, _) = selected.remove(0);
-    match minimize(&scenario, seed) {
+    match minimize(&scenario, seed, budget) {
         Ok(found) => {
             let _ = writeln!(
                 std::io::stderr().lock(),

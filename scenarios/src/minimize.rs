@@ -8,9 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use quorum_sim::{ClusterError, FaultPlan};
+use quorum_sim::{ClusterError, FaultPlan, RunBudget};
 
-use crate::runner::{Source, run_scenario};
+use crate::runner::{Invocation, run_scenario};
 use crate::scenario::{FailureKind, Scenario};
 
 /// Most runs one minimisation may take.
@@ -49,6 +49,7 @@ struct Shrinker {
     seed: u64,
     target: FailureKind,
     runs: usize,
+    budget: RunBudget,
 }
 
 impl Shrinker {
@@ -58,7 +59,7 @@ impl Shrinker {
             return false;
         }
         self.runs += 1;
-        run_scenario(candidate, self.seed, &Source::Catalogue)
+        run_scenario(candidate, self.seed, &Invocation::catalogue(), self.budget)
             .is_ok_and(|(run, _)| run.failure.as_ref() == Some(&self.target))
     }
 }
@@ -67,17 +68,15 @@ impl Shrinker {
 ///
 /// # Errors
 /// [`MinimizeError::Passes`] when the seed does not fail.
-pub fn minimize(scenario: &Scenario, seed: u64) -> Result<Minimized, MinimizeError> {
-    let (first, _) = run_scenario(scenario, seed, &Source::Catalogue)?;
+pub fn minimize(scenario: &Scenario, seed: u64, budget: RunBudget) -> Result<Minimized, MinimizeError> {
+    let (first, _) = run_scenario(scenario, seed, &Invocation::catalogue(), budget)?;
     let Some(target) = first.failure else {
         return Err(MinimizeError::Passes { scenario: scenario.name.clone(), seed });
     };
-    let mut shrinker = Shrinker { seed, target, runs: 1 };
+    let mut shrinker = Shrinker { seed, target, runs: 1, budget };
     let mut best = scenario.clone();
     best.name = format!("{}-seed-{seed}-min", scenario.name);
-    let workers: Vec<String> =
-        best.cluster.workers.iter().chain(&best.cluster.spares).map(|w| w.name.clone()).collect();
-    let explicit = best.cluster.faults.expand(seed, best.cluster.fault_phase_ms, &workers);
+    let explicit = best.cluster.expanded_faults(seed);
     best.cluster.faults = FaultPlan { faults: explicit, swarm: None };
 
     drop_faults(&mut best, &mut shrinker);

@@ -4,7 +4,10 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use quorum_sim::{ClusterError, RunOutcome, RunReport, WorkerPlan, honest_workers, run};
+use quorum_sim::{
+    ClusterError, Invariant, RunBudget, RunOutcome, RunReport, Trace, Violation, WorkerPlan, honest_workers,
+    panic_message, run_with_budget,
+};
 
 use crate::scenario::{FailureKind, Scenario};
 
@@ -62,8 +65,8 @@ pub struct ScenarioRun {
     pub no_consensus: usize,
     /// Tasks failed.
     pub failed: usize,
-    /// Share of agreed tasks answered right.
-    pub accuracy: f64,
+    /// Share of agreed tasks answered right (`None`: nothing agreed).
+    pub accuracy: Option<f64>,
     /// LLM calls in all.
     pub llm_calls: u64,
     /// LLM calls per task.
@@ -83,41 +86,78 @@ pub struct ScenarioRun {
 }
 
 /// How to name a scenario on the command line: by name, or by its file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Source {
     /// A built-in scenario.
+    #[default]
     Catalogue,
     /// A TOML file at this path.
     File(String),
 }
 
-/// The command that replays `scenario` at `seed`.
-pub fn replay_command(scenario: &str, seed: u64, source: &Source) -> String {
-    match source {
-        Source::Catalogue => format!("quorum run {scenario} --seed {seed}"),
-        Source::File(path) => format!("quorum run --file {path} --seed {seed}"),
+/// How a scenario was named on the command line, and every option that changed it:
+/// what a replay command must repeat.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Invocation {
+    /// A built-in scenario or a file.
+    pub source: Source,
+    /// `--workers`, `--tasks`.
+    pub overrides: Overrides,
+}
+
+impl Invocation {
+    /// A built-in scenario, unchanged.
+    pub fn catalogue() -> Self {
+        Self::default()
+    }
+
+    /// The command that replays `scenario` at `seed`, with every option that changed
+    /// the run.
+    pub fn replay(&self, scenario: &str, seed: u64) -> String {
+        let mut command = match &self.source {
+            Source::Catalogue => format!("quorum run {scenario} --seed {seed}"),
+            Source::File(path) => format!("quorum run --file {path} --seed {seed}"),
+        };
+        if let Some(workers) = self.overrides.workers {
+            command.push_str(&format!(" --workers {workers}"));
+        }
+        if let Some(tasks) = self.overrides.tasks {
+            command.push_str(&format!(" --tasks {tasks}"));
+        }
+        command
     }
 }
 
-/// Runs `scenario` at `seed` and checks its expectations.
+/// Runs `scenario` (overrides applied already) at `seed` and checks its
+/// expectations. A panic anywhere in the run, not only inside the simulation, is the
+/// run's failure of kind `panic`.
 ///
 /// # Errors
 /// [`ClusterError`] when the scenario's cluster cannot run.
 pub fn run_scenario(
     scenario: &Scenario,
     seed: u64,
-    source: &Source,
+    invocation: &Invocation,
+    budget: RunBudget,
 ) -> Result<(ScenarioRun, RunOutcome), ClusterError> {
     let started = Instant::now();
-    let outcome = run(seed, &scenario.cluster)?;
+    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let outcome = run_with_budget(seed, &scenario.cluster, budget)?;
+        let unmet = scenario.expect.check(&outcome);
+        Ok::<_, ClusterError>((outcome, unmet))
+    }));
+    let (outcome, unmet) = match attempt {
+        Ok(result) => result?,
+        Err(payload) => (panicked_outcome(seed, panic_message(payload.as_ref())), Vec::new()),
+    };
     let wall_seconds = started.elapsed().as_secs_f64();
-    let unmet = scenario.expect.check(&outcome);
     let mut violations: Vec<String> = outcome.violations.iter().map(ToString::to_string).collect();
     violations.extend(unmet.iter().map(ToString::to_string));
     let failure = outcome
         .violations
-        .first()
-        .map(|v| FailureKind::Invariant(v.invariant))
+        .iter()
+        .map(|v| FailureKind::of(v.invariant))
+        .min()
         .or_else(|| unmet.first().map(|u| FailureKind::Expectation(u.expectation.clone())));
     let report = outcome.report.clone();
     let summary = ScenarioRun {
@@ -136,23 +176,37 @@ pub fn run_scenario(
         wall_seconds,
         violations,
         failure,
-        replay: replay_command(&scenario.name, seed, source),
+        replay: invocation.replay(&scenario.name, seed),
         report,
     };
     Ok((summary, outcome))
 }
 
+/// The outcome of a run that panicked outside the simulation's own steps: no trace,
+/// no results, one `panic` violation.
+fn panicked_outcome(seed: u64, message: String) -> RunOutcome {
+    RunOutcome {
+        seed,
+        violations: vec![Violation { invariant: Invariant::Panic, task: None, detail: message }],
+        report: RunReport::default(),
+        trace: Trace::new(),
+        results: std::collections::BTreeMap::new(),
+        steps: 0,
+        window: quorum_sim::RunWindow::default(),
+    }
+}
+
 impl ScenarioRun {
     /// The run in one line: counts, accuracy, cost, time, trace hash.
     pub fn headline(&self) -> String {
+        let accuracy = self.accuracy.map_or_else(|| "n/a".to_owned(), |accuracy| format!("{accuracy:.3}"));
         format!(
-            "{} tasks, {} agreed, {} no consensus, {} failed, accuracy {:.3}, {:.2} LLM calls/task, \
+            "{} tasks, {} agreed, {} no consensus, {} failed, accuracy {accuracy}, {:.2} LLM calls/task, \
              latency p50 {} ms p99 {} ms, {:.1} s simulated in {:.3} s, trace {}",
             self.tasks,
             self.agreed,
             self.no_consensus,
             self.failed,
-            self.accuracy,
             self.llm_calls_per_task,
             self.report.latency_ms_p50,
             self.report.latency_ms_p99,
@@ -163,13 +217,22 @@ impl ScenarioRun {
     }
 }
 
+/// Violations a human-readable summary lists; `--json` has them all.
+pub const SUMMARY_VIOLATIONS_MAX: usize = 20;
+
 /// A human-readable block for one run.
 pub fn render_summary(run: &ScenarioRun) -> String {
     let verdict = if run.passed { "PASS" } else { "FAIL" };
     let checks = if run.passed { ", invariants and expectations held" } else { "" };
     let mut out = format!("{verdict} {} seed {}: {}{checks}\n", run.scenario, run.seed, run.headline());
-    for violation in &run.violations {
+    for violation in run.violations.iter().take(SUMMARY_VIOLATIONS_MAX) {
         out.push_str(&format!("  - {violation}\n"));
+    }
+    if run.violations.len() > SUMMARY_VIOLATIONS_MAX {
+        out.push_str(&format!(
+            "  - ... and {} more (all of them: --json)\n",
+            run.violations.len() - SUMMARY_VIOLATIONS_MAX
+        ));
     }
     if !run.passed {
         out.push_str(&format!("  replay: {}\n", run.replay));

@@ -36,6 +36,14 @@ pub struct Expectations {
     /// Results in which a twin was caught, at least.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub twins_caught_min: Option<usize>,
+    /// Every fault of the plan started and ended (heals, restarts, storm ends)
+    /// before the run ended, and the run went on for its settle time after the last.
+    #[serde(skip_serializing_if = "core::ops::Not::not")]
+    pub faults_played_out: bool,
+    /// Workers hit by a fault (crashed, cut off, held, slowed) that answered the
+    /// supervisor again after their last fault ended, at least: recovery happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered_workers_min: Option<usize>,
 }
 
 /// An expectation a run did not meet.
@@ -64,21 +72,32 @@ impl Expectations {
         if self.all_agreed && report.agreed != report.tasks {
             fail("all_agreed", format!("{} of {} tasks agreed", report.agreed, report.tasks));
         }
-        if self.no_wrong_answers && report.correct != report.agreed {
-            fail(
-                "no_wrong_answers",
-                format!("{} of {} agreed answers are wrong", report.agreed - report.correct, report.agreed),
-            );
+        // Over an empty set an expectation is not measurable, and fails: a run where
+        // nothing agreed has shown nothing about wrong answers or accuracy.
+        const NOT_MEASURABLE: &str = "not measurable: no task agreed";
+        if self.no_wrong_answers {
+            if report.agreed == 0 {
+                fail("no_wrong_answers", NOT_MEASURABLE.to_owned());
+            } else if report.correct != report.agreed {
+                fail(
+                    "no_wrong_answers",
+                    format!("{} of {} agreed answers are wrong", report.agreed - report.correct, report.agreed),
+                );
+            }
         }
-        if let Some(min) = self.accuracy_min
-            && report.accuracy < min
-        {
-            fail("accuracy_min", format!("accuracy {:.3} < {min}", report.accuracy));
+        if let Some(min) = self.accuracy_min {
+            match report.accuracy {
+                None => fail("accuracy_min", NOT_MEASURABLE.to_owned()),
+                Some(accuracy) if accuracy < min => fail("accuracy_min", format!("accuracy {accuracy:.3} < {min}")),
+                Some(_) => {}
+            }
         }
-        if let Some(max) = self.accuracy_max
-            && report.accuracy > max
-        {
-            fail("accuracy_max", format!("accuracy {:.3} > {max}", report.accuracy));
+        if let Some(max) = self.accuracy_max {
+            match report.accuracy {
+                None => fail("accuracy_max", NOT_MEASURABLE.to_owned()),
+                Some(accuracy) if accuracy > max => fail("accuracy_max", format!("accuracy {accuracy:.3} > {max}")),
+                Some(_) => {}
+            }
         }
         if let Some(min) = self.no_consensus_min
             && report.no_consensus_rate < min
@@ -109,8 +128,110 @@ impl Expectations {
                 fail("twins_caught_min", format!("twin caught in {caught} results < {min}"));
             }
         }
+        if self.faults_played_out
+            && let Some(problem) = faults_not_played_out(outcome)
+        {
+            fail("faults_played_out", problem);
+        }
+        if let Some(min) = self.recovered_workers_min {
+            let recovered = recovered_workers(outcome);
+            if recovered.len() < min {
+                fail("recovered_workers_min", format!("{} worker(s) answered after their faults ended < {min}", recovered.len()));
+            }
+        }
         failures
     }
+
+    /// Checks the numbers: shares and accuracies finite and in `0..=1`.
+    ///
+    /// # Errors
+    /// The field and what is wrong.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let shares = [
+            ("accuracy_min", self.accuracy_min),
+            ("accuracy_max", self.accuracy_max),
+            ("no_consensus_min", self.no_consensus_min),
+        ];
+        for (field, value) in shares {
+            if let Some(value) = value
+                && !(value.is_finite() && (0.0..=1.0).contains(&value))
+            {
+                return Err((format!("expect.{field}"), format!("{value} is not a share in 0..=1")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The fault events of a run's trace: `(at_ms, starts, kind as JSON)`.
+fn fault_events(outcome: &RunOutcome) -> Vec<(u64, bool, String)> {
+    outcome
+        .trace
+        .events()
+        .into_iter()
+        .filter(|e| e.host == "sim" && e.kind == "fault")
+        .filter_map(|e| {
+            let (verb, kind) = e.detail.split_once(' ')?;
+            Some((e.at_ms, verb == "start", kind.to_owned()))
+        })
+        .collect()
+}
+
+/// Why the fault plan did not play out in full, if it did not.
+fn faults_not_played_out(outcome: &RunOutcome) -> Option<String> {
+    let events = fault_events(outcome);
+    let starts = events.iter().filter(|(_, start, _)| *start).count();
+    let ends = events.len() - starts;
+    if starts == 0 {
+        return Some("no fault happened".to_owned());
+    }
+    if ends < starts {
+        return Some(format!("{} of {starts} faults never ended before the run did", starts - ends));
+    }
+    let last_end = events.iter().map(|(at, _, _)| *at).max().unwrap_or(0);
+    (outcome.report.sim_ms <= last_end)
+        .then(|| format!("the run ended at {} ms, not after the last fault ended at {last_end} ms", outcome.report.sim_ms))
+}
+
+/// Workers named by a fault that the supervisor heard an answer from after their
+/// last fault ended.
+pub fn recovered_workers(outcome: &RunOutcome) -> Vec<String> {
+    let mut last_end: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for (at_ms, start, kind) in fault_events(outcome) {
+        let Ok(kind) = serde_json::from_str::<quorum_sim::FaultKind>(&kind) else { continue };
+        for host in fault_hosts(&kind) {
+            let entry = last_end.entry(host).or_insert(0);
+            if !start {
+                *entry = (*entry).max(at_ms);
+            }
+        }
+    }
+    let events = outcome.trace.events();
+    last_end
+        .into_iter()
+        .filter(|(host, end)| {
+            let answered = format!("{host} answer ");
+            events.iter().any(|e| {
+                e.host == quorum_sim::SUPERVISOR_HOST && e.kind == "recv" && e.at_ms > *end && e.detail.starts_with(&answered)
+            })
+        })
+        .map(|(host, _)| host)
+        .collect()
+}
+
+fn fault_hosts(kind: &quorum_sim::FaultKind) -> Vec<String> {
+    use quorum_sim::FaultKind;
+    match kind {
+        FaultKind::Partition { left, right } | FaultKind::Hold { left, right } | FaultKind::Latency { left, right, .. } => {
+            left.iter().chain(right).cloned().collect()
+        }
+        FaultKind::PartitionOneWay { from, to } => from.iter().chain(to).cloned().collect(),
+        FaultKind::Crash { host } => vec![host.clone()],
+        FaultKind::LlmStorm { .. } => Vec::new(),
+    }
+    .into_iter()
+    .filter(|host| host != quorum_sim::SUPERVISOR_HOST && host != quorum_sim::CLIENT_HOST)
+    .collect()
 }
 
 /// Results in which some worker was excluded as equivocating.
@@ -138,20 +259,38 @@ pub struct Scenario {
     pub expect: Expectations,
 }
 
-/// Why a run did not pass: the first broken invariant, else the first unmet
-/// expectation. Minimisation keeps this fixed while it shrinks a scenario.
+/// Why a run did not pass: a panic or overrun first, else the first broken
+/// invariant, else the first unmet expectation. Minimisation keeps this fixed while
+/// it shrinks a scenario.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "name")]
 pub enum FailureKind {
+    /// Code panicked during the run.
+    Panic,
+    /// The run overran its step or wall-clock budget.
+    Stuck,
     /// An invariant.
     Invariant(Invariant),
     /// An expectation (its field name).
     Expectation(String),
 }
 
+impl FailureKind {
+    /// The kind of a broken invariant.
+    pub fn of(invariant: Invariant) -> Self {
+        match invariant {
+            Invariant::Panic => Self::Panic,
+            Invariant::Stuck => Self::Stuck,
+            other => Self::Invariant(other),
+        }
+    }
+}
+
 impl core::fmt::Display for FailureKind {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
+            Self::Panic => f.write_str("panic"),
+            Self::Stuck => f.write_str("stuck"),
             Self::Invariant(invariant) => write!(f, "invariant {}", invariant.as_str()),
             Self::Expectation(name) => write!(f, "expectation {name}"),
         }

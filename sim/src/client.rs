@@ -24,6 +24,9 @@ use crate::workload::PlannedTask;
 pub const CLIENT_POLL_MS: u64 = 500;
 /// Deadline of one client call.
 const CLIENT_CALL_TIMEOUT_MS: u64 = 1_000;
+/// Calls the client has open at once: back-pressure, so that a burst of tasks (or a
+/// backlog built up while its link was held) never floods the supervisor's listener.
+pub const CLIENT_CALLS_IN_FLIGHT_MAX: usize = 32;
 
 /// What the client holds for one task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -49,36 +52,67 @@ pub async fn client(
     violations: Arc<Mutex<Vec<Violation>>>,
     trace: Trace,
 ) -> turmoil::Result {
-    let origin = Instant::now();
-    let now_ms = || origin.elapsed().as_millis() as u64;
-    // Whether the current supervisor has acknowledged the task.
-    let mut acknowledged: BTreeMap<TaskId, bool> = BTreeMap::new();
-    let tasks: BTreeMap<TaskId, Task> = workload.iter().map(|p| (p.task.id.clone(), p.task.clone())).collect();
+    let mut state = ClientState {
+        origin: Instant::now(),
+        tasks: workload.iter().map(|p| (p.task.id.clone(), p.task.clone())).collect(),
+        acknowledged: BTreeMap::new(),
+        log,
+        consensus,
+        violations,
+        trace,
+    };
     let mut next = 0;
     loop {
-        while next < workload.len() && workload[next].at_ms <= now_ms() {
-            acknowledged.insert(workload[next].task.id.clone(), false);
+        while next < workload.len() && workload[next].at_ms <= state.now_ms() {
+            state.acknowledged.insert(workload[next].task.id.clone(), false);
             next += 1;
         }
-        let open: Vec<TaskId> = acknowledged.keys().filter(|id| !is_done(&log, id)).cloned().collect();
+        let open: Vec<TaskId> = state.acknowledged.keys().filter(|id| !is_done(&state.log, id)).cloned().collect();
         if next == workload.len() && open.is_empty() {
-            trace.record("client", "done", format!("{} results", workload.len()));
+            state.trace.record("client", "done", format!("{} results", workload.len()));
             return Ok(());
         }
-        // Every open task's call at once (answers are handled in task order, so the
-        // run stays deterministic).
-        let mut calls = Vec::with_capacity(open.len());
-        for id in &open {
-            let submitting = !acknowledged[id];
+        // In batches of at most CLIENT_CALLS_IN_FLIGHT_MAX calls.
+        for batch in open.chunks(CLIENT_CALLS_IN_FLIGHT_MAX) {
+            state.call_batch(batch).await;
+        }
+        tokio::time::sleep(Duration::from_millis(CLIENT_POLL_MS)).await;
+    }
+}
+
+/// What the client keeps between its calls.
+struct ClientState {
+    origin: Instant,
+    tasks: BTreeMap<TaskId, Task>,
+    /// Whether the current supervisor has acknowledged the task.
+    acknowledged: BTreeMap<TaskId, bool>,
+    log: ClientLog,
+    consensus: ConsensusConfig,
+    violations: Arc<Mutex<Vec<Violation>>>,
+    trace: Trace,
+}
+
+impl ClientState {
+    fn now_ms(&self) -> u64 {
+        self.origin.elapsed().as_millis() as u64
+    }
+
+    /// One batch of submit-or-poll calls, at once; answers are handled in task
+    /// order, so the run stays deterministic.
+    async fn call_batch(&mut self, batch: &[TaskId]) {
+        let mut calls = Vec::with_capacity(batch.len());
+        for id in batch {
+            let submitting = !self.acknowledged[id];
             let request = if submitting {
-                SupervisorRequest::Submit(tasks[id].clone())
+                SupervisorRequest::Submit(self.tasks[id].clone())
             } else {
                 SupervisorRequest::Poll(id.clone())
             };
             if submitting {
-                let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
+                let now_ms = self.now_ms();
+                let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
                 let record = log.entry(id.clone()).or_insert(ClientRecord {
-                    submitted_at_ms: now_ms(),
+                    submitted_at_ms: now_ms,
                     submissions: 0,
                     finished_at_ms: None,
                     result: None,
@@ -86,29 +120,28 @@ pub async fn client(
                 record.submissions += 1;
             }
             let label = if submitting { format!("submit {id}") } else { format!("poll {id}") };
-            trace.record("client", "send", label);
+            self.trace.record("client", "send", label);
             calls.push(call(request));
         }
         let responses = futures_util::future::join_all(calls).await;
-        for (id, response) in open.into_iter().zip(responses) {
+        for (id, response) in batch.iter().cloned().zip(responses) {
             match response {
                 Some(SupervisorResponse::Submitted) => {
-                    acknowledged.insert(id, true);
+                    self.acknowledged.insert(id, true);
                 }
                 Some(SupervisorResponse::Status(TaskStatus::Done(result))) => {
-                    take_result(*result, now_ms(), &log, &consensus, &violations, &trace);
+                    take_result(*result, self.now_ms(), &self.log, &self.consensus, &self.violations, &self.trace);
                 }
                 Some(SupervisorResponse::Status(TaskStatus::Unknown)) => {
-                    trace.record("client", "resubmit", id.to_string());
-                    acknowledged.insert(id, false);
+                    self.trace.record("client", "resubmit", id.to_string());
+                    self.acknowledged.insert(id, false);
                 }
                 Some(SupervisorResponse::Refused(reason)) => {
-                    trace.record("client", "refused", format!("{id}: {reason}"))
+                    self.trace.record("client", "refused", format!("{id}: {reason}"))
                 }
                 Some(SupervisorResponse::Status(TaskStatus::Pending) | SupervisorResponse::Delivered) | None => {}
             }
         }
-        tokio::time::sleep(Duration::from_millis(CLIENT_POLL_MS)).await;
     }
 }
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use quorum_core::{SupervisorConfig, TaskId, WorkerConfig};
 
 use crate::client::{ClientLog, ClientRecord, client};
-use crate::faults::{Fault, FaultKind, FaultPlan, LinkCuts, timeline};
+use crate::faults::{Fault, FaultKind, FaultPlan, Hosts, LinkCuts, timeline};
 use crate::hosts::{Activation, SupervisorSpec, WorkerSpec, supervisor_host, worker_host};
 use crate::invariants::{Invariant, Violation};
 use crate::mock_llm::{LlmControl, LlmProfile};
@@ -22,6 +22,18 @@ use crate::workload::{WorkloadConfig, generate};
 pub const SIM_EPOCH_SECS: u64 = 1_767_225_600;
 /// Most workers (active and spare) one cluster may have.
 pub const CLUSTER_WORKERS_MAX: usize = 64;
+/// Default of [`ClusterConfig::tcp_capacity`].
+pub const TCP_CAPACITY_DEFAULT: usize = 65_536;
+/// Largest [`ClusterConfig::tcp_capacity`].
+pub const TCP_CAPACITY_MAX: usize = 1 << 20;
+/// Longest fault phase, liveness window or settle time (one day).
+pub const PHASE_MS_MAX: u64 = 86_400_000;
+/// Longest host name: turmoil hosts and worker ids.
+pub const HOST_NAME_BYTES_MAX: usize = 32;
+/// The client's host name.
+pub const CLIENT_HOST: &str = "client";
+/// The supervisor's host name.
+pub const SUPERVISOR_HOST: &str = "supervisor";
 
 /// One worker of the cluster.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,10 +63,23 @@ pub struct ClusterConfig {
     pub workload: WorkloadConfig,
     /// The faults.
     pub faults: FaultPlan,
-    /// Faults happen in `0..fault_phase_ms`; then the network heals. Default 60 s.
+    /// Faults start in `0..fault_phase_ms` (a scheduled fault starting later is an
+    /// error) and are cut short at its end; the swarm draws its faults over it.
+    /// Default 60 s.
     pub fault_phase_ms: u64,
-    /// After the fault phase, the time all work has to finish. Default 180 s.
+    /// The time all work has to finish, counted from the last task's arrival or the
+    /// last fault's end, whichever is later. Default 180 s.
     pub liveness_ms: u64,
+    /// How long the run goes on once every task has its result and every fault has
+    /// ended (heals, restarts, storm ends), so that recovery is exercised and
+    /// observed. Default 5 s.
+    pub settle_ms: u64,
+    /// turmoil's TCP buffers: the listener backlog and each stream's segments. turmoil
+    /// panics when a backlog overflows instead of refusing the connection, so the
+    /// default (65,536) is far above what the client's bounded calls and the
+    /// supervisor's bounded rounds can open within the accepted limits; a smaller
+    /// value can make a run fail with `panic`.
+    pub tcp_capacity: usize,
     /// Simulation step. Default 25 ms: model latencies are hundreds of ms to seconds,
     /// so a coarser network clock loses nothing that matters and runs about twice as
     /// fast as 10 ms (see the throughput bench).
@@ -75,6 +100,8 @@ impl Default for ClusterConfig {
             faults: FaultPlan::none(),
             fault_phase_ms: 60_000,
             liveness_ms: 180_000,
+            settle_ms: 5_000,
+            tcp_capacity: TCP_CAPACITY_DEFAULT,
             tick_ms: 25,
             latency_ms_max: 50,
         }
@@ -99,17 +126,48 @@ pub enum ClusterError {
     /// A config field is invalid.
     #[error(transparent)]
     Config(#[from] quorum_core::ConfigError),
-    /// No workers, too many, or a duplicate or reserved name.
+    /// No workers, or too many.
     #[error("workers: {0}")]
     Workers(String),
-    /// A number out of range.
+    /// A field that cannot work: a number out of range, a host that does not exist,
+    /// a bad or duplicate name.
     #[error("{field}: {reason}")]
     Invalid {
-        /// Which field.
-        field: &'static str,
+        /// The field's path (`faults.faults[2].host`, `workers[3].name`).
+        field: String,
         /// What is wrong.
-        reason: &'static str,
+        reason: String,
     },
+}
+
+impl ClusterError {
+    fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid { field: field.into(), reason: reason.into() }
+    }
+}
+
+impl From<(String, String)> for ClusterError {
+    fn from((field, reason): (String, String)) -> Self {
+        Self::Invalid { field, reason }
+    }
+}
+
+/// Whether `name` can be a worker's host name: a lower-case letter, then letters,
+/// digits, `-` or `_` (never an address, which turmoil would parse as one).
+fn check_host_name(field: String, name: &str) -> Result<(), ClusterError> {
+    let mut chars = name.chars();
+    let valid_start = chars.next().is_some_and(|c| c.is_ascii_lowercase());
+    let valid_rest = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid_start || !valid_rest || name.len() > HOST_NAME_BYTES_MAX {
+        return Err(ClusterError::invalid(
+            field,
+            format!("{name:?} is not a host name (a lower-case letter, then a-z, 0-9, - or _; at most 32 bytes)"),
+        ));
+    }
+    if matches!(name, SUPERVISOR_HOST | CLIENT_HOST | "sim") {
+        return Err(ClusterError::invalid(field, format!("{name:?} is reserved")));
+    }
+    Ok(())
 }
 
 impl ClusterConfig {
@@ -120,31 +178,97 @@ impl ClusterConfig {
     pub fn validate(&self) -> Result<(), ClusterError> {
         self.supervisor.validate()?;
         self.worker.validate()?;
-        let names: Vec<&str> = self.workers.iter().chain(&self.spares).map(|w| w.name.as_str()).collect();
         if self.workers.is_empty() {
             return Err(ClusterError::Workers("at least one worker is needed".to_owned()));
         }
-        if names.len() > CLUSTER_WORKERS_MAX {
-            return Err(ClusterError::Workers(format!("{} workers; at most {CLUSTER_WORKERS_MAX}", names.len())));
+        let total = self.workers.len() + self.spares.len();
+        if total > CLUSTER_WORKERS_MAX {
+            return Err(ClusterError::Workers(format!("{total} workers; at most {CLUSTER_WORKERS_MAX}")));
         }
-        let mut sorted = names.clone();
-        sorted.sort_unstable();
-        if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(ClusterError::Workers(format!("duplicate name {}", pair[0])));
+        let labelled = self.workers.iter().enumerate().map(|(i, w)| (format!("workers[{i}]"), w));
+        let labelled = labelled.chain(self.spares.iter().enumerate().map(|(i, w)| (format!("spares[{i}]"), w)));
+        let mut seen = std::collections::BTreeSet::new();
+        for (label, plan) in labelled {
+            check_host_name(format!("{label}.name"), &plan.name)?;
+            if !seen.insert(plan.name.as_str()) {
+                return Err(ClusterError::invalid(
+                    format!("{label}.name"),
+                    format!("{:?} names two workers", plan.name),
+                ));
+            }
+            plan.profile.validate(&format!("{label}.profile"))?;
         }
-        if let Some(reserved) = names.iter().find(|n| matches!(**n, "supervisor" | "client" | "sim") || n.is_empty()) {
-            return Err(ClusterError::Workers(format!("reserved or empty name {reserved:?}")));
+        let ranges = [
+            ("tick_ms", self.tick_ms, 1, 1_000),
+            ("fault_phase_ms", self.fault_phase_ms, 1, PHASE_MS_MAX),
+            ("liveness_ms", self.liveness_ms, 1, PHASE_MS_MAX),
+            ("settle_ms", self.settle_ms, 0, PHASE_MS_MAX),
+            ("latency_ms_max", self.latency_ms_max, 1, crate::faults::FAULT_LATENCY_MS_MAX),
+            ("tcp_capacity", self.tcp_capacity as u64, 1, TCP_CAPACITY_MAX as u64),
+        ];
+        for (field, value, least, most) in ranges {
+            if !(least..=most).contains(&value) {
+                return Err(ClusterError::invalid(field, format!("{value}; must be in {least}..={most}")));
+            }
         }
-        if self.tick_ms == 0 || self.tick_ms > 1_000 {
-            return Err(ClusterError::Invalid { field: "tick_ms", reason: "must be in 1..=1000" });
-        }
-        if self.liveness_ms == 0 {
-            return Err(ClusterError::Invalid { field: "liveness_ms", reason: "must be positive" });
-        }
-        if self.workload.tasks == 0 || self.workload.tasks > crate::workload::WORKLOAD_TASKS_MAX {
-            return Err(ClusterError::Invalid { field: "workload.tasks", reason: "must be in 1..=100000" });
-        }
+        self.workload.validate()?;
+        let workers = self.worker_names();
+        let hosts = Hosts { workers: &workers, client: CLIENT_HOST, supervisor: SUPERVISOR_HOST };
+        self.faults.validate(hosts, self.fault_phase_ms)?;
         Ok(())
+    }
+
+    /// Every worker's name, spares included.
+    pub fn worker_names(&self) -> Vec<String> {
+        self.workers.iter().chain(&self.spares).map(|w| w.name.clone()).collect()
+    }
+
+    /// The supervisor's config as the cluster runs it: fitted to the workers the
+    /// cluster has (see [`SupervisorConfig::fit_to_workers`]).
+    pub fn effective_supervisor(&self) -> SupervisorConfig {
+        self.supervisor.clone().fit_to_workers(self.workers.len() + self.spares.len())
+    }
+
+    /// The faults of a run at `seed`, swarm expanded.
+    pub fn expanded_faults(&self, seed: u64) -> Vec<Fault> {
+        self.faults.expand(seed, self.fault_phase_ms, &self.worker_names(), CLIENT_HOST)
+    }
+
+    /// When the run's timeline ends at `seed`: the last fault's end, and the
+    /// deadline by which every task must have its result.
+    pub fn window(&self, faults: &[Fault]) -> RunWindow {
+        let faults_end_ms = timeline(faults, self.fault_phase_ms).last().map_or(0, |event| event.at_ms);
+        let last_arrival_ms = self.workload.last_arrival_ms();
+        let deadline_ms = faults_end_ms.max(last_arrival_ms).saturating_add(self.liveness_ms);
+        RunWindow { faults_end_ms, last_arrival_ms, deadline_ms }
+    }
+}
+
+/// Where a run's time goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunWindow {
+    /// The last fault event (every heal, restart and storm end has happened by then).
+    pub faults_end_ms: u64,
+    /// The last task's arrival.
+    pub last_arrival_ms: u64,
+    /// Every task must have its result by then.
+    pub deadline_ms: u64,
+}
+
+/// What a run may spend before it counts as stuck.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunBudget {
+    /// Simulation steps at most (`None`: the run's window divided by its tick, twice
+    /// over).
+    pub steps_max: Option<u64>,
+    /// Wall-clock time at most, checked between steps: the one figure that depends on
+    /// the machine, so a run that overruns it says so as `stuck`. Default 120 s.
+    pub wall_ms_max: u64,
+}
+
+impl Default for RunBudget {
+    fn default() -> Self {
+        Self { steps_max: None, wall_ms_max: 120_000 }
     }
 }
 
@@ -282,6 +406,8 @@ pub struct RunOutcome {
     pub results: BTreeMap<TaskId, ClientRecord>,
     /// Simulation steps taken.
     pub steps: u64,
+    /// The run's timeline: when its faults ended, its deadline.
+    pub window: RunWindow,
 }
 
 impl RunOutcome {
@@ -313,19 +439,34 @@ impl RunOutcome {
 /// Trace events shown with a failure.
 pub const FAILURE_TRACE_TAIL: usize = 25;
 
-/// Runs `config` under `seed`.
+/// Runs `config` under `seed` with the default [`RunBudget`].
 ///
 /// # Errors
 /// [`ClusterError`] when the config cannot run; a run that breaks an invariant is
 /// `Ok` with the violations listed.
 pub fn run(seed: u64, config: &ClusterConfig) -> Result<RunOutcome, ClusterError> {
+    run_with_budget(seed, config, RunBudget::default())
+}
+
+/// Runs `config` under `seed`. A panic inside the simulation, or a run that overruns
+/// `budget`, stops the run there and becomes its violation (`panic`, `stuck`), with
+/// the trace up to that point.
+///
+/// # Errors
+/// [`ClusterError`] when the config cannot run.
+pub fn run_with_budget(seed: u64, config: &ClusterConfig, budget: RunBudget) -> Result<RunOutcome, ClusterError> {
     config.validate()?;
     let shared = Shared::new(seed, config);
-    let mut sim = build_world(seed, config, &shared);
-    let steps = drive(seed, config, &shared, &mut sim);
+    let faults = config.expanded_faults(seed);
+    let window = config.window(&faults);
+    let mut sim = build_world(seed, config, &shared, window);
+    let steps = drive(config, &shared, &mut sim, &faults, window, budget);
     let sim_ms = sim.elapsed().as_millis() as u64;
-    drop(sim);
-    Ok(account(seed, config, &shared, steps, sim_ms))
+    // A world left mid-panic may panic again as it is dropped.
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(sim))).is_err() {
+        shared.violate(Invariant::Panic, "the simulation panicked again while being torn down".to_owned());
+    }
+    Ok(account(seed, config, &shared, steps, sim_ms, window))
 }
 
 /// What the harness shares with the hosts of one run.
@@ -360,26 +501,30 @@ impl Shared {
     fn violated(&self) -> bool {
         !self.violations.lock().unwrap_or_else(PoisonError::into_inner).is_empty()
     }
+
+    fn violate(&self, invariant: Invariant, detail: String) {
+        self.violations.lock().unwrap_or_else(PoisonError::into_inner).push(Violation { invariant, task: None, detail });
+    }
 }
 
 /// The turmoil world: the supervisor, every worker (spares included) and the client.
-fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared) -> turmoil::Sim<'a> {
-    let total_ms = config.fault_phase_ms + config.liveness_ms;
+fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: RunWindow) -> turmoil::Sim<'a> {
     let mut sim = turmoil::Builder::new()
         .rng_seed(seed)
         .epoch(std::time::UNIX_EPOCH + Duration::from_secs(SIM_EPOCH_SECS))
-        .simulation_duration(Duration::from_millis(total_ms + 60_000))
+        .simulation_duration(Duration::from_millis(window.deadline_ms.saturating_add(config.settle_ms + 60_000)))
         .tick_duration(Duration::from_millis(config.tick_ms))
         .min_message_latency(Duration::from_millis(1))
         .max_message_latency(Duration::from_millis(config.latency_ms_max.max(1)))
+        .tcp_capacity(config.tcp_capacity)
         .build();
     let supervisor = SupervisorSpec {
-        config: config.supervisor.clone(),
+        config: config.effective_supervisor(),
         activation: shared.activation.clone(),
         violations: Arc::clone(&shared.violations),
         trace: shared.trace.clone(),
     };
-    sim.host("supervisor", move || supervisor_host(supervisor.clone()));
+    sim.host(SUPERVISOR_HOST, move || supervisor_host(supervisor.clone()));
     let truths = Arc::new(shared.workload.truths.clone());
     for plan in config.workers.iter().chain(&config.spares) {
         let spec = WorkerSpec {
@@ -402,17 +547,23 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared) -> turmoi
         Arc::clone(&shared.violations),
         shared.trace.clone(),
     );
-    sim.client("client", client_software);
+    sim.client(CLIENT_HOST, client_software);
     sim
 }
 
-/// Steps the world, applying faults on schedule, until the client is done, a
-/// violation stops the run, or time runs out. Returns the steps taken.
-fn drive(seed: u64, config: &ClusterConfig, shared: &Shared, sim: &mut turmoil::Sim<'_>) -> u64 {
-    let workers: Vec<String> = config.workers.iter().chain(&config.spares).map(|w| w.name.clone()).collect();
-    let faults = config.faults.expand(seed, config.fault_phase_ms, &workers);
+/// Steps the world, applying faults on schedule, until the client is done and every
+/// fault has played out (then `settle_ms` more), a violation stops the run, the
+/// deadline passes, or the budget runs out. Returns the steps taken.
+fn drive(
+    config: &ClusterConfig,
+    shared: &Shared,
+    sim: &mut turmoil::Sim<'_>,
+    faults: &[Fault],
+    window: RunWindow,
+    budget: RunBudget,
+) -> u64 {
     let mut injector = Injector {
-        faults: &faults,
+        faults,
         cuts: LinkCuts::default(),
         holds: LinkCuts::default(),
         crashed: BTreeMap::new(),
@@ -421,37 +572,62 @@ fn drive(seed: u64, config: &ClusterConfig, shared: &Shared, sim: &mut turmoil::
         control: shared.control.clone(),
         trace: shared.trace.clone(),
     };
-    let events = timeline(&faults, config.fault_phase_ms);
-    let total_ms = config.fault_phase_ms + config.liveness_ms;
-    let (mut next_event, mut healed, mut steps) = (0, false, 0u64);
+    let events = timeline(faults, config.fault_phase_ms);
+    let run_ms = window.deadline_ms.saturating_add(config.settle_ms);
+    let steps_max = budget.steps_max.unwrap_or_else(|| (run_ms / config.tick_ms).saturating_add(1).saturating_mul(2));
+    let started = std::time::Instant::now();
+    let (mut next_event, mut healed, mut client_done, mut steps) = (0, faults.is_empty(), false, 0u64);
     loop {
         let now_ms = sim.elapsed().as_millis() as u64;
         while next_event < events.len() && events[next_event].at_ms <= now_ms {
             injector.apply(sim, events[next_event].fault, events[next_event].start, now_ms);
             next_event += 1;
         }
-        if !healed && now_ms >= config.fault_phase_ms {
+        if !healed && now_ms >= window.faults_end_ms {
             injector.heal_all(sim, now_ms);
             healed = true;
         }
-        if now_ms >= total_ms || shared.violated() {
-            return steps; // Out of time, or a violation stops the run.
+        let settled = client_done && healed && now_ms >= window.faults_end_ms.saturating_add(config.settle_ms);
+        if settled || now_ms >= window.deadline_ms || shared.violated() {
+            return steps;
+        }
+        if steps >= steps_max || started.elapsed().as_millis() as u64 > budget.wall_ms_max {
+            let detail = format!(
+                "out of budget after {steps} steps, {} ms simulated, {} ms of wall-clock time (steps_max {steps_max}, \
+                 wall_ms_max {})",
+                now_ms,
+                started.elapsed().as_millis(),
+                budget.wall_ms_max
+            );
+            shared.violate(Invariant::Stuck, detail);
+            return steps;
         }
         steps += 1;
-        match sim.step() {
-            Ok(true) => return steps,
-            Ok(false) => {}
-            Err(error) => {
-                let violation = Violation { invariant: Invariant::Simulation, task: None, detail: error.to_string() };
-                shared.violations.lock().unwrap_or_else(PoisonError::into_inner).push(violation);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sim.step())) {
+            Ok(Ok(done)) => client_done |= done,
+            Ok(Err(error)) => {
+                shared.violate(Invariant::Simulation, error.to_string());
+                return steps;
+            }
+            Err(payload) => {
+                shared.violate(Invariant::Panic, format!("at {now_ms} ms: {}", panic_message(payload.as_ref())));
                 return steps;
             }
         }
     }
 }
 
+/// The text of a panic's payload.
+pub fn panic_message(payload: &(dyn core::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 /// The run's outcome: liveness checked, numbers reported.
-fn account(seed: u64, config: &ClusterConfig, shared: &Shared, steps: u64, sim_ms: u64) -> RunOutcome {
+fn account(seed: u64, config: &ClusterConfig, shared: &Shared, steps: u64, sim_ms: u64, window: RunWindow) -> RunOutcome {
     let records = shared.log.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let mut violations = shared.violations.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let texts: BTreeMap<TaskId, String> =
@@ -459,20 +635,19 @@ fn account(seed: u64, config: &ClusterConfig, shared: &Shared, steps: u64, sim_m
     if violations.is_empty() {
         for task in texts.keys() {
             if records.get(task).is_none_or(|r| r.result.is_none()) {
-                let detail = format!("no result after {sim_ms} ms");
+                let detail = format!("no result by the deadline at {} ms", window.deadline_ms);
                 violations.push(Violation { invariant: Invariant::Liveness, task: Some(task.clone()), detail });
             }
         }
     }
     let events = shared.trace.events();
-    let llm_calls = events.iter().filter(|e| e.kind == "llm").count() as u64;
-    let base = &config.supervisor.consensus;
-    let mut report = build_report(&records, &texts, &shared.workload.truths, base, llm_calls, sim_ms);
+    let llm_calls = events.iter().filter(|e| e.kind == "llm_call").count() as u64;
+    let mut report = build_report(&records, &texts, &shared.workload.truths, llm_calls, sim_ms);
     (report.workers_peak, report.workers_after_peak_min, report.workers_final) =
         crate::report::worker_counts(&events, config.workers.len());
     let trace = shared.trace.clone();
     trace.record_at(sim_ms, "sim", "end", format!("{} violations", violations.len()));
-    RunOutcome { seed, violations, report, trace, results: records, steps }
+    RunOutcome { seed, violations, report, trace, results: records, steps, window }
 }
 
 /// Applies and reverts faults on the simulation.
@@ -557,7 +732,8 @@ impl Injector<'_> {
         }
     }
 
-    /// The liveness phase begins: every fault ends.
+    /// Every fault has ended: whatever is still cut, held, crashed, slow or stormy
+    /// ends now (nothing, unless faults were cut short at the end of the phase).
     fn heal_all(&mut self, sim: &mut turmoil::Sim<'_>, now_ms: u64) {
         self.trace.record_at(now_ms, "sim", "liveness", "faults end, network heals");
         for (from, to) in self.cuts.cut_links() {

@@ -97,6 +97,110 @@ pub struct FaultPlan {
     pub swarm: Option<Swarm>,
 }
 
+/// Longest fault (1 h): the run lasts until every fault has ended.
+pub const FAULT_DURATION_MS_MAX: u64 = 3_600_000;
+/// Highest latency a latency fault may set (60 s).
+pub const FAULT_LATENCY_MS_MAX: u64 = 60_000;
+/// Shortest swarm period: more often would be thousands of faults a minute.
+pub const SWARM_PERIOD_MS_MIN: u64 = 100;
+/// Shortest fault a swarm draws.
+const SWARM_DURATION_MS_MIN: u64 = 500;
+
+/// A fault plan field that cannot work: the field's path and why.
+pub type FieldError = (String, String);
+
+/// The hosts a fault plan may name.
+#[derive(Clone, Copy, Debug)]
+pub struct Hosts<'a> {
+    /// Workers and spares.
+    pub workers: &'a [String],
+    /// The client's host name (may be cut off, never crashed).
+    pub client: &'a str,
+    /// The supervisor's host name.
+    pub supervisor: &'a str,
+}
+
+impl Hosts<'_> {
+    fn check(&self, field: &str, host: &str, crash: bool) -> Result<(), FieldError> {
+        if crash && host == self.client {
+            return Err((field.to_owned(), format!("{host:?} is the client, which the harness never crashes")));
+        }
+        if host == self.supervisor || host == self.client || self.workers.iter().any(|w| w == host) {
+            return Ok(());
+        }
+        Err((field.to_owned(), format!("no host named {host:?} (hosts: supervisor, client, {})", self.workers.join(", "))))
+    }
+
+    fn check_all(&self, field: &str, hosts: &[String]) -> Result<(), FieldError> {
+        if hosts.is_empty() {
+            return Err((field.to_owned(), "names no host".to_owned()));
+        }
+        hosts.iter().try_for_each(|host| self.check(field, host, false))
+    }
+}
+
+impl FaultKind {
+    /// Checks the hosts named and the numbers.
+    ///
+    /// # Errors
+    /// The field (under `prefix`) and what is wrong.
+    pub fn validate(&self, prefix: &str, hosts: Hosts<'_>) -> Result<(), FieldError> {
+        match self {
+            Self::Partition { left, right } | Self::Hold { left, right } => {
+                hosts.check_all(&format!("{prefix}.left"), left)?;
+                hosts.check_all(&format!("{prefix}.right"), right)
+            }
+            Self::PartitionOneWay { from, to } => {
+                hosts.check_all(&format!("{prefix}.from"), from)?;
+                hosts.check_all(&format!("{prefix}.to"), to)
+            }
+            Self::Crash { host } => hosts.check(&format!("{prefix}.host"), host, true),
+            Self::Latency { left, right, latency_ms } => {
+                hosts.check_all(&format!("{prefix}.left"), left)?;
+                hosts.check_all(&format!("{prefix}.right"), right)?;
+                if *latency_ms == 0 || *latency_ms > FAULT_LATENCY_MS_MAX {
+                    return Err((
+                        format!("{prefix}.latency_ms"),
+                        format!("{latency_ms}; must be in 1..={FAULT_LATENCY_MS_MAX}"),
+                    ));
+                }
+                Ok(())
+            }
+            Self::LlmStorm { error_rate } => {
+                if !(error_rate.is_finite() && (0.0..=1.0).contains(error_rate)) {
+                    return Err((format!("{prefix}.error_rate"), format!("{error_rate} is not a probability in 0..=1")));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Swarm {
+    /// Checks the numbers.
+    ///
+    /// # Errors
+    /// The field and what is wrong.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if self.period_ms < SWARM_PERIOD_MS_MIN || self.period_ms > FAULT_DURATION_MS_MAX {
+            return Err((
+                "faults.swarm.period_ms".to_owned(),
+                format!("{}; must be in {SWARM_PERIOD_MS_MIN}..={FAULT_DURATION_MS_MAX}", self.period_ms),
+            ));
+        }
+        if self.duration_ms_max < SWARM_DURATION_MS_MIN || self.duration_ms_max > FAULT_DURATION_MS_MAX {
+            return Err((
+                "faults.swarm.duration_ms_max".to_owned(),
+                format!("{}; must be in {SWARM_DURATION_MS_MIN}..={FAULT_DURATION_MS_MAX}", self.duration_ms_max),
+            ));
+        }
+        if !(self.intensity.is_finite() && (0.0..=1.0).contains(&self.intensity)) {
+            return Err(("faults.swarm.intensity".to_owned(), format!("{} is not in 0..=1", self.intensity)));
+        }
+        Ok(())
+    }
+}
+
 /// One change to apply: start or end fault number `fault`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FaultEvent {
@@ -114,12 +218,38 @@ impl FaultPlan {
         Self::default()
     }
 
-    /// The scheduled faults plus the swarm's, drawn from `seed` over `0..phase_ms`
-    /// among `workers` and the supervisor.
-    pub fn expand(&self, seed: u64, phase_ms: u64, workers: &[String]) -> Vec<Fault> {
+    /// Checks every fault: hosts that exist (the client is never crashed), a start
+    /// inside the fault phase, durations and numbers within their maxima.
+    ///
+    /// # Errors
+    /// The field (`faults.faults[i].host`, ...) and what is wrong.
+    pub fn validate(&self, hosts: Hosts<'_>, phase_ms: u64) -> Result<(), FieldError> {
+        for (index, fault) in self.faults.iter().enumerate() {
+            let prefix = format!("faults.faults[{index}]");
+            if fault.at_ms >= phase_ms {
+                return Err((
+                    format!("{prefix}.at_ms"),
+                    format!("{} is not inside the fault phase (fault_phase_ms = {phase_ms})", fault.at_ms),
+                ));
+            }
+            if fault.duration_ms == 0 || fault.duration_ms > FAULT_DURATION_MS_MAX {
+                return Err((
+                    format!("{prefix}.duration_ms"),
+                    format!("{}; must be in 1..={FAULT_DURATION_MS_MAX}", fault.duration_ms),
+                ));
+            }
+            fault.kind.validate(&prefix, hosts)?;
+        }
+        self.swarm.as_ref().map_or(Ok(()), Swarm::validate)
+    }
+
+    /// The scheduled faults plus the swarm's, drawn from `seed` over `0..phase_ms`;
+    /// swarm partitions, holds and latency split the supervisor, the workers and the
+    /// client; swarm crashes hit the supervisor or a worker.
+    pub fn expand(&self, seed: u64, phase_ms: u64, workers: &[String], client: &str) -> Vec<Fault> {
         let mut faults: Vec<Fault> = self.faults.iter().filter(|f| f.at_ms < phase_ms).cloned().collect();
         if let Some(swarm) = &self.swarm {
-            faults.extend(swarm_faults(swarm, seed, phase_ms, workers));
+            faults.extend(swarm_faults(swarm, seed, phase_ms, workers, client));
         }
         faults
     }
@@ -131,14 +261,14 @@ pub fn timeline(faults: &[Fault], phase_ms: u64) -> Vec<FaultEvent> {
     let mut events = Vec::with_capacity(faults.len() * 2);
     for (index, fault) in faults.iter().enumerate() {
         events.push(FaultEvent { at_ms: fault.at_ms, fault: index, start: true });
-        let end = (fault.at_ms + fault.duration_ms).min(phase_ms);
+        let end = fault.at_ms.saturating_add(fault.duration_ms).min(phase_ms);
         events.push(FaultEvent { at_ms: end, fault: index, start: false });
     }
     events.sort_by_key(|e| (e.at_ms, e.start, e.fault));
     events
 }
 
-fn swarm_faults(swarm: &Swarm, seed: u64, phase_ms: u64, workers: &[String]) -> Vec<Fault> {
+fn swarm_faults(swarm: &Swarm, seed: u64, phase_ms: u64, workers: &[String], client: &str) -> Vec<Fault> {
     let mut rng = SeededRng::derive(seed, "swarm");
     let intensity = swarm.intensity.clamp(0.0, 1.0);
     // The mix itself is random: some seeds are all partitions, some all crashes.
@@ -146,13 +276,16 @@ fn swarm_faults(swarm: &Swarm, seed: u64, phase_ms: u64, workers: &[String]) -> 
     let rates = [probability(), probability(), probability(), probability(), probability(), probability()];
     let mut faults = Vec::new();
     let mut at_ms = swarm.period_ms;
-    let everyone: Vec<String> = core::iter::once("supervisor".to_owned()).chain(workers.iter().cloned()).collect();
+    let everyone: Vec<String> = core::iter::once("supervisor".to_owned())
+        .chain(workers.iter().cloned())
+        .chain(core::iter::once(client.to_owned()))
+        .collect();
     while at_ms < phase_ms && !workers.is_empty() {
         for (kind, &rate) in rates.iter().enumerate() {
             if !rng.chance(rate) {
                 continue;
             }
-            let duration_ms = rng.range_u64(500, swarm.duration_ms_max.max(501));
+            let duration_ms = rng.range_u64(SWARM_DURATION_MS_MIN, swarm.duration_ms_max.max(SWARM_DURATION_MS_MIN + 1));
             let (left, right) = split(&mut rng, &everyone);
             let kind = match kind {
                 0 => FaultKind::Partition { left, right },
@@ -171,7 +304,7 @@ fn swarm_faults(swarm: &Swarm, seed: u64, phase_ms: u64, workers: &[String]) -> 
             };
             faults.push(Fault { at_ms, duration_ms, kind });
         }
-        at_ms += swarm.period_ms;
+        at_ms = at_ms.saturating_add(swarm.period_ms.max(SWARM_PERIOD_MS_MIN));
     }
     faults
 }
@@ -239,9 +372,9 @@ mod tests {
     #[test]
     fn swarm_is_seeded_and_stays_in_the_fault_phase() {
         let plan = FaultPlan { faults: vec![], swarm: Some(Swarm::default()) };
-        let a = plan.expand(11, 30_000, &workers());
-        assert_eq!(a, plan.expand(11, 30_000, &workers()));
-        let differs = (12..20).any(|seed| plan.expand(seed, 30_000, &workers()) != a);
+        let a = plan.expand(11, 30_000, &workers(), "client");
+        assert_eq!(a, plan.expand(11, 30_000, &workers(), "client"));
+        let differs = (12..20).any(|seed| plan.expand(seed, 30_000, &workers(), "client") != a);
         assert!(differs);
         for event in timeline(&a, 30_000) {
             assert!(event.at_ms <= 30_000);

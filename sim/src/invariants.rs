@@ -27,6 +27,11 @@ pub enum Invariant {
     TwinCounted,
     /// The simulation itself failed (a host returned an error).
     Simulation,
+    /// Code panicked during the run (a bug, in quorum or in the simulator); the run
+    /// was stopped there.
+    Panic,
+    /// The run overran its step or wall-clock budget (a hang, or a livelock).
+    Stuck,
 }
 
 impl Invariant {
@@ -41,6 +46,8 @@ impl Invariant {
             Self::UnassignedVote => "unassigned_vote",
             Self::TwinCounted => "twin_counted",
             Self::Simulation => "simulation",
+            Self::Panic => "panic",
+            Self::Stuck => "stuck",
         }
     }
 }

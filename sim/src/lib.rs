@@ -25,8 +25,8 @@ pub mod wire;
 pub mod workload;
 
 pub use cluster::{
-    ClusterBuilder, ClusterConfig, ClusterError, RunOutcome, WorkerPlan, check_determinism, honest_workers,
-    named_workers, run,
+    CLIENT_HOST, ClusterBuilder, ClusterConfig, ClusterError, RunBudget, RunOutcome, RunWindow, SUPERVISOR_HOST,
+    WorkerPlan, check_determinism, honest_workers, named_workers, panic_message, run, run_with_budget,
 };
 pub use faults::{Fault, FaultKind, FaultPlan, Swarm};
 pub use hosts::SimScaler;

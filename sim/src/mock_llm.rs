@@ -97,6 +97,55 @@ impl Default for LatencyProfile {
     }
 }
 
+/// Longest latency setting of a mock model (10 min): longer would outlast any run.
+pub const LLM_LATENCY_MS_MAX: u64 = 600_000;
+
+impl LlmProfile {
+    /// Checks every probability (finite, in `0..=1`) and latency (at most
+    /// [`LLM_LATENCY_MS_MAX`]).
+    ///
+    /// # Errors
+    /// The field (under `prefix`) and what is wrong.
+    pub fn validate(&self, prefix: &str) -> Result<(), (String, String)> {
+        let rates = [
+            ("accuracy", self.accuracy),
+            ("latency.straggler_rate", self.latency.straggler_rate),
+            ("failures.rate_limited", self.failures.rate_limited),
+            ("failures.server_error", self.failures.server_error),
+            ("failures.timeout", self.failures.timeout),
+            ("failures.empty", self.failures.empty),
+            ("failures.garbage", self.failures.garbage),
+            ("failures.truncated", self.failures.truncated),
+        ];
+        for (field, value) in rates {
+            if !(value.is_finite() && (0.0..=1.0).contains(&value)) {
+                return Err((format!("{prefix}.{field}"), format!("{value} is not a probability in 0..=1")));
+            }
+        }
+        let failures = &self.failures;
+        let failure_sum = failures.rate_limited
+            + failures.server_error
+            + failures.timeout
+            + failures.empty
+            + failures.garbage
+            + failures.truncated;
+        if failure_sum > 1.0 {
+            return Err((format!("{prefix}.failures"), format!("rates sum to {failure_sum}; at most 1")));
+        }
+        let latencies = [
+            ("latency.base_ms", self.latency.base_ms),
+            ("latency.jitter_ms", self.latency.jitter_ms),
+            ("latency.straggler_ms", self.latency.straggler_ms),
+        ];
+        for (field, value) in latencies {
+            if value > LLM_LATENCY_MS_MAX {
+                return Err((format!("{prefix}.{field}"), format!("{value} ms; at most {LLM_LATENCY_MS_MAX}")));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Everything that makes one mock model behave as it does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -184,9 +233,17 @@ impl MockLlm {
         let profile = &self.profile;
         let storm = self.control.storm_rate();
         self.draw(|rng| {
-            let latency_ms = profile.latency.base_ms
-                + rng.range_u64(0, profile.latency.jitter_ms + 1)
-                + if rng.chance(profile.latency.straggler_rate) { profile.latency.straggler_ms } else { 0 };
+            // Saturating: validation bounds each part, and even unvalidated input must
+            // never wrap around into a fast answer.
+            let latency_ms = profile
+                .latency
+                .base_ms
+                .saturating_add(rng.range_u64(0, profile.latency.jitter_ms.saturating_add(1)))
+                .saturating_add(if rng.chance(profile.latency.straggler_rate) {
+                    profile.latency.straggler_ms
+                } else {
+                    0
+                });
             let failure = pick_failure(rng, &profile.failures, storm);
             let right = rng.chance(profile.accuracy);
             let variant = rng.next_u64();
@@ -303,6 +360,9 @@ fn tokens(text: &str) -> u32 {
 
 impl Llm for MockLlm {
     async fn complete(&self, request: CompletionRequest) -> Result<Completion, LlmError> {
+        // Counted when made, so that calls cut short by a crash or the end of the run
+        // are counted too.
+        self.trace.record(&self.name, "llm_call", format!("{} bytes", request.prompt.len()));
         let plan = self.plan(&request);
         let outcome = self.respond(&request, &plan).await;
         let summary = match &outcome {

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use quorum_core::consensus::{ConsensusConfig, answers_match};
+use quorum_core::consensus::{ConsensusConfig, Strategy, answers_match};
 use quorum_core::{Outcome, TaskId};
 
 use crate::client::ClientRecord;
-use crate::workload::{Truth, TruthBook};
+use crate::workload::{TRUTH_TOLERANCE_RELATIVE, Truth, TruthBook};
 
 /// The numbers of one run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -23,8 +23,9 @@ pub struct RunReport {
     pub failed: usize,
     /// Agreed tasks whose answer matches the ground truth.
     pub correct: usize,
-    /// `correct / agreed` (1 when nothing was agreed).
-    pub accuracy: f64,
+    /// `correct / agreed`; `None` when nothing was agreed (not measurable, which
+    /// fails any expectation about it).
+    pub accuracy: Option<f64>,
     /// `no_consensus / tasks`.
     pub no_consensus_rate: f64,
     /// LLM calls made by every worker, failed and retried ones included.
@@ -74,11 +75,29 @@ pub fn worker_counts(events: &[crate::trace::TraceEvent], initial: usize) -> (us
     (peak, after_peak_min, active)
 }
 
-/// Whether `answer` is right for `truth` under `config`'s matching.
-pub fn is_correct(answer: &str, truth: &Truth, config: &ConsensusConfig) -> bool {
+/// Whether `answer` is right for `truth`, judged by the workload's own matching:
+/// the strategy the task was made for, numbers within [`TRUTH_TOLERANCE_RELATIVE`],
+/// default similarity. Never the plan's or the supervisor's settings, so the system
+/// does not grade itself.
+pub fn is_correct(answer: &str, truth: &Truth) -> bool {
+    let base = ConsensusConfig::default();
     match truth {
-        Truth::Semantic { phrasings, .. } => phrasings.iter().any(|p| answers_match(answer, p, config)),
-        other => answers_match(answer, &other.canonical(), config),
+        Truth::Semantic { phrasings, .. } => {
+            let config = ConsensusConfig { strategy: Strategy::Semantic, ..base };
+            phrasings.iter().any(|p| answers_match(answer, p, &config))
+        }
+        Truth::Numeric { .. } => {
+            let config = ConsensusConfig {
+                strategy: Strategy::Numeric,
+                tolerance_absolute: TRUTH_TOLERANCE_RELATIVE,
+                tolerance_relative: TRUTH_TOLERANCE_RELATIVE,
+                ..base
+            };
+            answers_match(answer, &truth.canonical(), &config)
+        }
+        Truth::Exact { .. } => {
+            answers_match(answer, &truth.canonical(), &ConsensusConfig { strategy: Strategy::Exact, ..base })
+        }
     }
 }
 
@@ -87,7 +106,6 @@ pub fn build_report(
     records: &BTreeMap<TaskId, ClientRecord>,
     texts: &BTreeMap<TaskId, String>,
     truths: &TruthBook,
-    base: &ConsensusConfig,
     llm_calls: u64,
     sim_ms: u64,
 ) -> RunReport {
@@ -104,9 +122,8 @@ pub fn build_report(
         match &result.outcome {
             Outcome::Agreed { answer, .. } => {
                 report.agreed += 1;
-                let config = result.metadata.plan.consensus_config(base);
                 let truth = texts.get(task).and_then(|text| truths.get(text));
-                if truth.is_some_and(|truth| is_correct(answer, truth, &config)) {
+                if truth.is_some_and(|truth| is_correct(answer, truth)) {
                     report.correct += 1;
                 }
             }
@@ -115,7 +132,7 @@ pub fn build_report(
         }
     }
     let tasks = report.tasks.max(1) as f64;
-    report.accuracy = if report.agreed == 0 { 1.0 } else { report.correct as f64 / report.agreed as f64 };
+    report.accuracy = (report.agreed > 0).then(|| report.correct as f64 / report.agreed as f64);
     report.no_consensus_rate = report.no_consensus as f64 / tasks;
     report.llm_calls_per_task = llm_calls as f64 / tasks;
     report.tokens_per_task = tokens as f64 / tasks;

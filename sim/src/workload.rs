@@ -101,6 +101,42 @@ impl Default for WorkloadConfig {
 
 /// Most tasks one workload generates.
 pub const WORKLOAD_TASKS_MAX: usize = 100_000;
+/// Latest arrival a workload may have (one day of simulated time).
+pub const WORKLOAD_ARRIVALS_MS_MAX: u64 = 86_400_000;
+/// Relative tolerance of the ground truth of numeric tasks: the workload's own, so
+/// that the system never grades itself with the tolerance its plan chose.
+pub const TRUTH_TOLERANCE_RELATIVE: f64 = 1.0e-6;
+
+impl WorkloadConfig {
+    /// When the last task arrives.
+    pub fn last_arrival_ms(&self) -> u64 {
+        arrival_ms(&self.arrival, self.tasks.saturating_sub(1))
+    }
+
+    /// Checks the task count, the shares and the arrivals.
+    ///
+    /// # Errors
+    /// The field and what is wrong.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        if self.tasks == 0 || self.tasks > WORKLOAD_TASKS_MAX {
+            return Err(("workload.tasks".to_owned(), format!("{}; must be in 1..={WORKLOAD_TASKS_MAX}", self.tasks)));
+        }
+        if u64::from(self.numeric) + u64::from(self.exact) + u64::from(self.semantic) == 0 {
+            return Err(("workload.numeric".to_owned(), "numeric, exact and semantic shares are all 0".to_owned()));
+        }
+        if let Arrival::Bursts { size: 0, .. } = self.arrival {
+            return Err(("workload.arrival.size".to_owned(), "a burst needs at least 1 task".to_owned()));
+        }
+        let last = self.last_arrival_ms();
+        if last > WORKLOAD_ARRIVALS_MS_MAX {
+            return Err((
+                "workload.arrival".to_owned(),
+                format!("the last of {} tasks would arrive at {last} ms; at most {WORKLOAD_ARRIVALS_MS_MAX}", self.tasks),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// A task and when the client submits it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -220,8 +256,8 @@ pub fn generate(seed: u64, config: &WorkloadConfig) -> Workload {
 
 fn arrival_ms(arrival: &Arrival, index: usize) -> u64 {
     match *arrival {
-        Arrival::Steady { interval_ms } => index as u64 * interval_ms,
-        Arrival::Bursts { size, gap_ms } => (index / size.max(1)) as u64 * gap_ms,
+        Arrival::Steady { interval_ms } => (index as u64).saturating_mul(interval_ms),
+        Arrival::Bursts { size, gap_ms } => ((index / size.max(1)) as u64).saturating_mul(gap_ms),
     }
 }
 

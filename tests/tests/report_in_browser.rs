@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use quorum_scenarios::{Source, find, render_report, run_scenario};
+use quorum_scenarios::{Invocation, find, render_report, run_scenario};
+use quorum_sim::RunBudget;
 
 const WIDTH: u32 = 1300;
 const HEIGHT: u32 = 900;
@@ -93,7 +94,7 @@ fn measure(png: &Path) -> (u32, u32, f64, usize) {
 #[test]
 fn the_report_renders_a_timeline_and_a_table_in_chromium() {
     let scenario = find("worker-crash").unwrap();
-    let (run, outcome) = run_scenario(&scenario, 2, &Source::Catalogue).unwrap();
+    let (run, outcome) = run_scenario(&scenario, 2, &Invocation::catalogue(), RunBudget::default()).unwrap();
     let path = scratch().join("report.html");
     std::fs::write(&path, render_report(&scenario, &run, &outcome)).unwrap();
 

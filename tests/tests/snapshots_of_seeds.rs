@@ -6,11 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use quorum_scenarios::{Source, find, run_scenario};
+use quorum_scenarios::{Invocation, find, run_scenario};
+use quorum_sim::RunBudget;
 
 fn digest(name: &str, seed: u64) -> String {
     let scenario = find(name).unwrap();
-    let (run, outcome) = run_scenario(&scenario, seed, &Source::Catalogue).unwrap();
+    let (run, outcome) = run_scenario(&scenario, seed, &Invocation::catalogue(), RunBudget::default()).unwrap();
     let mut summary = serde_json::to_value(&run).unwrap();
     summary.as_object_mut().unwrap().remove("wall_seconds");
     let events = outcome.trace.events();

@@ -1,7 +1,7 @@
 //! The deterministic analyser: reads cues in the task's text.
 
 use super::{AnalysisLimits, COMPLEXITY_MAX, TaskPlan};
-use crate::consensus::{Strategy, final_number};
+use crate::consensus::{ConsensusConfig, Strategy, final_number};
 
 /// Words that ask for a calculation.
 const CALCULATION_CUES: [&str; 14] = [
@@ -42,16 +42,37 @@ const STEP_CUES: [&str; 6] = [" then ", " after ", " step", " first ", " finally
 /// Words that allow an approximate number.
 const APPROXIMATE_CUES: [&str; 5] = ["approximately", "about", "roughly", "estimate", "around"];
 
-/// The heuristic analyser.
+/// Raise of the agreement threshold for a yes/no question.
+const BINARY_THRESHOLD_RAISE: f64 = 0.1;
+/// Relative tolerance at least, for a task that asks for an approximation.
+const APPROXIMATE_TOLERANCE_RELATIVE: f64 = 0.05;
+/// Relative tolerance at least, for a division (workers round differently).
+const DIVISION_TOLERANCE_RELATIVE: f64 = 1.0e-3;
+
+/// The heuristic analyser. Its plans start from a base consensus config (the
+/// supervisor's) and only adapt it: the threshold rises for coin-flip questions, the
+/// relative tolerance widens for approximations and divisions, and the strategy comes
+/// from the text unless one is forced.
 #[derive(Clone, Debug, Default)]
 pub struct HeuristicAnalyser {
     limits: AnalysisLimits,
+    base: ConsensusConfig,
+    strategy: Option<Strategy>,
 }
 
 impl HeuristicAnalyser {
-    /// An analyser that keeps its plans within `limits`.
+    /// An analyser that keeps its plans within `limits`, from the default consensus
+    /// config.
     pub fn new(limits: AnalysisLimits) -> Self {
-        Self { limits }
+        Self { limits, base: ConsensusConfig::default(), strategy: None }
+    }
+
+    /// Plans adapt from `base`; `strategy`, when given, is used for every task.
+    #[must_use]
+    pub fn with_base(mut self, base: ConsensusConfig, strategy: Option<Strategy>) -> Self {
+        self.base = base;
+        self.strategy = strategy;
+        self
     }
 
     /// The limits it plans within.
@@ -67,13 +88,13 @@ impl HeuristicAnalyser {
         let operators = arithmetic_operators(text);
         let calculation = operators > 0 || (has(&CALCULATION_CUES) && final_number(text).is_some());
         let open = has(&OPEN_CUES);
-        let strategy = if open || words > 40 {
+        let strategy = self.strategy.unwrap_or(if open || words > 40 {
             Strategy::Semantic
         } else if calculation {
             Strategy::Numeric
         } else {
             Strategy::Exact
-        };
+        });
 
         let steps = STEP_CUES.iter().filter(|cue| lower.contains(*cue)).count();
         let complexity =
@@ -87,21 +108,23 @@ impl HeuristicAnalyser {
         );
         let binary = has(&BINARY_CUES);
         // A coin-flip question needs a larger majority to mean anything.
-        let threshold = (self.limits.threshold + if binary { 0.1 } else { 0.0 }).min(1.0);
-        let tolerance_relative = if has(&APPROXIMATE_CUES) {
-            0.05
+        let raise = if binary { BINARY_THRESHOLD_RAISE } else { 0.0 };
+        let threshold = (self.base.threshold + raise).min(self.base.threshold_max.max(self.base.threshold));
+        let widened = if has(&APPROXIMATE_CUES) {
+            APPROXIMATE_TOLERANCE_RELATIVE
         } else if text.contains('/') || has(&["divide", "average", "percent", "ratio"]) {
-            1.0e-3 // Divisions get rounded differently by different workers.
+            DIVISION_TOLERANCE_RELATIVE
         } else {
-            1.0e-6
+            0.0
         };
+        let tolerance_relative = self.base.tolerance_relative.max(widened);
         TaskPlan {
             complexity,
             workers,
             timeout_ms,
             strategy,
             threshold,
-            tolerance_absolute: 1.0e-6,
+            tolerance_absolute: self.base.tolerance_absolute,
             tolerance_relative,
         }
     }

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::config::ConfigError;
 use crate::consensus::{ConsensusConfig, Strategy};
 
+/// Longest round timeout any plan may have (1 h): a bound that keeps every deadline
+/// sum far from overflow.
+pub const TIMEOUT_MS_LIMIT: u64 = 3_600_000;
+
 /// Complexity on a 1..=10 scale.
 pub const COMPLEXITY_MAX: u8 = 10;
 
@@ -35,7 +39,9 @@ pub struct TaskPlan {
 }
 
 impl TaskPlan {
-    /// The consensus config for this task: `base` with the plan's choices.
+    /// The consensus config for this task: `base` (the supervisor's consensus config)
+    /// with the plan's strategy, threshold and tolerances, which analysis derived from
+    /// that same base.
     pub fn consensus_config(&self, base: &ConsensusConfig) -> ConsensusConfig {
         ConsensusConfig {
             strategy: self.strategy,
@@ -63,8 +69,6 @@ pub struct AnalysisLimits {
     pub timeout_ms_base: u64,
     /// Extra round timeout per complexity step. Default 3 s.
     pub timeout_ms_per_complexity: u64,
-    /// Base agreement threshold. Default 0.5.
-    pub threshold: f64,
 }
 
 impl Default for AnalysisLimits {
@@ -76,7 +80,6 @@ impl Default for AnalysisLimits {
             timeout_ms_max: 120_000,
             timeout_ms_base: 10_000,
             timeout_ms_per_complexity: 3_000,
-            threshold: 0.5,
         }
     }
 }
@@ -100,8 +103,15 @@ impl AnalysisLimits {
                 "in 1..=analysis.timeout_ms_max",
             ));
         }
-        if !(self.threshold.is_finite() && (0.0..=1.0).contains(&self.threshold)) {
-            return Err(ConfigError::invalid("analysis.threshold", self.threshold, "a number in 0..=1"));
+        if self.timeout_ms_max > TIMEOUT_MS_LIMIT {
+            return Err(ConfigError::invalid("analysis.timeout_ms_max", self.timeout_ms_max, "at most 3600000 (1 h)"));
+        }
+        if self.timeout_ms_base > TIMEOUT_MS_LIMIT || self.timeout_ms_per_complexity > TIMEOUT_MS_LIMIT {
+            return Err(ConfigError::invalid(
+                "analysis.timeout_ms_base",
+                self.timeout_ms_base.max(self.timeout_ms_per_complexity),
+                "timeout_ms_base and timeout_ms_per_complexity at most 3600000 (1 h)",
+            ));
         }
         Ok(())
     }

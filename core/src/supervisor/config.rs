@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::AnalysisLimits;
 use crate::config::ConfigError;
-use crate::consensus::ConsensusConfig;
+use crate::consensus::{ConsensusConfig, Strategy};
 use crate::pool::PoolConfig;
 use crate::power::PowerConfig;
 
@@ -12,6 +12,9 @@ use crate::power::PowerConfig;
 pub const ATTEMPTS_MAX_LIMIT: u32 = 20;
 /// Longest wait between two rounds of one task.
 pub const ROUND_RETRY_DELAY_MS_MAX: u64 = 30_000;
+/// Longest any supervisor duration setting may be (one day): every deadline is a sum
+/// of a few of them, which stays far from `u64` overflow.
+pub const SUPERVISOR_DURATION_MS_MAX: u64 = 86_400_000;
 
 /// Everything a supervisor needs. `Default` documents every default; `validate`
 /// rejects what cannot work, naming the field.
@@ -22,12 +25,25 @@ pub struct SupervisorConfig {
     pub pool: PoolConfig,
     /// Bounds on task plans.
     pub analysis: AnalysisLimits,
-    /// Consensus parameters the plans start from.
+    /// The base consensus config: each task's plan adapts from it (the threshold
+    /// only rises, for coin-flip questions; the relative tolerance only widens, for
+    /// approximations and divisions; every other field is used as it is). Its
+    /// `strategy` must stay at the default: the strategy is chosen per task, or
+    /// forced with `strategy` below.
     pub consensus: ConsensusConfig,
+    /// One matching strategy for every task (`exact`, `numeric`, `semantic`).
+    /// Default: none, the analyser picks one per task from its text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
     /// How voting power learns.
     pub power: PowerConfig,
-    /// Rounds of assignment per task, the first included. Default 3.
+    /// Rounds of assignment per task, the first included, at most: a hard cap behind
+    /// `retry_budget_ms`, which is what normally ends retrying. Default 10.
     pub attempts_max: u32,
+    /// Time from a task's first round within which a further round may start. A
+    /// budget in time rather than a count, so that a short outage or storm cannot
+    /// use up a task's retries. Default 90 s.
+    pub retry_budget_ms: u64,
     /// Wait before a task's second round; it doubles for each further round (capped
     /// at 30 s), so that retries spread out instead of all landing in one outage or
     /// rate-limit storm. Default 1 s.
@@ -56,7 +72,9 @@ impl Default for SupervisorConfig {
             analysis: AnalysisLimits::default(),
             consensus: ConsensusConfig::default(),
             power: PowerConfig::default(),
-            attempts_max: 3,
+            strategy: None,
+            attempts_max: 10,
+            retry_budget_ms: 90_000,
             round_retry_delay_ms: 1_000,
             escalation_workers: 2,
             early_stop: true,
@@ -95,8 +113,22 @@ impl SupervisorConfig {
         if self.running_tasks_max == 0 {
             return Err(ConfigError::invalid("supervisor.running_tasks_max", 0, "at least 1"));
         }
-        if self.queue_wait_ms_max == 0 {
-            return Err(ConfigError::invalid("supervisor.queue_wait_ms_max", 0, "at least 1"));
+        if self.consensus.strategy != ConsensusConfig::default().strategy {
+            return Err(ConfigError::invalid(
+                "consensus.strategy",
+                self.consensus.strategy.as_str(),
+                "chosen per task by analysis; set supervisor.strategy to force one",
+            ));
+        }
+        let durations = [
+            ("supervisor.queue_wait_ms_max", self.queue_wait_ms_max, 1, "in 1..=86400000 (one day)"),
+            ("supervisor.retry_budget_ms", self.retry_budget_ms, 0, "in 0..=86400000 (one day)"),
+            ("supervisor.round_retry_delay_ms", self.round_retry_delay_ms, 0, "in 0..=86400000 (one day)"),
+        ];
+        for (field, value, least, expected) in durations {
+            if value < least || value > SUPERVISOR_DURATION_MS_MAX {
+                return Err(ConfigError::invalid(field, value, expected));
+            }
         }
         if self.escalation_workers > self.pool.workers_max {
             return Err(ConfigError::invalid(
@@ -106,6 +138,21 @@ impl SupervisorConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The config for a deployment of only `workers` workers in all (spares
+    /// included): plans never ask for more workers than exist, so a cluster smaller
+    /// than `analysis.workers_min` still works (one worker: what it answers is the
+    /// unanimous answer) instead of waiting for workers that can never come.
+    #[must_use]
+    pub fn fit_to_workers(mut self, workers: usize) -> Self {
+        let workers = workers.max(1);
+        self.pool.workers_max = self.pool.workers_max.min(workers);
+        self.pool.workers_min = self.pool.workers_min.min(self.pool.workers_max);
+        self.analysis.workers_max = self.analysis.workers_max.min(workers);
+        self.analysis.workers_min = self.analysis.workers_min.min(self.analysis.workers_max);
+        self.escalation_workers = self.escalation_workers.min(self.pool.workers_max);
+        self
     }
 
     /// A config whose pool and plan limits both span `workers_min..=workers_max`.
@@ -142,5 +189,13 @@ mod tests {
         let mut config = SupervisorConfig::default();
         config.analysis.workers_max = 99;
         assert!(config.validate().unwrap_err().to_string().contains("analysis.workers_max"));
+        // Regression (issue 7, item 2): a huge queue wait overflowed a deadline sum
+        // and the driver spun forever.
+        let config = SupervisorConfig { queue_wait_ms_max: u64::MAX, ..SupervisorConfig::default() };
+        assert!(config.validate().unwrap_err().to_string().contains("supervisor.queue_wait_ms_max"));
+        // Regression (issue 7, item 4): a strategy here was overwritten by every plan.
+        let mut config = SupervisorConfig::default();
+        config.consensus.strategy = Strategy::Numeric;
+        assert!(config.validate().unwrap_err().to_string().contains("supervisor.strategy"));
     }
 }

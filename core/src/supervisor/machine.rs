@@ -132,6 +132,8 @@ pub struct SupervisorMachine {
     stats: SupervisorStats,
     /// The latest time any input carried: wake-ups at or before it are due already.
     clock_ms: u64,
+    /// The latest `handle_timeout` instant.
+    last_timeout_ms: Option<u64>,
 }
 
 impl SupervisorMachine {
@@ -142,7 +144,8 @@ impl SupervisorMachine {
     pub fn new(config: SupervisorConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
-            analyser: HeuristicAnalyser::new(config.analysis.clone()),
+            analyser: HeuristicAnalyser::new(config.analysis.clone())
+                .with_base(config.consensus.clone(), config.strategy),
             pool: WorkerPool::new(config.pool.clone()),
             powers: VotingPowers::new(config.power.clone()),
             queue: TaskQueue::new(config.queue_length_max, config.attempts_max),
@@ -160,6 +163,7 @@ impl SupervisorMachine {
             shutting_down: false,
             stats: SupervisorStats::default(),
             clock_ms: 0,
+            last_timeout_ms: None,
         })
     }
 
@@ -190,6 +194,10 @@ impl SupervisorMachine {
             return Err(SubmitError::ShuttingDown);
         }
         let mut plan = plan.unwrap_or_else(|| self.analyser.analyse(&task.text));
+        // An outside plan adapts from the base too: it may raise the bar, never
+        // lower it, and a forced strategy holds for it as well.
+        plan.threshold = plan.threshold.max(self.config.consensus.threshold);
+        plan.strategy = self.config.strategy.unwrap_or(plan.strategy);
         plan.workers = self.config.analysis.clamp_workers(plan.workers);
         plan.timeout_ms = self.config.analysis.clamp_timeout_ms(plan.timeout_ms);
         let consensus = plan.consensus_config(&self.config.consensus);
@@ -346,6 +354,7 @@ impl SupervisorMachine {
 
     /// Time passed: deadlines, heartbeats, queue waits, scaling.
     pub fn handle_timeout(&mut self, now_ms: u64) {
+        self.last_timeout_ms = Some(self.last_timeout_ms.map_or(now_ms, |at| at.max(now_ms)));
         let expired: Vec<TaskId> = self
             .tasks
             .iter()
@@ -367,7 +376,7 @@ impl SupervisorMachine {
             self.finish_with_what_is_there(&task, now_ms, |waited_ms| FailureReason::NoWorkers { waited_ms });
         }
         if now_ms >= self.next_heartbeat_ms {
-            self.next_heartbeat_ms = now_ms + self.config.pool.heartbeat_interval_ms;
+            self.next_heartbeat_ms = now_ms.saturating_add(self.config.pool.heartbeat_interval_ms);
             let workers: Vec<WorkerId> = self.pool.ids().cloned().collect();
             for worker in workers {
                 if self.pool.status(&worker, now_ms) == Some(WorkerStatus::Offline)
@@ -414,7 +423,7 @@ impl SupervisorMachine {
         }
         let deadlines = self.tasks.values().filter_map(|s| s.deadline_ms);
         let waits =
-            self.tasks.values().filter_map(|s| s.queued_since_ms.map(|since| since + self.config.queue_wait_ms_max));
+            self.tasks.values().filter_map(|s| s.queued_since_ms.map(|since| since.saturating_add(self.config.queue_wait_ms_max)));
         // Only future retry times: a task that may run already waits for workers, and
         // those arrive as inputs, not as time.
         let retries = self
@@ -422,7 +431,11 @@ impl SupervisorMachine {
             .values()
             .filter(|s| s.queued_since_ms.is_some() && s.eligible_at_ms > self.clock_ms)
             .map(|s| s.eligible_at_ms);
-        deadlines.chain(waits).chain(retries).chain(core::iter::once(self.next_heartbeat_ms)).min()
+        let next = deadlines.chain(waits).chain(retries).chain(core::iter::once(self.next_heartbeat_ms)).min()?;
+        // Everything due at the last `handle_timeout` was handled by it, so a wake-up
+        // at or before that instant would only make the driver spin while time
+        // stands still (issue 7, item 2): the next one is always later.
+        Some(next.max(self.last_timeout_ms.map_or(0, |at| at.saturating_add(1))))
     }
 
     /// Whether no task is queued or running.
@@ -472,8 +485,8 @@ impl SupervisorMachine {
             };
             let state = &self.tasks[&task];
             let voters = state.voters().len();
-            let needed = state.target_workers.saturating_sub(voters);
-            if needed == 0 {
+            let missing = state.target_workers.saturating_sub(voters);
+            if missing == 0 {
                 // Late answers completed it while it waited.
                 self.queue.remove(&task);
                 self.close_round(&task, now_ms);
@@ -481,6 +494,9 @@ impl SupervisorMachine {
             }
             // This round must be able to reach the quorum.
             let minimum = state.quorum().saturating_sub(voters).max(1);
+            // A retry also asks one more worker for each that failed the last round,
+            // so that a round in a storm of failures can still reach the quorum.
+            let needed = missing + state.last_round_failures;
             let selected = self.pool.select(needed, &state.answered(), &self.powers, now_ms);
             if selected.len() < minimum {
                 return;
@@ -495,7 +511,7 @@ impl SupervisorMachine {
         let state = self.tasks.get_mut(task).expect("scheduled tasks exist");
         state.attempt = attempt;
         state.queued_since_ms = None;
-        state.deadline_ms = Some(now_ms + state.plan.timeout_ms);
+        state.deadline_ms = Some(now_ms.saturating_add(state.plan.timeout_ms));
         state.started_ms.get_or_insert(now_ms);
         self.running += 1;
         self.stats.rounds_started += 1;
@@ -581,7 +597,13 @@ impl SupervisorMachine {
         }
         if voters < quorum {
             let priority = state.task.priority;
-            if self.shutting_down || self.queue.requeue(task.clone(), priority).is_err() {
+            let attempt = state.attempt;
+            state.last_round_failures = state.failures.iter().filter(|f| f.attempt == attempt).count();
+            let delay_ms = self.round_retry_delay_ms(task);
+            let state = self.tasks.get_mut(task).expect("exists");
+            let budget_end_ms = state.started_ms.unwrap_or(now_ms).saturating_add(self.config.retry_budget_ms);
+            let out_of_time = now_ms.saturating_add(delay_ms) > budget_end_ms;
+            if self.shutting_down || out_of_time || self.queue.requeue(task.clone(), priority).is_err() {
                 self.finish(
                     task,
                     decision,
@@ -589,10 +611,9 @@ impl SupervisorMachine {
                     now_ms,
                 );
             } else {
-                let delay_ms = self.round_retry_delay_ms(task);
                 let state = self.tasks.get_mut(task).expect("exists");
                 state.queued_since_ms = Some(now_ms);
-                state.eligible_at_ms = now_ms + delay_ms;
+                state.eligible_at_ms = now_ms.saturating_add(delay_ms);
             }
             return;
         }

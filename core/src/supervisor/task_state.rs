@@ -49,6 +49,8 @@ pub(crate) struct TaskState {
     pub(crate) target_workers: usize,
     pub(crate) escalated: bool,
     pub(crate) early_stopped: bool,
+    /// Workers that failed the last round that ended short of the quorum.
+    pub(crate) last_round_failures: usize,
     pub(crate) assignments: BTreeMap<WorkerId, Assignment>,
     pub(crate) asked: Vec<WorkerId>,
     /// Every answer kept: one per worker, two for a twin caught equivocating.
@@ -75,6 +77,7 @@ impl TaskState {
             target_workers,
             escalated: false,
             early_stopped: false,
+            last_round_failures: 0,
             assignments: BTreeMap::new(),
             asked: Vec::new(),
             votes: Vec::new(),
