@@ -328,8 +328,54 @@ fn a_failed_round_backs_off_before_the_next() {
     assert!(h.executes().is_empty());
     h.advance(1);
     let second = h.executes();
-    assert_eq!(second.len(), 3);
+    // The 3 answers still missing, plus one more worker for each of the 3 that
+    // failed the last round (issue 7, item 10: a retry round asked only what was
+    // missing, so a storm that failed most calls failed the retries too).
+    assert_eq!(second.len(), 6);
     assert!(second.iter().all(|(_, r)| r.attempt == 2));
+}
+
+#[test]
+fn retries_end_with_the_time_budget_not_a_round_count() {
+    // Regression (issue 7, item 10): three rounds spent inside a short storm failed
+    // the task long before the storm ended.
+    let mut config = config();
+    config.retry_budget_ms = 20_000;
+    let mut h = Harness::new(config, &["w1", "w2", "w3"]);
+    let mut asked = h.submit("t1", "What is 2 + 2?");
+    let mut round_starts_ms = Vec::new();
+    let result = loop {
+        if !asked.is_empty() {
+            round_starts_ms.push(h.now_ms);
+            for (worker, request) in &asked {
+                let error = LinkError::Worker(crate::worker::WorkerError::Llm(crate::llm::LlmError::Timeout));
+                h.fail(worker, request, error);
+            }
+        }
+        if let Some(result) = h.results().pop() {
+            break result;
+        }
+        assert!(h.now_ms < 100_000, "no result by {} ms", h.now_ms);
+        let next = h.machine.poll_timeout().expect("a task is open");
+        h.advance(next - h.now_ms);
+        // The workers stay healthy: only their model fails.
+        asked = Vec::new();
+        for command in h.commands() {
+            match command {
+                Command::Heartbeat { worker } => {
+                    let heartbeat = Heartbeat { worker: worker.clone(), load: 0, capacity: 4 };
+                    h.machine.handle_heartbeat(&worker, Ok(heartbeat), h.now_ms);
+                }
+                Command::Execute { worker, request } => asked.push((worker, request)),
+                _ => {}
+            }
+        }
+        asked.extend(h.executes());
+    };
+    // Waits of 1, 2, 4 and 8 s fit in the 20 s budget; the next (16 s, from 15 s)
+    // would not: five rounds, not the old fixed three, and then a clear failure.
+    assert_eq!(round_starts_ms, vec![0, 1_000, 3_000, 7_000, 15_000]);
+    assert!(matches!(result.outcome, Outcome::Failed { reason: FailureReason::NotEnoughAnswers { .. } }));
 }
 
 #[test]
