@@ -862,6 +862,22 @@ mod tests {
     }
 
     #[test]
+    fn a_crash_ends_at_the_restart_even_without_an_end_event() {
+        let mut events = hosts_up();
+        events.push(event(1_000, "sim", "fault", &format!("start {CRASH_W1}")));
+        events.push(event(2_500, "w1", "start", "worker serving"));
+        events.push(event(10_000, "sim", "end", "0 violations"));
+        let spans = fault_spans(&events, 10_000);
+        assert_eq!((spans[0].end_ms, spans[0].restart), (2_500, Some((5, 2_500))));
+        assert_eq!(spans[0].sentence(), "1.0 s: crash of w1 starts (lasts 1.5 s, until the restart)");
+        // A second crash of the same host that never ends does not borrow a restart
+        // from before it.
+        events.insert(6, event(3_000, "sim", "fault", &format!("start {CRASH_W1}")));
+        let spans = fault_spans(&events, 10_000);
+        assert_eq!((spans[1].start_ms, spans[1].end_ms, spans[1].restart), (3_000, 10_000, None));
+    }
+
+    #[test]
     fn a_crash_the_host_never_comes_back_from_lasts_to_the_end_of_the_trace() {
         let mut events = hosts_up();
         events.push(event(1_000, "sim", "fault", &format!("start {CRASH_W1}")));
