@@ -45,7 +45,7 @@ pub fn render_report(scenario: &Scenario, run: &ScenarioRun, outcome: &RunOutcom
     html.push_str(LEGEND);
     html.push_str("<h2>Tasks</h2>");
     html.push_str(&task_table(scenario, outcome));
-    let _ = write!(html, "<script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(html, "<script>{SCRIPT}</script></body></html>");
     html
 }
 
@@ -642,6 +642,16 @@ fn shorten(text: &str) -> String {
     short
 }
 
+/// An LLM call made while its worker had several tasks in flight.
+struct PendingCall<'a> {
+    /// The call's event.
+    index: usize,
+    /// The tasks it may have been for.
+    candidates: Vec<&'a str>,
+    /// The model's answer, to match against the worker's next answers.
+    answer: Option<String>,
+}
+
 /// Which task each LLM call was for (event index to task), as far as the trace tells:
 /// a worker's calls belong to the tasks the supervisor has asked it to answer and it
 /// has not answered yet; with several such tasks, the one it then answers with the
@@ -649,7 +659,7 @@ fn shorten(text: &str) -> String {
 fn llm_tasks(events: &[TraceEvent]) -> BTreeMap<usize, String> {
     let mut asked: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     // Per worker: calls not yet attributed, with their candidate tasks and answer.
-    let mut pending: BTreeMap<&str, Vec<(usize, Vec<&str>, Option<String>)>> = BTreeMap::new();
+    let mut pending: BTreeMap<&str, Vec<PendingCall<'_>>> = BTreeMap::new();
     let mut tasks = BTreeMap::new();
     for (index, event) in events.iter().enumerate() {
         let words: Vec<&str> = event.detail.split(' ').collect();
@@ -666,12 +676,12 @@ fn llm_tasks(events: &[TraceEvent]) -> BTreeMap<usize, String> {
             ("recv", [worker, "answer", task, ..]) => {
                 let answer = unquote(event.detail.splitn(5, ' ').nth(4).unwrap_or_default());
                 if let Some(calls) = pending.get_mut(worker) {
-                    calls.retain(|(call, candidates, call_answer)| {
-                        let matches = candidates.contains(task) && call_answer.is_some() && *call_answer == answer;
+                    calls.retain(|call| {
+                        let matches = call.candidates.contains(task) && call.answer.is_some() && call.answer == answer;
                         if matches {
-                            tasks.insert(*call, (*task).to_owned());
+                            tasks.insert(call.index, (*task).to_owned());
                         }
-                        !matches && candidates.iter().any(|t| t != task)
+                        !matches && call.candidates.iter().any(|t| t != task)
                     });
                 }
                 asked.entry(worker).or_default().retain(|t| t != task);
@@ -691,7 +701,7 @@ fn llm_tasks(events: &[TraceEvent]) -> BTreeMap<usize, String> {
                         .and_then(unquote)
                         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
                         .and_then(|reply| reply["answer"].as_str().map(str::to_owned));
-                    pending.entry(event.host.as_str()).or_default().push((index, candidates, answer));
+                    pending.entry(event.host.as_str()).or_default().push(PendingCall { index, candidates, answer });
                 }
             }
             _ => {}
