@@ -69,11 +69,7 @@ fn cluster_until(until_ms: u64) -> ClusterConfig {
 /// Expectations of a scenario with scheduled faults: healthy, every fault played
 /// out, and at least `recovered` of the workers it hit answered again afterwards.
 fn healthy_after_faults(recovered: usize) -> Expectations {
-    Expectations {
-        faults_played_out: true,
-        recovered_workers_min: (recovered > 0).then_some(recovered),
-        ..healthy()
-    }
+    Expectations { faults_played_out: true, recovered_workers_min: (recovered > 0).then_some(recovered), ..healthy() }
 }
 
 /// Panels of every worker, so that a minority of the pool is a minority of each vote.

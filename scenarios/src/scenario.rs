@@ -136,7 +136,10 @@ impl Expectations {
         if let Some(min) = self.recovered_workers_min {
             let recovered = recovered_workers(outcome);
             if recovered.len() < min {
-                fail("recovered_workers_min", format!("{} worker(s) answered after their faults ended < {min}", recovered.len()));
+                fail(
+                    "recovered_workers_min",
+                    format!("{} worker(s) answered after their faults ended < {min}", recovered.len()),
+                );
             }
         }
         failures
@@ -189,8 +192,9 @@ fn faults_not_played_out(outcome: &RunOutcome) -> Option<String> {
         return Some(format!("{} of {starts} faults never ended before the run did", starts - ends));
     }
     let last_end = events.iter().map(|(at, _, _)| *at).max().unwrap_or(0);
-    (outcome.report.sim_ms <= last_end)
-        .then(|| format!("the run ended at {} ms, not after the last fault ended at {last_end} ms", outcome.report.sim_ms))
+    (outcome.report.sim_ms <= last_end).then(|| {
+        format!("the run ended at {} ms, not after the last fault ended at {last_end} ms", outcome.report.sim_ms)
+    })
 }
 
 /// Workers named by a fault that the supervisor heard an answer from after their
@@ -212,7 +216,10 @@ pub fn recovered_workers(outcome: &RunOutcome) -> Vec<String> {
         .filter(|(host, end)| {
             let answered = format!("{host} answer ");
             events.iter().any(|e| {
-                e.host == quorum_sim::SUPERVISOR_HOST && e.kind == "recv" && e.at_ms > *end && e.detail.starts_with(&answered)
+                e.host == quorum_sim::SUPERVISOR_HOST
+                    && e.kind == "recv"
+                    && e.at_ms > *end
+                    && e.detail.starts_with(&answered)
             })
         })
         .map(|(host, _)| host)
@@ -222,9 +229,9 @@ pub fn recovered_workers(outcome: &RunOutcome) -> Vec<String> {
 fn fault_hosts(kind: &quorum_sim::FaultKind) -> Vec<String> {
     use quorum_sim::FaultKind;
     match kind {
-        FaultKind::Partition { left, right } | FaultKind::Hold { left, right } | FaultKind::Latency { left, right, .. } => {
-            left.iter().chain(right).cloned().collect()
-        }
+        FaultKind::Partition { left, right }
+        | FaultKind::Hold { left, right }
+        | FaultKind::Latency { left, right, .. } => left.iter().chain(right).cloned().collect(),
         FaultKind::PartitionOneWay { from, to } => from.iter().chain(to).cloned().collect(),
         FaultKind::Crash { host } => vec![host.clone()],
         FaultKind::LlmStorm { .. } => Vec::new(),

@@ -503,7 +503,11 @@ impl Shared {
     }
 
     fn violate(&self, invariant: Invariant, detail: String) {
-        self.violations.lock().unwrap_or_else(PoisonError::into_inner).push(Violation { invariant, task: None, detail });
+        self.violations.lock().unwrap_or_else(PoisonError::into_inner).push(Violation {
+            invariant,
+            task: None,
+            detail,
+        });
     }
 }
 
@@ -627,7 +631,14 @@ pub fn panic_message(payload: &(dyn core::any::Any + Send)) -> String {
 }
 
 /// The run's outcome: liveness checked, numbers reported.
-fn account(seed: u64, config: &ClusterConfig, shared: &Shared, steps: u64, sim_ms: u64, window: RunWindow) -> RunOutcome {
+fn account(
+    seed: u64,
+    config: &ClusterConfig,
+    shared: &Shared,
+    steps: u64,
+    sim_ms: u64,
+    window: RunWindow,
+) -> RunOutcome {
     let records = shared.log.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let mut violations = shared.violations.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let texts: BTreeMap<TaskId, String> =

@@ -128,7 +128,10 @@ impl Hosts<'_> {
         if host == self.supervisor || host == self.client || self.workers.iter().any(|w| w == host) {
             return Ok(());
         }
-        Err((field.to_owned(), format!("no host named {host:?} (hosts: supervisor, client, {})", self.workers.join(", "))))
+        Err((
+            field.to_owned(),
+            format!("no host named {host:?} (hosts: supervisor, client, {})", self.workers.join(", ")),
+        ))
     }
 
     fn check_all(&self, field: &str, hosts: &[String]) -> Result<(), FieldError> {
@@ -168,7 +171,10 @@ impl FaultKind {
             }
             Self::LlmStorm { error_rate } => {
                 if !(error_rate.is_finite() && (0.0..=1.0).contains(error_rate)) {
-                    return Err((format!("{prefix}.error_rate"), format!("{error_rate} is not a probability in 0..=1")));
+                    return Err((
+                        format!("{prefix}.error_rate"),
+                        format!("{error_rate} is not a probability in 0..=1"),
+                    ));
                 }
                 Ok(())
             }
@@ -285,7 +291,8 @@ fn swarm_faults(swarm: &Swarm, seed: u64, phase_ms: u64, workers: &[String], cli
             if !rng.chance(rate) {
                 continue;
             }
-            let duration_ms = rng.range_u64(SWARM_DURATION_MS_MIN, swarm.duration_ms_max.max(SWARM_DURATION_MS_MIN + 1));
+            let duration_ms =
+                rng.range_u64(SWARM_DURATION_MS_MIN, swarm.duration_ms_max.max(SWARM_DURATION_MS_MIN + 1));
             let (left, right) = split(&mut rng, &everyone);
             let kind = match kind {
                 0 => FaultKind::Partition { left, right },

@@ -131,7 +131,10 @@ impl WorkloadConfig {
         if last > WORKLOAD_ARRIVALS_MS_MAX {
             return Err((
                 "workload.arrival".to_owned(),
-                format!("the last of {} tasks would arrive at {last} ms; at most {WORKLOAD_ARRIVALS_MS_MAX}", self.tasks),
+                format!(
+                    "the last of {} tasks would arrive at {last} ms; at most {WORKLOAD_ARRIVALS_MS_MAX}",
+                    self.tasks
+                ),
             ));
         }
         Ok(())

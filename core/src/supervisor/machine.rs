@@ -422,8 +422,10 @@ impl SupervisorMachine {
             return None;
         }
         let deadlines = self.tasks.values().filter_map(|s| s.deadline_ms);
-        let waits =
-            self.tasks.values().filter_map(|s| s.queued_since_ms.map(|since| since.saturating_add(self.config.queue_wait_ms_max)));
+        let waits = self
+            .tasks
+            .values()
+            .filter_map(|s| s.queued_since_ms.map(|since| since.saturating_add(self.config.queue_wait_ms_max)));
         // Only future retry times: a task that may run already waits for workers, and
         // those arrive as inputs, not as time.
         let retries = self
