@@ -99,7 +99,11 @@ pub fn parse_scenario(text: &str) -> Result<Scenario, ScenarioFileError> {
     }
     cluster.validate().map_err(|error| {
         let message = error.to_string();
-        ScenarioFileError::Invalid { line: line_of(text, field_key(&message)), message }
+        ScenarioFileError::Invalid { line: locate(text, &message), message }
+    })?;
+    file.expect.validate().map_err(|(field, reason)| {
+        let message = format!("{field}: {reason}");
+        ScenarioFileError::Invalid { line: locate(text, &message), message }
     })?;
     Ok(Scenario { name: file.name, description: file.description, cluster, expect: file.expect })
 }
@@ -118,11 +122,42 @@ pub fn to_toml(scenario: &Scenario) -> String {
     toml::to_string(&file).expect("scenarios serialise")
 }
 
+/// The line of the field a validation message names: the key's line inside the
+/// `[[cluster.faults.faults]]` table it indexes, else the line of the value it quotes
+/// (the last one, for a duplicate), else the key's first assignment; 0 when the field
+/// is not written in the file (a default, or a shorthand such as `workers = 1`).
+fn locate(text: &str, message: &str) -> usize {
+    let key = field_key(message);
+    let path = message.split([' ', ':']).next().unwrap_or_default();
+    if let Some(index) = table_index(path, "faults.faults[") {
+        let header = "[[cluster.faults.faults]]";
+        if let Some(start) = text.lines().enumerate().filter(|(_, l)| l.trim() == header).nth(index).map(|(i, _)| i) {
+            let table: String = text.lines().skip(start).collect::<Vec<_>>().join("\n");
+            let within = line_of(&table, key);
+            return if within == 0 { start + 1 } else { start + within };
+        }
+    }
+    if let Some(quoted) = message.split('"').nth(1).filter(|q| !q.is_empty()) {
+        let needle = format!("\"{quoted}\"");
+        if let Some(index) = text.lines().collect::<Vec<_>>().iter().rposition(|line| line.contains(&needle)) {
+            return index + 1;
+        }
+    }
+    line_of(text, key)
+}
+
+/// `N` of `...{prefix}N]...` in a field path.
+fn table_index(path: &str, prefix: &str) -> Option<usize> {
+    let rest = &path[path.find(prefix)? + prefix.len()..];
+    rest[..rest.find(']')?].parse().ok()
+}
+
 /// The last key of a dotted field path at the start of a validation message
 /// (`consensus.threshold = 2: ...` gives `threshold`).
 fn field_key(message: &str) -> &str {
     let path = message.split([' ', ':']).next().unwrap_or_default();
-    path.rsplit('.').next().unwrap_or(path)
+    let key = path.rsplit('.').next().unwrap_or(path);
+    key.split('[').next().unwrap_or(key)
 }
 
 /// The first line (1-based) where `key` is assigned, or 0.

@@ -233,3 +233,75 @@ fn consensus_reads_standard_input() {
     let decision: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(decision["outcome"], "agreed");
 }
+
+/// A scenario whose every seed panics inside turmoil (a listener backlog of 2 and a
+/// burst of 20 tasks).
+const PANICKING: &str = "name = \"tiny-backlog\"\nworkers = 3\n[cluster]\ntcp_capacity = 2\n\
+workload = { tasks = 20, arrival = { pattern = \"bursts\", size = 20, gap_ms = 1000 } }\n";
+
+#[test]
+fn a_panicking_seed_inside_a_sweep_is_that_seeds_failure_and_the_summary_still_comes() {
+    // Regression (issue 7, item 1): the panic took the whole process (exit 101) and
+    // the sweep printed no summary.
+    let path = temp("panicking.toml");
+    std::fs::write(&path, PANICKING).unwrap();
+    let file = path.to_str().unwrap();
+    let output = quorum(&["sweep", "--file", file, "--seeds", "0..3", "--jobs", "1", "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(summary["runs"], 3);
+    assert_eq!(summary["panicked"], 3);
+    let failure = &summary["failed"][0];
+    assert_eq!(failure["kind"]["kind"], "panic");
+    assert_eq!(failure["replay"], format!("quorum run --file {file} --seed 0"));
+    // And minimize works on it: the failure kind is kept while it shrinks.
+    let output = quorum(&["minimize", "--file", file, "--seed", "0"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("fails with panic"));
+}
+
+#[test]
+fn flags_that_would_do_nothing_are_refused() {
+    // Regression (issue 7, item 11): --jobs 0 meant 1 silently, an empty shard ran
+    // nothing and passed, and a name next to --file was ignored.
+    let path = temp("plain.toml");
+    std::fs::write(&path, "name = \"plain\"\n").unwrap();
+    let cases: [(&[&str], &str); 3] = [
+        (&["sweep", "baseline", "--seeds", "0..3", "--jobs", "0"], "--jobs 0"),
+        (&["sweep", "baseline", "--seeds", "0..3", "--shard", "5/10"], "holds no seed"),
+        (&["run", "baseline", "--file", path.to_str().unwrap()], "not both"),
+    ];
+    for (args, message) in cases {
+        let output = quorum(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains(message), "{args:?}");
+    }
+}
+
+#[test]
+fn shard_summaries_merge_into_the_whole_sweep() {
+    let whole = quorum(&["sweep", "split-vote", "--seeds", "0..6", "--jobs", "1", "--json"]);
+    let whole: serde_json::Value = serde_json::from_str(stdout(&whole).trim()).unwrap();
+    let mut files = Vec::new();
+    for shard in ["1/3", "2/3", "3/3"] {
+        let output = quorum(&["sweep", "split-vote", "--seeds", "0..6", "--shard", shard, "--json"]);
+        let path = temp(&format!("shard-{}.json", &shard[..1]));
+        std::fs::write(&path, &output.stdout).unwrap();
+        files.push(path.to_str().unwrap().to_owned());
+    }
+    let mut args = vec!["merge", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let merged = quorum(&args);
+    assert_eq!(merged.status.code(), Some(0), "{}", String::from_utf8_lossy(&merged.stderr));
+    let merged: serde_json::Value = serde_json::from_str(stdout(&merged).trim()).unwrap();
+    for key in ["runs", "passed", "failed", "nondeterministic", "scenarios", "seeds"] {
+        assert_eq!(merged[key], whole[key], "{key}");
+    }
+    // The same shard twice is not a sweep.
+    let output = quorum(&["merge", &files[0], &files[0]]);
+    assert_eq!(output.status.code(), Some(2));
+    // A missing shard is reported and fails.
+    let output = quorum(&["merge", &files[0], &files[1]]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("MISSING shards 3/3"));
+}

@@ -7,6 +7,6 @@ mod driver;
 mod machine;
 mod task_state;
 
-pub use config::{ATTEMPTS_MAX_LIMIT, SupervisorConfig};
+pub use config::{ATTEMPTS_MAX_LIMIT, SUPERVISOR_DURATION_MS_MAX, SupervisorConfig};
 pub use driver::{Supervisor, SupervisorDriver, SupervisorHandle, SupervisorStatus, TaskResults};
 pub use machine::{Command, SubmitError, Submitted, SupervisorMachine, SupervisorStats};
