@@ -162,11 +162,14 @@ proptest! {
     }
 
     #[test]
-    fn numbers_farther_than_twice_the_tolerance_never_group(
+    fn grouped_numbers_are_always_within_the_tolerance(
         values in proptest::collection::vec(-100.0f64..100.0, 1..20),
-        tolerance in 0.01f64..10.0,
+        absolute in 0.0f64..10.0,
+        relative in prop_oneof![Just(0.0), 0.0f64..0.5],
     ) {
-        let config = ConsensusConfig { strategy: Matching::Numeric, tolerance_absolute: tolerance, tolerance_relative: 0.0, ..ConsensusConfig::default() };
+        // The bound itself, not a multiple of it: every pair in a group is within
+        // absolute + relative x the larger magnitude.
+        let config = ConsensusConfig { strategy: Matching::Numeric, tolerance_absolute: absolute, tolerance_relative: relative, ..ConsensusConfig::default() };
         let ballots: Vec<Ballot> = values.iter().enumerate().map(|(i, v)| Ballot::new(format!("w{i:02}"), format!("{v}"))).collect();
         let decision = decide(&ballots, &config).unwrap();
         for group in &decision.groups {
@@ -176,10 +179,67 @@ proptest! {
             }).collect();
             for a in &members {
                 for b in &members {
-                    prop_assert!((a - b).abs() <= 2.0 * tolerance, "{a} and {b} grouped at tolerance {tolerance}");
+                    let bound = absolute + relative * a.abs().max(b.abs());
+                    prop_assert!((a - b).abs() <= bound * (1.0 + 1e-12), "{a} and {b} grouped at tolerance {absolute} + {relative} x max");
                 }
             }
         }
+    }
+
+    #[test]
+    fn numbers_within_the_relative_tolerance_group(
+        magnitude in 1.0f64..1.0e6,
+        negative in any::<bool>(),
+        relative in 0.001f64..0.5,
+        share in -0.999f64..=0.999,
+    ) {
+        // No absolute tolerance to hide behind: only the relative part groups these.
+        let config = ConsensusConfig { strategy: Matching::Numeric, tolerance_absolute: 0.0, tolerance_relative: relative, ..ConsensusConfig::default() };
+        let sign = if negative { -1.0 } else { 1.0 };
+        let (a, b) = (sign * magnitude, sign * (magnitude + share * relative * magnitude));
+        let ballots = vec![Ballot::new("w0", format!("{a}")), Ballot::new("w1", format!("{b}"))];
+        let decision = decide(&ballots, &config).unwrap();
+        prop_assert_eq!(decision.groups.len(), 1, "{} and {} apart at relative {}", a, b, relative);
+    }
+
+    #[test]
+    fn the_relative_tolerance_scales_with_the_larger_magnitude(
+        smaller in 1.0f64..1.0e6,
+        negative in any::<bool>(),
+        relative in 0.001f64..0.5,
+        between in 0.05f64..0.95,
+    ) {
+        // A gap larger than relative x the smaller magnitude but within relative x the
+        // larger one: grouped by the documented max(|a|, |b|), apart under min.
+        let config = ConsensusConfig { strategy: Matching::Numeric, tolerance_absolute: 0.0, tolerance_relative: relative, ..ConsensusConfig::default() };
+        let low = relative * smaller;
+        let high = relative * smaller / (1.0 - relative);
+        let gap = low + between * (high - low);
+        let sign = if negative { -1.0 } else { 1.0 };
+        let (a, b) = (sign * smaller, sign * (smaller + gap));
+        prop_assume!((a - b).abs() > relative * a.abs().min(b.abs()) && (a - b).abs() <= relative * a.abs().max(b.abs()));
+        let ballots = vec![Ballot::new("w0", format!("{a}")), Ballot::new("w1", format!("{b}"))];
+        let decision = decide(&ballots, &config).unwrap();
+        prop_assert_eq!(decision.groups.len(), 1, "{} and {} apart at relative {}", a, b, relative);
+    }
+
+    #[test]
+    fn numbers_outside_both_tolerances_never_group(
+        magnitude in 1.0f64..1.0e6,
+        negative in any::<bool>(),
+        absolute in 0.0f64..10.0,
+        relative in 0.0f64..0.5,
+        beyond in 1.001f64..3.0,
+    ) {
+        let config = ConsensusConfig { strategy: Matching::Numeric, tolerance_absolute: absolute, tolerance_relative: relative, ..ConsensusConfig::default() };
+        let sign = if negative { -1.0 } else { 1.0 };
+        // b = a + beyond x (absolute + relative x |b|), solved for |b|.
+        let gap = beyond * (absolute + relative * magnitude) / (1.0 - beyond * relative).max(1e-3);
+        let (a, b) = (sign * magnitude, sign * (magnitude + gap));
+        prop_assume!((a - b).abs() > absolute + relative * a.abs().max(b.abs()));
+        let ballots = vec![Ballot::new("w0", format!("{a}")), Ballot::new("w1", format!("{b}"))];
+        let decision = decide(&ballots, &config).unwrap();
+        prop_assert_eq!(decision.groups.len(), 2, "{} and {} grouped at {} + {} x max", a, b, absolute, relative);
     }
 
     #[test]
@@ -193,6 +253,25 @@ proptest! {
         }).to_string();
         prop_assert_eq!(quorum_scenarios::run_consensus(&input).unwrap(), quorum_scenarios::run_consensus(&input).unwrap());
     }
+}
+
+#[test]
+fn relative_tolerance_is_taken_of_the_larger_magnitude() {
+    // 100 and 100.502 at relative 0.005: 0.502 is within 0.005 x 100.502 = 0.50251
+    // but not within 0.005 x 100 = 0.5, so only the documented max(|a|, |b|) groups
+    // them (100 and 100.5 would group under either reading).
+    let config = ConsensusConfig {
+        strategy: Matching::Numeric,
+        tolerance_absolute: 0.0,
+        tolerance_relative: 0.005,
+        ..ConsensusConfig::default()
+    };
+    for (a, b) in [("100", "100.502"), ("-100.502", "-100")] {
+        let decision = decide(&[Ballot::new("w0", a), Ballot::new("w1", b)], &config).unwrap();
+        assert_eq!(decision.groups.len(), 1, "{a} and {b}");
+    }
+    let decision = decide(&[Ballot::new("w0", "100"), Ballot::new("w1", "100.51")], &config).unwrap();
+    assert_eq!(decision.groups.len(), 2, "0.51 is beyond 0.005 x 100.51");
 }
 
 /// Voting powers and confidences the early-stop properties draw from: unequal enough
