@@ -2,8 +2,21 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConsensusConfig, ConsensusError, SMALL_PANEL_ANSWERS, Tally, Units, adaptive_threshold, to_units};
+use super::{
+    ConsensusConfig, ConsensusError, SMALL_PANEL_ANSWERS, Strategy, Tally, Units, adaptive_threshold, final_number,
+    grouping, to_units,
+};
 use crate::consensus::Ballot;
+
+/// How clearly a bound must clear the threshold or margin to settle the outcome. The
+/// bound counts in units of the heaviest ballot so far, the final decision in units
+/// of the heaviest of the full panel; the two round differently (by about 1e-12), so
+/// a bound that meets a threshold exactly may be missed by the final support.
+///
+/// Regression: four unanimous ballots weighing 1.5 with one worker of power 1 out met
+/// threshold 0.6 exactly (1.5 / 2.5); that worker dissenting, the full panel's support
+/// came out 0.59999999999985 and the early agreement was not the panel's.
+const ROUNDING_SLACK: f64 = 1e-9;
 
 /// What the answers so far allow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,8 +41,10 @@ pub enum EarlyStop {
 /// small-panel rule applies to `counted + j` answers. `j = 0` is the current decision
 /// itself. Exact matching makes this bound exact. Numeric and semantic matching can in
 /// principle regroup existing answers around a newcomer (a new number between two
-/// windows, a new medoid); the supervisor uses the bound there too, deciding on the
-/// groups as they stand.
+/// windows, a new medoid). For numeric matching an early agreement therefore also needs
+/// a leader that no newcomer can split or join to a rival (see
+/// [`numeric_leader_is_isolated`]); semantic matching uses the bound on the groups as
+/// they stand.
 ///
 /// # Errors
 /// As [`super::decide`].
@@ -51,6 +66,7 @@ pub fn early_stop(
         .map(|&power| to_units(power.clamp(super::POWER_MIN, super::POWER_MAX), tally.unit_weight))
         .collect();
     weights.sort_unstable_by(|a, b| b.cmp(a));
+    let isolated = config.strategy != Strategy::Numeric || numeric_leader_is_isolated(&tally, config);
     let agreed_now = tally.decision(config).is_agreed();
     let mut always_agreed = agreed_now;
     let mut never_agreed = !agreed_now;
@@ -68,13 +84,14 @@ pub fn early_stop(
         };
         let rival = runner_up + outstanding;
         let holds = leader > rival
-            && leader as f64 / total_worst >= threshold_high
-            && (leader as f64 - rival as f64) / total_worst >= config.margin_min;
+            && leader as f64 / total_worst >= threshold_high + ROUNDING_SLACK
+            && (leader as f64 - rival as f64) / total_worst >= config.margin_min + ROUNDING_SLACK;
         always_agreed &= holds;
         // For a winner: everything to the heaviest group, the lowest threshold.
         let threshold_low = if panel < SMALL_PANEL_ANSWERS { 1.0_f64.max(config.threshold) } else { config.threshold };
-        never_agreed &= ((leader + outstanding) as f64 / total_worst) < threshold_low;
+        never_agreed &= ((leader + outstanding) as f64 / total_worst) < threshold_low - ROUNDING_SLACK;
     }
+    always_agreed &= isolated;
     Ok(if always_agreed {
         EarlyStop::Agreed
     } else if never_agreed {
@@ -82,4 +99,25 @@ pub fn early_stop(
     } else {
         EarlyStop::Wait
     })
+}
+
+/// Whether the numeric leader stays whole and apart whatever numbers arrive: its values
+/// are all equal and no other counted value is within tolerance of them. Every pair in
+/// a numeric group is within tolerance, so then no window holds a leader member
+/// without holding all of them, or holds one together with a rival.
+///
+/// Regression: the weight bound alone let 10 (power 3) and 10.5 win early against
+/// 11.2 with one worker out; that worker answering 11.2 pulled 10.5 into the 11.2
+/// window, and the full panel agreed on 11.2 instead of 10.
+fn numeric_leader_is_isolated(tally: &Tally<'_>, config: &ConsensusConfig) -> bool {
+    let Some(leader) = tally.groups.first() else { return true };
+    let value = |index: usize| final_number(&tally.counted[index].text);
+    let Some(leader_value) = value(leader.members[0]) else { return false };
+    let whole = leader.members.iter().all(|&m| value(m) == Some(leader_value));
+    let apart = (0..tally.counted.len()).filter(|i| !leader.members.contains(i)).all(|i| {
+        value(i).is_some_and(|v| {
+            !grouping::within_tolerance(v, leader_value, config.tolerance_absolute, config.tolerance_relative)
+        })
+    });
+    whole && apart
 }

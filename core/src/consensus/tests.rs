@@ -210,3 +210,111 @@ fn scaling_tiny_powers_keeps_the_support() {
     let after = decide(&scaled, &config(Strategy::Exact)).unwrap();
     assert!((before.support - after.support).abs() < 1e-12, "{} vs {}", before.support, after.support);
 }
+
+#[test]
+fn early_stop_counts_the_power_of_every_outstanding_worker() {
+    // Three light votes for a, one for b: one outstanding worker of power 1 cannot
+    // overturn a, one of power 3 can, wherever it sits among the outstanding.
+    let config = config(Strategy::Exact);
+    let so_far = ballots(&["a", "a", "a", "b"]);
+    assert_eq!(early_stop(&so_far, &config, &[1.0]).unwrap(), EarlyStop::Agreed);
+    assert_eq!(early_stop(&so_far, &config, &[3.0]).unwrap(), EarlyStop::Wait);
+    assert_eq!(early_stop(&so_far, &config, &[3.0, 0.5]).unwrap(), EarlyStop::Wait);
+    assert_eq!(early_stop(&so_far, &config, &[0.5, 3.0]).unwrap(), EarlyStop::Wait);
+    let overturned = [so_far.clone(), vec![Ballot::new("x0", "b").power(3.0)]].concat();
+    assert_eq!(decide(&overturned, &config).unwrap().answer.as_deref(), Some("b"));
+    // And a no-consensus is only settled while the outstanding weight cannot lift
+    // the leader over the threshold.
+    let scattered = ballots(&["a", "b", "c", "d"]);
+    assert_eq!(early_stop(&scattered, &config, &[0.5]).unwrap(), EarlyStop::NoConsensus);
+    assert_eq!(early_stop(&scattered, &config, &[3.0]).unwrap(), EarlyStop::Wait);
+}
+
+#[test]
+fn early_stop_does_not_agree_on_a_numeric_leader_a_newcomer_can_split() {
+    // Regression: 10 (power 3) and 10.5 formed the leader against 11.2 and early
+    // stopping agreed on 10 with one worker of power 1 out; that worker answering
+    // 11.2 pulls 10.5 into the 11.2 window, and the full panel agrees on 11.2.
+    let config = ConsensusConfig { tolerance_absolute: 0.75, tolerance_relative: 0.0, ..config(Strategy::Numeric) };
+    let so_far = vec![
+        Ballot::new("w0", "11.2").power(3.0).confidence(0.7),
+        Ballot::new("w1", "10.5").power(0.5),
+        Ballot::new("w2", "10").power(3.0),
+    ];
+    assert_eq!(decide(&so_far, &config).unwrap().answer.as_deref(), Some("10"));
+    assert_eq!(early_stop(&so_far, &config, &[1.0]).unwrap(), EarlyStop::Wait);
+    let full = [so_far.clone(), vec![Ballot::new("x0", "11.2")]].concat();
+    assert_eq!(decide(&full, &config).unwrap().answer.as_deref(), Some("11.2"));
+    // A leader of one value with every other answer out of its reach still stops.
+    let apart = ballots(&["10", "10", "$10", "20"]);
+    assert_eq!(early_stop(&apart, &config, &[1.0]).unwrap(), EarlyStop::Agreed);
+}
+
+#[test]
+fn early_stop_needs_more_than_rounding_to_settle() {
+    // Regression: four unanimous ballots weighing 1.5 with one worker of power 1 out
+    // met threshold 0.6 exactly (1.5 / 2.5); with that worker dissenting the full
+    // panel's support, counted in other units, came out 0.59999999999985.
+    let config = ConsensusConfig { threshold: 0.6, ..config(Strategy::Exact) };
+    let so_far = vec![
+        Ballot::new("w0", "a").power(0.5).confidence(0.3),
+        Ballot::new("w1", "a").power(3.0).confidence(0.3),
+        Ballot::new("w2", "a").power(0.5).confidence(0.3),
+        Ballot::new("w3", "a").power(1.0).confidence(0.3),
+    ];
+    assert_eq!(early_stop(&so_far, &config, &[1.0]).unwrap(), EarlyStop::Wait);
+    let full = [so_far.clone(), vec![Ballot::new("x0", "b")]].concat();
+    assert!(!decide(&full, &config).unwrap().is_agreed());
+}
+
+#[test]
+fn weighted_early_stop_agrees_with_every_completion() {
+    // The exhaustive check above with unequal powers and confidences, over a
+    // reproducible sample of panels: a bound that ignores or underweighs an
+    // outstanding worker shows here.
+    const POWERS: [f64; 3] = [0.5, 1.0, 3.0];
+    const CONFIDENCES: [f64; 3] = [0.3, 0.7, 1.0];
+    const TEXTS: [&str; 4] = ["a", "b", "c", ""];
+    let mut state = 0x5eed_u64;
+    let mut next = |below: usize| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize % below
+    };
+    let mut settled = 0;
+    for _ in 0..3_000 {
+        let config = ConsensusConfig { threshold: [0.5, 0.6][next(2)], ..config(Strategy::Exact) };
+        let so_far: Vec<Ballot> = (0..next(6))
+            .map(|i| {
+                Ballot::new(format!("w{i}"), TEXTS[next(4)]).power(POWERS[next(3)]).confidence(CONFIDENCES[next(3)])
+            })
+            .collect();
+        let outstanding: Vec<f64> = (0..next(3)).map(|_| POWERS[next(3)]).collect();
+        let verdict = early_stop(&so_far, &config, &outstanding).unwrap();
+        if verdict == EarlyStop::Wait {
+            continue;
+        }
+        settled += 1;
+        let early = decide(&so_far, &config).unwrap();
+        let options = TEXTS.len() * CONFIDENCES.len();
+        for code in 0..options.pow(outstanding.len() as u32) {
+            let mut digits = code;
+            let mut all = so_far.clone();
+            for (index, &power) in outstanding.iter().enumerate() {
+                let option = digits % options;
+                digits /= options;
+                let text = TEXTS[option / CONFIDENCES.len()];
+                all.push(Ballot::new(format!("x{index}"), text).power(power).confidence(CONFIDENCES[option % 3]));
+            }
+            let full = decide(&all, &config).unwrap();
+            match verdict {
+                EarlyStop::Agreed => {
+                    assert!(full.is_agreed(), "{so_far:?} + {outstanding:?}: {all:?}");
+                    assert_eq!(full.answer, early.answer, "{all:?}");
+                }
+                EarlyStop::NoConsensus => assert!(!full.is_agreed(), "{so_far:?} + {outstanding:?}: {all:?}"),
+                EarlyStop::Wait => unreachable!(),
+            }
+        }
+    }
+    assert!(settled > 300, "the sample settles often enough to test something: {settled}");
+}

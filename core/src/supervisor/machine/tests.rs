@@ -411,3 +411,94 @@ fn a_delivered_answer_does_not_end_the_pending_call() {
     );
     assert_eq!(h.machine.stats().equivocations, 1);
 }
+
+#[test]
+fn a_delivered_answer_from_a_worker_never_asked_never_counts() {
+    // A pushed answer bypasses the execute call, so nothing but the assignment check
+    // stands between a stranger (or a forged id) and the vote.
+    let mut config = config();
+    config.early_stop = false;
+    config.escalation_workers = 0;
+    let mut h = Harness::new(config, &["w1", "w2", "w3", "w4"]);
+    let asked = h.submit("t1", "What is 2 + 2?");
+    let stranger: WorkerId = ["w1", "w2", "w3", "w4"]
+        .iter()
+        .map(|w| WorkerId::from(*w))
+        .find(|w| !asked.iter().any(|(a, _)| a == w))
+        .unwrap();
+    let pushed = WorkerAnswer {
+        worker: stranger.clone(),
+        task: asked[0].1.task.clone(),
+        attempt: asked[0].1.attempt,
+        text: "5".into(),
+        confidence: 1.0,
+        llm_calls: 1,
+        prompt_tokens: 1,
+        completion_tokens: 1,
+        latency_ms: 10,
+    };
+    h.machine.handle_delivered(pushed, 0);
+    assert_eq!(h.machine.stats().unassigned_answers, 1);
+    h.answer(&asked[0].0, &asked[0].1, "4");
+    h.answer(&asked[1].0, &asked[1].1, "5");
+    h.answer(&asked[2].0, &asked[2].1, "4");
+    let result = h.results().pop().unwrap();
+    assert!(result.metadata.votes.iter().all(|v| v.worker != stranger), "{:?}", result.metadata.votes);
+    assert!(result.alternatives.iter().all(|g| !g.members.contains(&stranger)));
+    assert_eq!(result.answer(), Some("4"));
+    assert_eq!(result.metadata.llm_calls, 3, "the stranger's work is not accounted either");
+}
+
+/// Answers every heartbeat the machine asks for and returns the executes it issued.
+fn keep_alive(h: &mut Harness) -> Vec<(WorkerId, ExecuteRequest)> {
+    let mut executes = Vec::new();
+    for command in h.commands() {
+        match command {
+            Command::Heartbeat { worker } => {
+                let heartbeat = Heartbeat { worker: worker.clone(), load: 0, capacity: 4 };
+                h.machine.handle_heartbeat(&worker, Ok(heartbeat), h.now_ms);
+            }
+            Command::Execute { worker, request } => executes.push((worker, request)),
+            _ => {}
+        }
+    }
+    executes
+}
+
+#[test]
+fn a_late_failure_of_an_old_round_leaves_the_new_ask_pending() {
+    // A failure reported for round 1 after the same worker was asked again in round 2
+    // must not end the round-2 call: the worker's round-2 answer would then be dropped
+    // as coming from no pending call, and the round would close one voter short.
+    let mut h = Harness::new(config(), &["w1", "w2", "w3"]);
+    let first = h.submit("t1", "What is 2 + 2?");
+    assert!(first.iter().all(|(_, r)| r.attempt == 1));
+    let timeout = first[0].1.timeout_ms;
+    let mut second = Vec::new();
+    let mut elapsed = 0;
+    while second.is_empty() {
+        assert!(elapsed <= timeout * 4, "no second round");
+        h.advance(500);
+        elapsed += 500;
+        second = keep_alive(&mut h);
+    }
+    let (worker, round_one) = first[0].clone();
+    let (_, round_two) = second.iter().find(|(w, _)| *w == worker).cloned().expect("the worker is asked again");
+    assert_eq!(round_two.attempt, 2);
+    let failures_before = h.machine.tasks[&round_one.task].failures.len();
+    h.fail(&worker, &round_one, LinkError::Worker(crate::worker::WorkerError::Llm(crate::llm::LlmError::Timeout)));
+    let state = &h.machine.tasks[&round_one.task];
+    assert!(state.assignments[&worker].pending, "the round-2 ask was ended by a round-1 failure");
+    assert_eq!(state.assignments[&worker].attempt, 2);
+    assert_eq!(state.failures.len(), failures_before, "a stale failure is not recorded again");
+    assert!(
+        !h.commands().iter().any(|c| matches!(c, Command::Cancel { worker: w, .. } if *w == worker)),
+        "the round-2 call was cancelled"
+    );
+    for (other, request) in &second {
+        h.answer(other, request, "4");
+    }
+    let result = h.results().pop().expect("round 2 decides");
+    assert_eq!(result.answer(), Some("4"));
+    assert!(result.metadata.votes.iter().any(|v| v.worker == worker && v.attempt == 2));
+}
