@@ -113,8 +113,8 @@ fn item_3_swarm_faults_reach_the_clients_links() {
 }
 
 fn hash_with(change: impl FnOnce(&mut ClusterConfig)) -> String {
-    let mut config = ClusterConfig::default();
-    config.workers = honest_workers(5, quorum_sim::LlmProfile { accuracy: 0.6, ..Default::default() });
+    let profile = quorum_sim::LlmProfile { accuracy: 0.6, ..Default::default() };
+    let mut config = ClusterConfig { workers: honest_workers(5, profile), ..ClusterConfig::default() };
     change(&mut config);
     run(5, &config).unwrap().trace_hash()
 }
@@ -280,7 +280,7 @@ fn item_11_llm_calls_count_calls_made_not_only_calls_finished() {
 mod random_scenario_files {
     use proptest::prelude::*;
 
-    use super::*;
+    use super::{Invocation, RunBudget, parse_scenario, run_scenario};
 
     /// A scenario file from a grid of valid and invalid values.
     fn file() -> impl Strategy<Value = String> {
