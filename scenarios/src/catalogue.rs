@@ -109,10 +109,12 @@ fn partition_minority() -> Scenario {
         20_000,
         FaultKind::Partition { left: hosts(&["supervisor"]), right: hosts(&["w1", "w2"]) },
     ));
+    // Full panels: every task after the heal asks the healed workers too, so their
+    // recovery is observed rather than left to load balancing.
     scenario(
         "partition-minority",
         "the supervisor is cut off from two of five workers for 20 s; after the heal they answer again",
-        cluster,
+        full_panels(cluster),
         healthy_after_faults(2),
     )
 }
@@ -128,7 +130,7 @@ fn partition_majority() -> Scenario {
     scenario(
         "partition-majority",
         "the supervisor is cut off from three of five workers for 20 s, then the network heals and they answer again",
-        cluster,
+        full_panels(cluster),
         healthy_after_faults(3),
     )
 }
@@ -145,7 +147,7 @@ fn one_way_partition() -> Scenario {
     scenario(
         "one-way-partition",
         "two workers hear the supervisor but cannot answer it for 20 s; after the heal they answer again",
-        cluster,
+        full_panels(cluster),
         healthy_after_faults(2),
     )
 }
