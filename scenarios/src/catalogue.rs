@@ -229,14 +229,20 @@ fn rate_limit_storm() -> Scenario {
     )
 }
 
+/// `cluster` with 15 workers of its first worker's model and 60 tasks (30 s of
+/// arrivals), so that work is still coming in when a 21 s storm ends.
+fn on_fifteen_workers(mut cluster: ClusterConfig) -> ClusterConfig {
+    let profile = cluster.workers[0].profile.clone();
+    cluster.workers = honest_workers(15, profile);
+    cluster.workload.tasks = 60;
+    cluster
+}
+
 /// The storm scenario on a pool of 15: retries must ask enough fresh workers, and a
 /// storm shorter than the retry budget must not fail tasks.
 fn rate_limit_storm_wide() -> Scenario {
-    let mut cluster = rate_limit_storm().cluster;
-    let profile = cluster.workers[0].profile.clone();
-    cluster.workers = honest_workers(15, profile);
+    let mut cluster = on_fifteen_workers(rate_limit_storm().cluster);
     cluster.faults.faults[0] = fault(2_000, 21_000, FaultKind::LlmStorm { error_rate: 0.8 });
-    cluster.workload.tasks = 60;
     scenario(
         "rate-limit-storm-15",
         "15 workers, 80% of model calls rate limited for 21 s: retries outlast the storm",
@@ -248,11 +254,8 @@ fn rate_limit_storm_wide() -> Scenario {
 /// Garbage replies on a pool of 15, plus a storm of errors: every task still ends
 /// with an answer once the storm is over.
 fn garbage_answers_wide() -> Scenario {
-    let mut cluster = garbage_answers().cluster;
-    let profile = cluster.workers[0].profile.clone();
-    cluster.workers = honest_workers(15, profile);
+    let mut cluster = on_fifteen_workers(garbage_answers().cluster);
     cluster.faults.faults.push(fault(2_000, 21_000, FaultKind::LlmStorm { error_rate: 0.8 }));
-    cluster.workload.tasks = 60;
     scenario(
         "garbage-answers-15",
         "15 workers, a third of replies garbage and an error storm for 21 s: none counted, no task given up early",

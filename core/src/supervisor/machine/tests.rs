@@ -76,6 +76,15 @@ impl Harness {
     }
 }
 
+/// The first of `workers` that is not among `asked`.
+fn not_asked(workers: &[&str], asked: &[(WorkerId, ExecuteRequest)]) -> WorkerId {
+    workers
+        .iter()
+        .map(|w| WorkerId::from(*w))
+        .find(|w| !asked.iter().any(|(a, _)| a == w))
+        .expect("a worker was not asked")
+}
+
 #[test]
 fn agreeing_workers_give_one_agreed_result_early() {
     let mut h = Harness::new(config(), &["w1", "w2", "w3"]);
@@ -187,11 +196,7 @@ fn silent_workers_time_out_and_the_task_is_retried_then_failed() {
 fn offline_worker_work_is_reassigned_without_waiting_for_the_deadline() {
     let mut h = Harness::new(config(), &["w1", "w2", "w3", "w4"]);
     let asked = h.submit("t1", "What is 2 + 2?");
-    let idle: WorkerId = ["w1", "w2", "w3", "w4"]
-        .iter()
-        .map(|w| WorkerId::from(*w))
-        .find(|w| !asked.iter().any(|(a, _)| a == w))
-        .unwrap();
+    let idle: WorkerId = not_asked(&["w1", "w2", "w3", "w4"], &asked);
     let lost = asked[0].0.clone();
     for _ in 0..3 {
         h.machine.handle_heartbeat(&lost, Err(LinkError::Unavailable), h.now_ms);
@@ -214,11 +219,7 @@ fn twins_and_strangers_do_not_vote() {
     config.escalation_workers = 0;
     let mut h = Harness::new(config, &["w1", "w2", "w3", "w4"]);
     let asked = h.submit("t1", "What is 2 + 2?");
-    let stranger: WorkerId = ["w1", "w2", "w3", "w4"]
-        .iter()
-        .map(|w| WorkerId::from(*w))
-        .find(|w| !asked.iter().any(|(a, _)| a == w))
-        .unwrap();
+    let stranger: WorkerId = not_asked(&["w1", "w2", "w3", "w4"], &asked);
     h.answer(&stranger, &asked[0].1, "7");
     assert_eq!(h.machine.stats().unassigned_answers, 1);
     let twin = asked[0].0.clone();
@@ -421,11 +422,7 @@ fn a_delivered_answer_from_a_worker_never_asked_never_counts() {
     config.escalation_workers = 0;
     let mut h = Harness::new(config, &["w1", "w2", "w3", "w4"]);
     let asked = h.submit("t1", "What is 2 + 2?");
-    let stranger: WorkerId = ["w1", "w2", "w3", "w4"]
-        .iter()
-        .map(|w| WorkerId::from(*w))
-        .find(|w| !asked.iter().any(|(a, _)| a == w))
-        .unwrap();
+    let stranger: WorkerId = not_asked(&["w1", "w2", "w3", "w4"], &asked);
     let pushed = WorkerAnswer {
         worker: stranger.clone(),
         task: asked[0].1.task.clone(),
