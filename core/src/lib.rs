@@ -22,6 +22,8 @@ mod llm;
 mod local_link;
 mod pool;
 mod power;
+#[cfg(feature = "proptest")]
+pub mod prop;
 mod queue;
 mod rate_limit;
 mod reply;

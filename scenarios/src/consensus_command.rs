@@ -25,13 +25,26 @@ pub enum StrategyChoice {
     Semantic,
 }
 
+impl From<Strategy> for StrategyChoice {
+    fn from(strategy: Strategy) -> Self {
+        match strategy {
+            Strategy::Exact => Self::Exact,
+            Strategy::Numeric => Self::Numeric,
+            Strategy::Semantic => Self::Semantic,
+        }
+    }
+}
+
 /// The input file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConsensusInput {
-    /// How to compare answers. Default auto.
-    #[serde(default)]
-    pub strategy: StrategyChoice,
+    /// A whole consensus config, with the keys of a scenario file's
+    /// `[supervisor.consensus]` (what `quorum prop` prints); the keys below override it.
+    pub config: Option<ConsensusConfig>,
+    /// How to compare answers. Default: the config's strategy when `config` is given,
+    /// else auto.
+    pub strategy: Option<StrategyChoice>,
     /// Agreement needed, `0..=1`. Default 0.5.
     pub threshold: Option<f64>,
     /// Lead over the runner-up needed. Default 0.05.
@@ -157,8 +170,13 @@ pub fn consensus_output(input: &str) -> Result<ConsensusOutput, ConsensusCommand
 }
 
 fn config_for(input: &ConsensusInput, ballots: &[Ballot]) -> ConsensusConfig {
-    let defaults = ConsensusConfig::default();
-    let strategy = match input.strategy {
+    let defaults = input.config.clone().unwrap_or_default();
+    let choice = match (input.strategy, &input.config) {
+        (Some(choice), _) => choice,
+        (None, Some(config)) => StrategyChoice::from(config.strategy),
+        (None, None) => StrategyChoice::Auto,
+    };
+    let strategy = match choice {
         StrategyChoice::Exact => Strategy::Exact,
         StrategyChoice::Numeric => Strategy::Numeric,
         StrategyChoice::Semantic => Strategy::Semantic,

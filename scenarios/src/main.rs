@@ -128,6 +128,23 @@ enum Command {
         /// The input file, or `-` for standard input.
         file: PathBuf,
     },
+    /// Check the consensus engine's properties under your consensus config; print each
+    /// failure shrunk to an input `quorum consensus` reproduces.
+    Prop {
+        /// A consensus config (TOML, or JSON), with the keys of a scenario file's
+        /// `[supervisor.consensus]`. Default: the default config of each strategy.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Generated cases per property.
+        #[arg(long, default_value_t = 1_000)]
+        cases: u32,
+        /// Seed of the generated cases: the same seed checks the same cases.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// One JSON report.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Input the tool refuses (exit 2), as opposed to a run that failed (exit 1).
@@ -156,6 +173,7 @@ fn main() -> ExitCode {
             budget(run_seconds_max).and_then(|budget| minimize_command(name.as_deref(), seed, file.as_deref(), budget))
         }
         Command::Consensus { file } => consensus(&file),
+        Command::Prop { config, cases, seed, json } => prop(config.as_deref(), cases, seed, json),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -445,4 +463,23 @@ fn consensus(file: &Path) -> Result<bool, BadInput> {
         quorum_scenarios::run_consensus(&input).map_err(|e| bad(anyhow::anyhow!("{}: {e}", file.display())))?;
     out(&format!("{output}\n"));
     Ok(true)
+}
+
+fn prop(config: Option<&Path>, cases: u32, seed: u64, json: bool) -> Result<bool, BadInput> {
+    let config = match config {
+        None => None,
+        Some(path) => {
+            let text = read_limited(path, quorum_scenarios::PROP_CONFIG_BYTES_MAX).map_err(bad)?;
+            let parsed = quorum_scenarios::parse_consensus_config(&text)
+                .map_err(|e| bad(anyhow::anyhow!("{}: {e}", path.display())))?;
+            Some(parsed)
+        }
+    };
+    let report = quorum_scenarios::run_prop(config, cases, seed).map_err(|e| bad(e.into()))?;
+    if json {
+        out(&format!("{}\n", serde_json::to_string_pretty(&report).expect("the report is plain data")));
+    } else {
+        out(&report.render());
+    }
+    Ok(report.passed())
 }
