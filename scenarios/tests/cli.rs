@@ -305,3 +305,36 @@ fn shard_summaries_merge_into_the_whole_sweep() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).contains("MISSING shards 3/3"));
 }
+
+#[test]
+fn prop_checks_a_users_config_and_prints_inputs_that_reproduce_each_failure() {
+    // Similarity 1 keeps every wording of the right answer apart: an honest majority
+    // that words it differently cannot agree. The property says so, exit 1, and the
+    // input it prints makes `quorum consensus` show the same no-consensus.
+    let config = temp("strict.toml");
+    std::fs::write(&config, "strategy = \"semantic\"\nsimilarity_join_min = 1.0\nsimilarity_merge_min = 1.0\n")
+        .unwrap();
+    let args = ["prop", "--config", config.to_str().unwrap(), "--cases", "200", "--seed", "3", "--json"];
+    let output = quorum(&args);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let properties = report["configs"][0]["properties"].as_array().unwrap();
+    let failed: Vec<&serde_json::Value> = properties.iter().filter(|p| p["passed"] == false).collect();
+    assert_eq!(failed.len(), 1, "{properties:#?}");
+    assert_eq!(failed[0]["name"], "honest_majority_decides");
+    let input = temp("counterexample.json");
+    std::fs::write(&input, failed[0]["reproduce"][0].to_string()).unwrap();
+    let decision = quorum(&["consensus", input.to_str().unwrap()]);
+    assert!(decision.status.success(), "{}", String::from_utf8_lossy(&decision.stderr));
+    let decision: serde_json::Value = serde_json::from_str(&stdout(&decision)).unwrap();
+    assert_eq!(decision["outcome"], "no_consensus");
+    assert_eq!(decision["strategy"], "semantic", "the input carries the config");
+    // The same seed checks the same cases.
+    assert_eq!(stdout(&quorum(&args)), stdout(&output));
+
+    let bad = temp("bad.toml");
+    std::fs::write(&bad, "threshold = 7\n").unwrap();
+    let refused = quorum(&["prop", "--config", bad.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("consensus.threshold"));
+}
