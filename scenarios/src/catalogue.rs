@@ -4,10 +4,10 @@
 //! Expectations are set to hold for every seed (the CI sweep runs hundreds per
 //! scenario), not just the lucky ones.
 
-use quorum_sim::workload::Arrival;
+use quorum_sim::workload::{Arrival, QuestionBank};
 use quorum_sim::{
-    Byzantine, ClusterConfig, ConfidenceBehaviour, FailureRates, Fault, FaultKind, LatencyProfile, LlmProfile, Swarm,
-    honest_workers, named_workers,
+    AnswerStyle, Byzantine, ClusterConfig, ConfidenceBehaviour, FailureRates, Fault, FaultKind, LatencyProfile,
+    LlmProfile, MistakeStyle, Swarm, honest_workers, named_workers,
 };
 
 use crate::scenario::{Expectations, Scenario};
@@ -31,6 +31,7 @@ pub fn catalogue() -> Vec<Scenario> {
         twin_worker(),
         colluding_majority(),
         split_vote(),
+        hard_answers(),
         burst_scaling(),
         swarm(),
     ]
@@ -349,6 +350,38 @@ fn split_vote() -> Scenario {
     )
 }
 
+/// Answers written the way models write them, right ones and wrong ones: the honest
+/// majority's numbers as fractions, scale words, number words, with remarks and
+/// markers, its short answers wrapped, its claims paraphrased; the two misled
+/// workers contradict the claim in its own frame, state another numerator, scale or
+/// sign, or give the near miss ("C" for "C++").
+fn hard_answers() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workload.questions = QuestionBank::Hard;
+    cluster.workload.tasks = 30;
+    (cluster.workload.numeric, cluster.workload.exact, cluster.workload.semantic) = (1, 1, 1);
+    let honest = LlmProfile {
+        accuracy: 1.0,
+        style: AnswerStyle::Messy,
+        mistakes: MistakeStyle::Contradictions,
+        ..LlmProfile::default()
+    };
+    cluster.workers = honest_workers(5, honest);
+    for worker in cluster.workers.iter_mut().skip(3) {
+        // Mostly wrong, each on its own: a misconception shared by a majority is
+        // colluding-majority's limit, not a reading problem. Calibrated confidence
+        // (the default) keeps this scenario about reading answers; how confident
+        // liars weigh against honest workers is the weighting's question.
+        worker.profile.accuracy = 0.25;
+    }
+    scenario(
+        "hard-answers",
+        "messy right answers from three of five workers, contradictions from two mostly wrong ones: none is agreed",
+        full_panels(cluster),
+        Expectations { no_wrong_answers: true, failed_max: Some(0), ..Expectations::default() },
+    )
+}
+
 fn burst_scaling() -> Scenario {
     let mut cluster = cluster();
     let slow_reliable = slow(reliable());
@@ -396,5 +429,45 @@ mod tests {
         }
         assert!(find("baseline").is_some());
         assert!(find("nope").is_none());
+    }
+
+    fn run_hard_answers(seed: u64) -> (crate::ScenarioRun, quorum_sim::RunOutcome) {
+        let scenario = find("hard-answers").unwrap();
+        crate::run_scenario(&scenario, seed, &crate::Invocation::catalogue(), quorum_sim::RunBudget::default()).unwrap()
+    }
+
+    /// The mock side of hard-answers, which holds whatever the engine reads: every task
+    /// ends, no invariant breaks, and the workers really do write messy right answers
+    /// and contradictions in the right answer's frame.
+    #[test]
+    fn hard_answers_brings_messy_answers_and_contradictions_to_the_engine() {
+        let (run, outcome) = run_hard_answers(1);
+        assert_eq!((run.tasks, run.failed), (30, 0));
+        assert!(outcome.violations.is_empty(), "{:?}", outcome.violations);
+        let workload = quorum_sim::workload::generate(1, &find("hard-answers").unwrap().cluster.workload);
+        let (mut messy, mut contradictions) = (0, 0);
+        for planned in &workload.tasks {
+            let truth = &workload.truths[&planned.task.text];
+            let result = outcome.results[&planned.task.id].result.as_ref().unwrap();
+            for vote in &result.metadata.votes {
+                let semantic = matches!(truth, quorum_sim::workload::Truth::Semantic { .. });
+                messy += usize::from(!semantic && vote.text != truth.canonical());
+                contradictions += usize::from(truth.known_verdict(&vote.text) == Some(false));
+            }
+        }
+        assert!(messy > 60, "{messy} messy numbers and short answers");
+        assert!(contradictions > 10, "{contradictions} contradictions of a claim");
+    }
+
+    /// hard-answers' expectation: no wrong answer is agreed.
+    #[test]
+    #[ignore = "needs issue 8's extract and semantic branches merged: today's engine reads \"7/3\" and \"4/3\" \
+                as 3, folds \"C\" and \"C++\" together and groups \"X is not Y\" with \"X is Y\", and agrees on \
+                wrong answers in most runs"]
+    fn hard_answers_agrees_on_no_wrong_answer() {
+        for seed in 0..20 {
+            let (run, _) = run_hard_answers(seed);
+            assert!(run.passed, "seed {seed}: {:?}\nreplay: {}", run.violations, run.replay);
+        }
     }
 }

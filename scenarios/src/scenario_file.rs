@@ -217,6 +217,21 @@ accuracy_min = 0.8
     }
 
     #[test]
+    fn messy_styles_contradictions_and_hard_questions_are_read_from_a_file() {
+        let text = "name = \"hard\"\nworkers = 3\n[profile]\nstyle = \"messy\"\nmistakes = \"contradictions\"\n\
+                    [cluster]\nworkload = { questions = \"hard\" }\n";
+        let scenario = parse_scenario(text).unwrap();
+        let profile = &scenario.cluster.workers[2].profile;
+        assert_eq!(profile.style, quorum_sim::AnswerStyle::Messy);
+        assert_eq!(profile.mistakes, quorum_sim::MistakeStyle::Contradictions);
+        assert_eq!(scenario.cluster.workload.questions, quorum_sim::workload::QuestionBank::Hard);
+        // Left out, they are the mock as it always was.
+        let plain = parse_scenario("name = \"plain\"\nworkers = 3\n").unwrap();
+        assert_eq!(plain.cluster.workers[0].profile.mistakes, quorum_sim::MistakeStyle::Plain);
+        assert_eq!(plain.cluster.workload.questions, quorum_sim::workload::QuestionBank::Classic);
+    }
+
+    #[test]
     fn every_built_in_scenario_round_trips_through_toml() {
         for scenario in catalogue() {
             let text = to_toml(&scenario);
@@ -241,6 +256,10 @@ accuracy_min = 0.8
             ),
             ("name = \"x\"\nworkers = 0\n", ["workers", "at least one"]),
             ("name = \"x\"\n[expect]\naccuracy_minimum = 1\n", ["line 3", "accuracy_minimum"]),
+            ("name = \"x\"\n[profile]\nstyle = \"sloppy\"\n", ["line 3", "messy"]),
+            ("name = \"x\"\n[profile]\nmistakes = \"lies\"\n", ["line 3", "contradictions"]),
+            ("name = \"x\"\n[profile]\nmistake = \"plain\"\n", ["line 3", "mistake"]),
+            ("name = \"x\"\n[cluster]\nworkload = { questions = \"impossible\" }\n", ["line 3", "hard"]),
         ];
         for (text, expected) in cases {
             let error = parse_scenario(text).unwrap_err().to_string();

@@ -32,7 +32,9 @@ pub use faults::{Fault, FaultKind, FaultPlan, Swarm};
 pub use hosts::SimScaler;
 pub use invariants::{Invariant, Violation};
 pub use link::SimLink;
-pub use mock_llm::{AnswerStyle, Byzantine, ConfidenceBehaviour, FailureRates, LatencyProfile, LlmProfile, MockLlm};
+pub use mock_llm::{
+    AnswerStyle, Byzantine, ConfidenceBehaviour, FailureRates, LatencyProfile, LlmProfile, MistakeStyle, MockLlm,
+};
 pub use report::RunReport;
 pub use sim_time::{SimTime, init_tracing};
 pub use trace::{Divergence, Trace, TraceEvent};

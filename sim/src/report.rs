@@ -79,10 +79,20 @@ pub fn worker_counts(events: &[crate::trace::TraceEvent], initial: usize) -> (us
 /// the strategy the task was made for, numbers within [`TRUTH_TOLERANCE_RELATIVE`],
 /// default similarity. Never the plan's or the supervisor's settings, so the system
 /// does not grade itself.
+///
+/// A semantic answer that quotes a sentence the workload knows (a right phrasing, a
+/// wrong answer, a contradiction) is judged by it ([`Truth::known_verdict`]): a
+/// similarity score would rate "X is not Y" right for "X is Y". Numbers and short
+/// answers are read by core's `answers_match` (the numeric and exact extraction of
+/// the engine: `final_number` and `exact_key`), so messy right answers ("5/8",
+/// "Answer: C++") are judged right exactly when that reading understands their form.
 pub fn is_correct(answer: &str, truth: &Truth) -> bool {
     let base = ConsensusConfig::default();
     match truth {
         Truth::Semantic { phrasings, .. } => {
+            if let Some(right) = truth.known_verdict(answer) {
+                return right;
+            }
             let config = ConsensusConfig { strategy: Strategy::Semantic, ..base };
             phrasings.iter().any(|p| answers_match(answer, p, &config))
         }

@@ -1,6 +1,19 @@
 //! The seeded mock LLM: knows every task's ground truth and answers like a model with
-//! a given profile — accuracy, answer style, confidence behaviour, latency,
+//! a given profile — accuracy, answer style, mistakes, confidence behaviour, latency,
 //! failures, and byzantine modes.
+//!
+//! # Layout
+//! - this file: [`LlmProfile`] and [`MockLlm`]: what a call draws and answers;
+//! - `number_form`, `number_words`: numbers in the messy forms models write;
+//! - `wrapper`: short answers and sentences in the wrappers models put around them;
+//! - `mistake`: the wrong numbers a model plausibly gives.
+
+mod mistake;
+mod number_form;
+mod number_words;
+#[cfg(test)]
+mod style_tests;
+mod wrapper;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -24,6 +37,35 @@ pub enum AnswerStyle {
     Wordy,
     /// Numbers with small noise: inside the tolerance mostly, outside sometimes.
     Noisy,
+    /// The forms real models write, each stating the right answer exactly. Numbers:
+    /// fractions ("5/8"), mixed numbers ("1 3/4"), scale words ("3.4 thousand",
+    /// "3.4k"), number words ("one hundred and five", "minus three"), scientific
+    /// notation ("6.1 × 10^4", "1.2e3"), an uncertainty ("9.8 ± 0.3"), SI digit groups
+    /// ("45 000" with a thin or no-break space), a Unicode minus ("−8"), full-width
+    /// digits, remarks holding other numbers ("17 (as of 2019)", "17, confidence 0.8",
+    /// "≈ 42, rounded from 41.7"), with or without a marker ("Final answer: 42",
+    /// "\\boxed{42}", "**42**"). Short answers: wrapped ("Answer: C",
+    /// `{"answer": "Rome"}`, "**Rome**"), full-width letters, combining accents.
+    /// Sentences: the workload's paraphrases, lightly wrapped.
+    Messy,
+}
+
+/// How wrong answers are worded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MistakeStyle {
+    /// The workload's wrong answers and numbers off by a small slip, written plainly:
+    /// lexically unlike the right answer.
+    #[default]
+    Plain,
+    /// Wrong the way models are, in the frame of the right answer and the profile's
+    /// style: a claim negated ("X is not Y"), its arguments swapped, its predicate
+    /// reversed (rises / falls), or one number, date or name changed inside the same
+    /// sentence; a number with another numerator, scale word, exponent or sign, or a
+    /// slip, written in the forms that make it look like the right one ("7/3" for
+    /// "4/3", "3.4 million" for "3.4 thousand"); a near-miss short answer ("C" for
+    /// "C++", "B-" for "B+") in the same wrappers.
+    Contradictions,
 }
 
 /// How the reported confidence relates to being right.
@@ -154,6 +196,8 @@ pub struct LlmProfile {
     pub accuracy: f64,
     /// Wording of answers. Default exact.
     pub style: AnswerStyle,
+    /// Wording of wrong answers (worded in `style` too). Default plain.
+    pub mistakes: MistakeStyle,
     /// Confidence behaviour. Default calibrated.
     pub confidence: ConfidenceBehaviour,
     /// Latency. Default 300..1000 ms.
@@ -169,6 +213,7 @@ impl Default for LlmProfile {
         Self {
             accuracy: 0.95,
             style: AnswerStyle::Exact,
+            mistakes: MistakeStyle::Plain,
             confidence: ConfidenceBehaviour::Calibrated,
             latency: LatencyProfile::default(),
             failures: FailureRates::default(),
@@ -258,13 +303,15 @@ impl MockLlm {
     }
 
     fn answer_text(&self, truth: &Truth, plan: &CallPlan, prompt: &str) -> String {
+        let wording =
+            Wording { style: self.profile.style, mistakes: self.profile.mistakes, task_hash: stable_hash(prompt) };
         match self.profile.byzantine {
             // Salted with the worker's name: independent liars do not coordinate.
-            Some(Byzantine::AlwaysWrong) => wrong_answer(truth, stable_hash(prompt) ^ stable_hash(&self.name)),
-            Some(Byzantine::Colluding { group }) => wrong_answer(truth, stable_hash(prompt) ^ group.rotate_left(29)),
-            Some(Byzantine::Scatter { slot }) => wrong_answer(truth, slot),
-            None if plan.right => right_answer(truth, self.profile.style, plan.variant),
-            None => wrong_answer(truth, plan.variant),
+            Some(Byzantine::AlwaysWrong) => wording.wrong(truth, stable_hash(prompt) ^ stable_hash(&self.name)),
+            Some(Byzantine::Colluding { group }) => wording.wrong(truth, stable_hash(prompt) ^ group.rotate_left(29)),
+            Some(Byzantine::Scatter { slot }) => wording.wrong(truth, slot),
+            None if plan.right => wording.right(truth, plan.variant),
+            None => wording.wrong(truth, plan.variant),
         }
     }
 }
@@ -313,10 +360,80 @@ fn stable_hash(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
+/// How one model words its answers to one task.
+///
+/// Every choice comes from `variant`: one draw of the model's seeded RNG (or, for
+/// liars that must agree or must differ, a hash or a slot). The plain styles use it
+/// directly, as they always have; the messy forms and contradictions seed a generator
+/// with it and make their choices from that, in a fixed order.
+struct Wording {
+    style: AnswerStyle,
+    mistakes: MistakeStyle,
+    /// What every model answering the task shares (a remark's year).
+    task_hash: u64,
+}
+
+impl Wording {
+    fn right(&self, truth: &Truth, variant: u64) -> String {
+        if self.style == AnswerStyle::Messy {
+            return self.messy(truth, variant);
+        }
+        right_answer(truth, self.style, variant)
+    }
+
+    fn messy(&self, truth: &Truth, variant: u64) -> String {
+        let rng = &mut SeededRng::new(variant);
+        match truth {
+            Truth::Numeric { value } => {
+                number_form::messy_number(*value, &number_form::NumberForm::ALL, self.task_hash, rng)
+            }
+            Truth::Exact { answer, .. } => wrapper::dressed_short_answer(answer, rng),
+            Truth::Semantic { phrasings, .. } => {
+                let phrasing = &phrasings[rng.index(phrasings.len())];
+                wrapper::dressed_sentence(phrasing, rng)
+            }
+        }
+    }
+
+    fn wrong(&self, truth: &Truth, variant: u64) -> String {
+        match self.mistakes {
+            MistakeStyle::Plain => wrong_answer(truth, variant),
+            MistakeStyle::Contradictions => self.contradiction(truth, variant),
+        }
+    }
+
+    /// Wrong answer number `variant` (modulo how many there are, so different slots
+    /// below that count never agree), worded in the profile's style.
+    fn contradiction(&self, truth: &Truth, variant: u64) -> String {
+        let messy = self.style == AnswerStyle::Messy;
+        let rng = &mut SeededRng::new(variant);
+        match truth {
+            Truth::Numeric { value } => {
+                let candidates = mistake::wrong_numbers(*value);
+                let wrong = &candidates[(variant % candidates.len() as u64) as usize];
+                if messy {
+                    number_form::messy_number(wrong.value, wrong.forms, self.task_hash, rng)
+                } else {
+                    format_number(wrong.value)
+                }
+            }
+            Truth::Exact { wrong, .. } => {
+                let chosen = &wrong[(variant % wrong.len() as u64) as usize];
+                if messy { wrapper::dressed_short_answer(chosen, rng) } else { chosen.clone() }
+            }
+            Truth::Semantic { wrong, contradictions, .. } => {
+                let pool = if contradictions.is_empty() { wrong } else { contradictions };
+                let chosen = &pool[(variant % pool.len() as u64) as usize];
+                if messy { wrapper::dressed_sentence(chosen, rng) } else { chosen.clone() }
+            }
+        }
+    }
+}
+
 fn right_answer(truth: &Truth, style: AnswerStyle, variant: u64) -> String {
     match truth {
         Truth::Numeric { value } => match style {
-            AnswerStyle::Exact => format_number(*value),
+            AnswerStyle::Exact | AnswerStyle::Messy => format_number(*value),
             AnswerStyle::Paraphrase => {
                 [format_number(*value), format!("{} ", format_number(*value)), format!("= {}", format_number(*value))]
                     [(variant % 3) as usize]
@@ -330,7 +447,7 @@ fn right_answer(truth: &Truth, style: AnswerStyle, variant: u64) -> String {
             }
         },
         Truth::Exact { answer, .. } => match style {
-            AnswerStyle::Exact | AnswerStyle::Noisy => answer.clone(),
+            AnswerStyle::Exact | AnswerStyle::Noisy | AnswerStyle::Messy => answer.clone(),
             AnswerStyle::Paraphrase => {
                 [answer.clone(), answer.to_lowercase(), format!("{answer}."), answer.to_uppercase()]
                     [(variant % 4) as usize]
@@ -347,7 +464,7 @@ fn right_answer(truth: &Truth, style: AnswerStyle, variant: u64) -> String {
 
 fn wrong_answer(truth: &Truth, variant: u64) -> String {
     match truth {
-        Truth::Numeric { value } => format_number(value + [1.0, -1.0, 10.0, -7.0, 100.0][(variant % 5) as usize]),
+        Truth::Numeric { value } => format_number(value + mistake::SLIPS[(variant % 5) as usize]),
         Truth::Exact { wrong, .. } => wrong[(variant % wrong.len() as u64) as usize].clone(),
         Truth::Semantic { wrong, .. } => wrong[(variant % wrong.len() as u64) as usize].clone(),
     }

@@ -1,4 +1,12 @@
 //! Seeded workloads: tasks with ground truth, arrival times and priorities.
+//!
+//! # Layout
+//! - this file: [`WorkloadConfig`], [`Truth`], [`generate`] and the classic questions;
+//! - `hard_bank`: the hard questions ([`QuestionBank::Hard`]);
+//! - `claim`: claim-shaped semantic truths and their contradictions.
+
+mod claim;
+mod hard_bank;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +36,10 @@ pub enum Truth {
         phrasings: Vec<String>,
         /// Wrong answers.
         wrong: Vec<String>,
+        /// Wrong answers in the frames of the right ones (the claim negated, reversed,
+        /// swapped, or with another name or number), for a claim; else empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        contradictions: Vec<String>,
     },
 }
 
@@ -40,6 +52,41 @@ impl Truth {
             Self::Semantic { phrasings, .. } => phrasings[0].clone(),
         }
     }
+
+    /// Whether a semantic `answer` is right, by the sentences the workload itself
+    /// knows: the longest of its right phrasings, wrong answers and contradictions
+    /// that the answer quotes (words compared in lower case, punctuation and wrappers
+    /// such as "Answer:" or "**" ignored) decides. `None` when it quotes none of
+    /// them, or for other truths: then only a reader can judge.
+    pub fn known_verdict(&self, answer: &str) -> Option<bool> {
+        let Self::Semantic { phrasings, wrong, contradictions } = self else {
+            return None;
+        };
+        let answer = format!(" {} ", folded_words(answer));
+        let right = phrasings.iter().map(|p| (p, true));
+        let known = right.chain(wrong.iter().chain(contradictions).map(|w| (w, false)));
+        let mut best: Option<(usize, bool)> = None;
+        for (sentence, is_right) in known {
+            let words = folded_words(sentence);
+            // Longest first; on a tie (never between the workload's own distinct
+            // sentences) the first listed.
+            if !words.is_empty()
+                && answer.contains(&format!(" {words} "))
+                && best.is_none_or(|(length, _)| words.len() > length)
+            {
+                best = Some((words.len(), is_right));
+            }
+        }
+        best.map(|(_, is_right)| is_right)
+    }
+}
+
+/// Words of `text` in lower case, separated by single spaces; every character that is
+/// not a letter or a digit separates words.
+fn folded_words(text: &str) -> String {
+    let lower: String =
+        text.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect::<String>().to_lowercase();
+    lower.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Writes a number the way a person would: no trailing `.0`.
@@ -68,6 +115,22 @@ pub enum Arrival {
     },
 }
 
+/// Which questions a workload asks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionBank {
+    /// Arithmetic and word problems with whole answers, capitals and sentiment,
+    /// open explanations.
+    #[default]
+    Classic,
+    /// Questions whose answers models write in forms that fool a naive reader:
+    /// quotients, thousands and millions, negative differences and small sums;
+    /// capitals with accents, answers whose symbols are the answer ("C++", "B+"),
+    /// lettered choices; claims with a relation ("Mercury is closer to the Sun than
+    /// Venus") whose contradictions share their frame.
+    Hard,
+}
+
 /// The shape of a workload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -84,6 +147,8 @@ pub struct WorkloadConfig {
     pub arrival: Arrival,
     /// Whether priorities vary (else all normal). Default true.
     pub priorities: bool,
+    /// Which questions. Default classic.
+    pub questions: QuestionBank,
 }
 
 impl Default for WorkloadConfig {
@@ -95,6 +160,7 @@ impl Default for WorkloadConfig {
             semantic: 1,
             arrival: Arrival::Steady { interval_ms: 500 },
             priorities: true,
+            questions: QuestionBank::Classic,
         }
     }
 }
@@ -238,10 +304,13 @@ pub fn generate(seed: u64, config: &WorkloadConfig) -> Workload {
             pick = pick.saturating_sub(share);
             inside
         });
-        let (question, truth) = match kind.unwrap_or(0) {
-            0 => numeric_task(&mut rng),
-            1 => exact_task(&mut rng),
-            _ => semantic_task(&mut rng),
+        let (question, truth) = match (config.questions, kind.unwrap_or(0)) {
+            (QuestionBank::Classic, 0) => numeric_task(&mut rng),
+            (QuestionBank::Classic, 1) => exact_task(&mut rng),
+            (QuestionBank::Classic, _) => semantic_task(&mut rng),
+            (QuestionBank::Hard, 0) => hard_bank::numeric_task(&mut rng),
+            (QuestionBank::Hard, 1) => hard_bank::exact_task(&mut rng),
+            (QuestionBank::Hard, _) => hard_bank::semantic_task(&mut rng),
         };
         // The id in the text keeps texts unique, so the mock finds each task's truth.
         let text = format!("({id}) {question}");
@@ -299,6 +368,7 @@ fn semantic_task(rng: &mut SeededRng) -> (String, Truth) {
         Truth::Semantic {
             phrasings: phrasings.iter().map(|p| (*p).to_owned()).collect(),
             wrong: wrong.iter().map(|w| (*w).to_owned()).collect(),
+            contradictions: Vec::new(),
         },
     )
 }
@@ -323,16 +393,74 @@ mod tests {
 
     #[test]
     fn the_analyser_picks_the_strategy_each_task_was_made_for() {
-        let workload = generate(3, &WorkloadConfig { tasks: 200, ..WorkloadConfig::default() });
-        let analyser = HeuristicAnalyser::default();
-        for planned in &workload.tasks {
-            let expected = match workload.truths[&planned.task.text] {
-                Truth::Numeric { .. } => Strategy::Numeric,
-                Truth::Exact { .. } => Strategy::Exact,
-                Truth::Semantic { .. } => Strategy::Semantic,
-            };
-            assert_eq!(analyser.analyse(&planned.task.text).strategy, expected, "{}", planned.task.text);
+        for questions in [QuestionBank::Classic, QuestionBank::Hard] {
+            let workload = generate(3, &WorkloadConfig { tasks: 200, questions, ..WorkloadConfig::default() });
+            let analyser = HeuristicAnalyser::default();
+            for planned in &workload.tasks {
+                let expected = match workload.truths[&planned.task.text] {
+                    Truth::Numeric { .. } => Strategy::Numeric,
+                    Truth::Exact { .. } => Strategy::Exact,
+                    Truth::Semantic { .. } => Strategy::Semantic,
+                };
+                assert_eq!(analyser.analyse(&planned.task.text).strategy, expected, "{}", planned.task.text);
+            }
         }
+    }
+
+    #[test]
+    fn the_hard_bank_asks_every_kind_of_hard_question() {
+        let config = WorkloadConfig { tasks: 300, questions: QuestionBank::Hard, ..WorkloadConfig::default() };
+        let workload = generate(4, &config);
+        let truths: Vec<&Truth> = workload.truths.values().collect();
+        let values: Vec<f64> =
+            truths.iter().filter_map(|t| if let Truth::Numeric { value } = t { Some(*value) } else { None }).collect();
+        assert!(values.iter().any(|v| v.fract() != 0.0), "quotients");
+        assert!(values.iter().any(|v| *v >= 1_000_000.0), "millions");
+        assert!(values.iter().any(|v| *v < 0.0), "negative differences");
+        let answers: Vec<&str> = truths
+            .iter()
+            .filter_map(|t| if let Truth::Exact { answer, .. } = t { Some(answer.as_str()) } else { None })
+            .collect();
+        for expected in ["Bogotá", "C++", "B+", "B"] {
+            assert!(answers.contains(&expected), "{expected} in {answers:?}");
+        }
+        let claims =
+            truths.iter().filter(|t| matches!(t, Truth::Semantic { contradictions, .. } if !contradictions.is_empty()));
+        assert!(claims.count() > 50);
+        // The classic bank is what it always was: no claims.
+        let classic = generate(4, &WorkloadConfig { tasks: 300, ..WorkloadConfig::default() });
+        assert!(
+            classic
+                .truths
+                .values()
+                .all(|t| !matches!(t, Truth::Semantic { contradictions, .. } if !contradictions.is_empty()))
+        );
+    }
+
+    #[test]
+    fn known_sentences_judge_semantic_answers_and_the_longest_quote_wins() {
+        let truth =
+            hard_bank_claim("Describe in one sentence how the distances of Mercury and Venus from the Sun compare.");
+        assert_eq!(truth.known_verdict("Mercury is closer to the Sun than Venus."), Some(true));
+        assert_eq!(truth.known_verdict("**Answer: mercury is closer to the sun than venus**"), Some(true));
+        assert_eq!(truth.known_verdict("Mercury is not closer to the Sun than Venus."), Some(false));
+        assert_eq!(truth.known_verdict("Venus is closer to the Sun than Mercury"), Some(false));
+        assert_eq!(truth.known_verdict("Compared with Mercury, Venus lies closer to the Sun."), Some(false));
+        assert_eq!(truth.known_verdict("Mercury is the smallest planet."), None);
+        assert_eq!(Truth::Numeric { value: 1.0 }.known_verdict("1"), None);
+    }
+
+    fn hard_bank_claim(question: &str) -> Truth {
+        let config = WorkloadConfig {
+            tasks: 300,
+            semantic: 1,
+            numeric: 0,
+            exact: 0,
+            questions: QuestionBank::Hard,
+            ..WorkloadConfig::default()
+        };
+        let workload = generate(1, &config);
+        workload.truths.iter().find(|(text, _)| text.ends_with(question)).map(|(_, truth)| truth.clone()).unwrap()
     }
 
     #[test]
