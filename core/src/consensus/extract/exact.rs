@@ -24,7 +24,12 @@ struct Word {
 
 /// The exact key of `text`, or `None` when nothing is left.
 pub(super) fn key(text: &str) -> Option<String> {
-    let unwrapped = unwrap(&normalise(text));
+    // Invisible format characters (zero-width space and joiners, word joiner, byte
+    // order mark, soft hyphen) join what they stand between ("Pa\u{200b}ris" is
+    // Paris). They go first: before NFKC, which must compose what they separated
+    // ("i\u{feff}\u{301}" is "í"), and before folding looks at neighbours.
+    let visible: String = text.chars().filter(|&c| !is_invisible(c)).collect();
+    let unwrapped = unwrap(&normalise(&visible));
     let mut words = fold(&fold_case(&unwrapped));
     while apply_one_rule(&mut words) {}
     if words.is_empty() {
@@ -34,13 +39,18 @@ pub(super) fn key(text: &str) -> Option<String> {
     Some(texts.join(" "))
 }
 
+fn is_invisible(character: char) -> bool {
+    matches!(character, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}')
+}
+
 /// Folds case-folded text into words. Kept inside words: letters and digits, '.'
 /// and ',' between digits (a decimal separator; a ',' before exactly three digits is
 /// a thousands separator and dropped, so "1,000" is "1000"), a '-' touching a letter
 /// or digit on one side only or between digits ("B-", "-3", "5-3", "COVID-19"), and
 /// every symbol that is no punctuation ('+', '#', '%', '$', '/', '=', ...). Folded:
-/// white space, sentence punctuation (. , ; : ! ? …), dashes between words, quotes,
-/// brackets, markdown ('*', '_', '`', '~'), '\' and '|'. A hyphen between two letters
+/// white space and control characters, sentence punctuation (. , ; : ! ? …), dashes
+/// between words, quotes, brackets, markdown ('*', '_', '`', '~'), '\' and '|';
+/// invisible format characters (zero-width space, joiners, soft hyphen) vanish. A hyphen between two letters
 /// separates words ("well-known" is "well known").
 fn fold(text: &str) -> Vec<Word> {
     let chars: Vec<char> = text.chars().collect();
@@ -91,9 +101,10 @@ fn classify(character: char, previous: Option<char>, next: Option<char>, digits_
     if character.is_alphanumeric() {
         return Action::Keep;
     }
-    if character.is_whitespace() {
+    if character.is_whitespace() || character.is_control() {
         return Action::Space;
     }
+
     match character {
         '.' if digits_around => Action::Keep,
         ',' if digits_around => {
@@ -285,5 +296,12 @@ mod tests {
         assert_eq!(key(""), None);
         assert_eq!(key("?!..."), None);
         assert_eq!(key("** **"), None);
+        assert_eq!(key("\u{1}\u{2}"), None, "control characters are no answer");
+        assert_eq!(k("Pa\u{200b}ris"), "paris");
+        // Regression (found by the idempotence property): a dropped invisible character
+        // once left "answer-" glued, which the key of the key read as "answer x".
+        let glued = "final answer-\u{feff}x";
+        assert_eq!(k(&k(glued)), k(glued));
+        assert_eq!(k("i\u{feff}\u{301}"), "\u{ed}", "NFKC composes what an invisible character split");
     }
 }

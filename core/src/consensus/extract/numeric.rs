@@ -220,12 +220,13 @@ fn is_remark(tokens: &[Token], reading: &Reading) -> bool {
     }
     // "rounded from 41.7", "up from 40", "not 41", "instead of 41", "rather than 41".
     let previous = |back: usize| reading.first.checked_sub(back).and_then(|i| tokens[i].word());
-    match (previous(2), previous(1)) {
-        (Some("rounded" | "rounding" | "up" | "down"), Some("from")) => true,
-        (Some("instead"), Some("of")) | (Some("rather"), Some("than")) => true,
-        (_, Some("not")) => true,
-        _ => false,
-    }
+    matches!(
+        (previous(2), previous(1)),
+        (Some("rounded" | "rounding" | "up" | "down"), Some("from"))
+            | (Some("instead"), Some("of"))
+            | (Some("rather"), Some("than"))
+            | (_, Some("not"))
+    )
 }
 
 /// A year given as the time of the answer, "as of 2019": weak, the answer only when
@@ -315,9 +316,10 @@ fn phrase_marker(tokens: &[Token], index: usize) -> Option<usize> {
         "answer" | "result" | "solution" => {
             let final_before = index > 0 && tokens[index - 1].is_word("final");
             let next_word = next(1).and_then(Token::word);
-            if next(1).is_some_and(|t| t.symbol().is_some_and(|c| matches!(c, ':' | '=' | '-' | '—' | '–'))) {
-                Some(index + 2)
-            } else if matches!(next_word, Some("is" | "equals")) {
+            let announced = next(1)
+                .is_some_and(|t| t.symbol().is_some_and(|c| matches!(c, ':' | '=' | '-' | '—' | '–')))
+                || matches!(next_word, Some("is" | "equals"));
+            if announced {
                 Some(index + 2)
             } else if matches!(next_word, Some("would" | "will" | "should" | "must"))
                 && next(2).is_some_and(|t| t.is_word("be"))
