@@ -6,6 +6,9 @@ use unicode_normalization::UnicodeNormalization;
 /// sigma is sigma), normalised again: lowering a letter can leave a sequence NFKC
 /// composes.
 pub(super) fn fold_case(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let mut lowered = String::with_capacity(text.len());
     for character in text.chars() {
         match character {
@@ -49,6 +52,10 @@ fn is_vulgar_fraction(c: char) -> bool {
 /// is "Bb"). NFKC itself makes full-width digits and letters ASCII, thin and no-break
 /// spaces plain spaces, and composes accents.
 pub(super) fn normalise(text: &str) -> String {
+    // ASCII is its own NFKC and holds no superscript, fraction or sharp.
+    if text.is_ascii() {
+        return text.to_owned();
+    }
     let mut prepared = String::with_capacity(text.len());
     let mut in_superscript = false;
     let mut previous: Option<char> = None;

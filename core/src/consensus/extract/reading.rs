@@ -73,7 +73,7 @@ pub(super) fn read_at(tokens: &[Token], index: usize) -> Option<Scan> {
             year_like: false,
             lone_one: number.lone_one,
         };
-        apply_scale(tokens, &mut reading, None);
+        apply_scale(tokens, &mut reading, false);
         reading
     };
     if negative {
@@ -103,20 +103,18 @@ fn sign_at(tokens: &[Token], index: usize) -> (bool, usize) {
             return (is_minus(symbol), index + 1);
         }
     }
-    let operand_before = before.is_some_and(|b| {
-        b.literal().is_some() || b.word().is_some_and(words::is_cardinal) || b.is_symbol(')') || b.is_symbol('%')
-    });
+    let always_a_sign = match token.word() {
+        Some("negative") => true,
+        Some("minus") => false,
+        _ => return (false, index),
+    };
     let next_is_number = tokens.get(index + 1).is_some_and(|t| {
-        t.literal().is_some()
-            || t.word().is_some_and(words::is_cardinal)
-            || t.symbol().is_some_and(|c| CURRENCY.contains(&c))
-            || t.is_word("a")
+        t.literal().is_some() || t.is_cardinal() || t.symbol().is_some_and(|c| CURRENCY.contains(&c)) || t.is_word("a")
     });
-    match token.word() {
-        Some("negative") if next_is_number => (true, index + 1),
-        Some("minus") if next_is_number && !operand_before => (true, index + 1),
-        _ => (false, index),
-    }
+    // "10 minus 3" is an operator; "negative" is always a sign.
+    let operand_before =
+        before.is_some_and(|b| b.literal().is_some() || b.is_cardinal() || b.is_symbol(')') || b.is_symbol('%'));
+    if next_is_number && (always_a_sign || !operand_before) { (true, index + 1) } else { (false, index) }
 }
 
 /// A number right after '^' is an exponent of something that is no number ("m/s^2",
@@ -140,38 +138,41 @@ fn read_literal_value(tokens: &[Token], index: usize, literal: &Literal) -> Resu
         year_like: literal.plain && literal.lead_digits == 4 && (1000.0..=2100.0).contains(&literal.value),
         lone_one: false,
     };
-    // Scaling the literal's text keeps "6.1 × 10^4" exactly 61000.
-    let mut text = Some(literal.text.as_str());
+    // Scaling through the decimal text keeps "6.1 × 10^4" exactly 61000, while the
+    // value is still the literal's.
+    let mut exact = true;
     if let Some((value, end)) = read_fraction(tokens, index, literal)? {
         reading.value = value;
         reading.end = end;
         reading.year_like = false;
-        text = None;
+        exact = false;
     }
-    if apply_scale(tokens, &mut reading, text) {
-        text = None;
+    if apply_scale(tokens, &mut reading, exact) {
+        exact = false;
     }
     if let Some((exponent, end)) = read_times_ten(tokens, reading.end) {
-        reading.value = scaled(reading.value, text, exponent);
+        reading.value = scaled(reading.value, exact, exponent);
         reading.end = end;
         reading.year_like = false;
     } else if let Some((exponent, end)) = read_exponent(tokens, reading.end) {
-        reading.value = match text.filter(|t| *t == "10") {
-            Some(_) => scaled(1.0, Some("1"), exponent),
-            None => reading.value.powi(exponent),
-        };
+        reading.value =
+            if exact && is_ten(literal) { scaled(1.0, true, exponent) } else { reading.value.powi(exponent) };
         reading.end = end;
         reading.year_like = false;
     }
     Ok(reading)
 }
 
-/// `value` x 10^exponent, through the literal's text when it is still the value.
-fn scaled(value: f64, text: Option<&str>, exponent: i32) -> f64 {
-    match text.and_then(|t| format!("{t}e{exponent}").parse::<f64>().ok()) {
-        Some(exact) => exact,
-        None => value * 10f64.powi(exponent),
-    }
+/// The literal "10".
+fn is_ten(literal: &Literal) -> bool {
+    literal.plain && literal.lead_digits == 2 && literal.value == 10.0
+}
+
+/// `value` x 10^exponent; when `exact`, through its shortest decimal text (which
+/// reads back to `value`), so the result is the correctly rounded decimal product.
+fn scaled(value: f64, exact: bool, exponent: i32) -> f64 {
+    let through_text = exact.then(|| format!("{value}e{exponent}").parse::<f64>().ok()).flatten();
+    through_text.unwrap_or_else(|| value * 10f64.powi(exponent))
 }
 
 /// A fraction "5/8" (spaces allowed: a division written out is its value) or a mixed
@@ -245,17 +246,20 @@ fn braced_number(tokens: &[Token], index: usize) -> Option<(f64, usize)> {
 /// A scale after the number: "3.4 thousand", "3 hundred thousand", "1.2bn", "5k",
 /// "3M", "$2B". Suffix letters count only glued to the digits, and only those that
 /// are no common unit ("m" is metres, so millions are "M"). Returns whether it scaled.
-fn apply_scale(tokens: &[Token], reading: &mut Reading, text: Option<&str>) -> bool {
+fn apply_scale(tokens: &[Token], reading: &mut Reading, exact: bool) -> bool {
     let mut exponent = 0;
     let mut end = reading.end;
     while let Some(token) = tokens.get(end) {
-        let (Some(written), Some(lower)) = (token.word_as_written(), token.word()) else { break };
-        let found = match scale_exponent(lower) {
+        let Some(lower) = token.word() else { break };
+        let capital = token.is_capitalised();
+        let found = match scale_exponent(token) {
             Some(e) => Some(e),
-            None if token.glued() && end == reading.end => match written {
-                "k" | "K" => Some(3),
-                "M" | "mn" | "Mn" | "MN" => Some(6),
-                "B" | "bn" | "Bn" | "BN" => Some(9),
+            None if token.glued() && end == reading.end => match lower {
+                "k" => Some(3),
+                "m" if capital => Some(6),
+                "mn" => Some(6),
+                "b" if capital => Some(9),
+                "bn" => Some(9),
                 _ => None,
             },
             None if lower == "bn" || lower == "mn" => Some(if lower == "bn" { 9 } else { 6 }),
@@ -273,7 +277,7 @@ fn apply_scale(tokens: &[Token], reading: &mut Reading, text: Option<&str>) -> b
     if exponent == 0 {
         return false;
     }
-    reading.value = scaled(reading.value, text, exponent);
+    reading.value = scaled(reading.value, exact, exponent);
     reading.end = end;
     reading.year_like = false;
     reading.lone_one = false;
@@ -284,17 +288,16 @@ fn apply_scale(tokens: &[Token], reading: &mut Reading, text: Option<&str>) -> b
 /// the exponent and the index past it.
 fn read_times_ten(tokens: &[Token], index: usize) -> Option<(i32, usize)> {
     let token = tokens.get(index)?;
-    let after_operator = if token.symbol().is_some_and(|c| matches!(c, '×' | '*' | '·' | '⋅' | '∙'))
-        || token.word_as_written().is_some_and(|w| w == "x" || w == "X")
-    {
-        index + 1
-    } else if token.is_symbol('\\') && tokens.get(index + 1)?.word().is_some_and(|w| w == "times" || w == "cdot") {
-        index + 2
-    } else {
-        return None;
-    };
+    let after_operator =
+        if token.symbol().is_some_and(|c| matches!(c, '×' | '*' | '·' | '⋅' | '∙')) || token.is_word("x") {
+            index + 1
+        } else if token.is_symbol('\\') && tokens.get(index + 1)?.word().is_some_and(|w| w == "times" || w == "cdot") {
+            index + 2
+        } else {
+            return None;
+        };
     let ten = tokens.get(after_operator)?.literal()?;
-    if !(ten.plain && ten.text == "10") {
+    if !is_ten(ten) {
         return None;
     }
     read_exponent(tokens, after_operator + 1)

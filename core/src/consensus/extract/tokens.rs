@@ -5,14 +5,13 @@
 //! that joins several literals (fractions, scale words, "× 10^3", signs) is left to
 //! the reader, which sees the tokens around a literal.
 
+use super::words::NumberWord;
+
 /// One literal run of digits.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Literal {
     /// Its value (infinite when it overflows `f64`).
     pub value: f64,
-    /// The literal as Rust parses it ("1234.5", "2.5e3"): scaling it by a power of ten
-    /// through the text keeps the result correctly rounded.
-    pub text: String,
     /// Digits only: no separator, decimal or exponent ("2019", "10").
     pub plain: bool,
     /// Digits before any separator.
@@ -28,10 +27,63 @@ pub(super) struct Literal {
 pub(super) enum Kind {
     /// A run of digits.
     Number(Literal),
-    /// A run of letters, as written and in lower case.
-    Word { text: String, lower: String },
+    /// A run of letters.
+    Word(Word),
     /// Any other character that is not white space.
     Symbol(char),
+}
+
+/// Longest word kept, in bytes: every word the reader looks for is shorter, so a
+/// longer one is kept as "" (a word that matches nothing), and no word costs an
+/// allocation.
+const WORD_BYTES_MAX: usize = 16;
+
+/// A word in lower case, stored inline, with what it means as a number.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Word {
+    bytes: [u8; WORD_BYTES_MAX],
+    /// Bytes used; 0 for a word too long to matter.
+    length: u8,
+    /// Its first letter was a capital (which tells "3M", millions, from "3m", metres).
+    capital: bool,
+    /// Its meaning as a number word, found once here rather than at every look.
+    number: Option<NumberWord>,
+}
+
+impl Word {
+    fn new(letters: &[char]) -> Self {
+        let mut word = Self { bytes: [0; WORD_BYTES_MAX], length: 0, capital: letters[0].is_uppercase(), number: None };
+        let mut length = 0;
+        for &letter in letters {
+            // ASCII first: the Unicode case table is a search.
+            let fits = if letter.is_ascii() {
+                push_char(&mut word.bytes, &mut length, letter.to_ascii_lowercase())
+            } else {
+                letter.to_lowercase().all(|lower| push_char(&mut word.bytes, &mut length, lower))
+            };
+            if !fits {
+                return word;
+            }
+        }
+        // At most WORD_BYTES_MAX (16): fits a u8.
+        word.length = length as u8;
+        word.number = NumberWord::of(word.as_str());
+        word
+    }
+
+    fn as_str(&self) -> &str {
+        // Whole characters were encoded, so this is valid UTF-8.
+        core::str::from_utf8(&self.bytes[..usize::from(self.length)]).unwrap_or_default()
+    }
+}
+
+/// Appends `character` to `bytes` at `length`; false when it does not fit.
+fn push_char(bytes: &mut [u8; WORD_BYTES_MAX], length: &mut usize, character: char) -> bool {
+    let width = character.len_utf8();
+    let Some(slot) = bytes.get_mut(*length..*length + width) else { return false };
+    character.encode_utf8(slot);
+    *length += width;
+    true
 }
 
 /// A token and what separates it from the one before.
@@ -49,17 +101,27 @@ impl Token {
     /// The lower-case word, if this is one.
     pub fn word(&self) -> Option<&str> {
         match &self.kind {
-            Kind::Word { lower, .. } => Some(lower),
+            Kind::Word(word) => Some(word.as_str()),
             _ => None,
         }
     }
 
-    /// The word as written, if this is one.
-    pub fn word_as_written(&self) -> Option<&str> {
+    /// The number word this is, if it is one.
+    pub fn number_word(&self) -> Option<NumberWord> {
         match &self.kind {
-            Kind::Word { text, .. } => Some(text),
+            Kind::Word(word) => word.number,
             _ => None,
         }
+    }
+
+    /// Whether this is a cardinal number word (or a scale word, or "dozen").
+    pub fn is_cardinal(&self) -> bool {
+        self.number_word().is_some()
+    }
+
+    /// Whether this is a word whose first letter is a capital.
+    pub fn is_capitalised(&self) -> bool {
+        matches!(&self.kind, Kind::Word(word) if word.capital)
     }
 
     /// The symbol, if this is one.
@@ -97,7 +159,10 @@ impl Token {
 /// The tokens of `chars` (already normalised: NFKC, ASCII digits, '/' for fraction
 /// slashes, plain spaces).
 pub(super) fn tokenise(chars: &[char]) -> Vec<Token> {
-    let mut tokens = Vec::new();
+    // About one token per four characters of prose; a guess, not a bound.
+    let mut tokens = Vec::with_capacity(chars.len() / 4 + 1);
+    // One buffer for every literal's text, reused.
+    let mut literal = String::new();
     let mut index = 0;
     let mut space_before = false;
     let mut line_start = true;
@@ -110,12 +175,10 @@ pub(super) fn tokenise(chars: &[char]) -> Vec<Token> {
             continue;
         }
         let (kind, end) = if starts_number(chars, index) {
-            read_literal(chars, index)
+            read_literal(chars, index, &mut literal)
         } else if character.is_alphabetic() {
             let end = index + chars[index..].iter().take_while(|c| c.is_alphabetic()).count();
-            let text: String = chars[index..end].iter().collect();
-            let lower = text.to_lowercase();
-            (Kind::Word { text, lower }, end)
+            (Kind::Word(Word::new(&chars[index..end])), end)
         } else {
             (Kind::Symbol(character), index + 1)
         };
@@ -147,16 +210,16 @@ fn starts_number(chars: &[char], index: usize) -> bool {
 }
 
 /// Reads the literal starting at `start`; returns it and the index just past it.
-fn read_literal(chars: &[char], start: usize) -> (Kind, usize) {
+fn read_literal(chars: &[char], start: usize, text: &mut String) -> (Kind, usize) {
     let at = |i: usize| chars.get(i).copied();
-    let mut text = String::new();
+    text.clear();
     let mut index = start;
     while digit_at(chars, index) {
         text.push(chars[index]);
         index += 1;
     }
     let lead_digits = text.len();
-    let grouped = if (1..=3).contains(&lead_digits) { read_groups(chars, &mut index, &mut text) } else { false };
+    let grouped = if (1..=3).contains(&lead_digits) { read_groups(chars, &mut index, text) } else { false };
     let mut plain = !grouped;
     let mut dotted = false;
     if at(index) == Some('.') && digit_at(chars, index + 1) {
@@ -206,7 +269,7 @@ fn read_literal(chars: &[char], start: usize) -> (Kind, usize) {
     let in_word = start.checked_sub(1).is_some_and(|i| chars[i].is_alphabetic());
     // Well formed by construction; an overflow parses to infinity.
     let value = text.parse::<f64>().unwrap_or(f64::INFINITY);
-    (Kind::Number(Literal { value, text, plain, lead_digits, dotted, in_word }), index)
+    (Kind::Number(Literal { value, plain, lead_digits, dotted, in_word }), index)
 }
 
 /// Thousands groups after a lead of 1 to 3 digits: ",ddd" ("1,234,567") or, SI style,
@@ -259,6 +322,16 @@ mod tests {
         assert_eq!(literals("1 1/2"), vec![1.0, 1.0, 2.0]);
         assert_eq!(literals("12 34"), vec![12.0, 34.0]);
         assert_eq!(literals("1.2.3"), Vec::<f64>::new());
+    }
+
+    #[test]
+    fn keeps_short_words_and_blanks_long_ones() {
+        let chars: Vec<char> = "Thousand Ünïcödé incomprehensibilities".chars().collect();
+        let tokens = tokenise(&chars);
+        assert_eq!(tokens[0].word(), Some("thousand"));
+        assert!(tokens[0].is_capitalised());
+        assert_eq!(tokens[1].word(), Some("ünïcödé"));
+        assert_eq!(tokens[2].word(), Some(""), "too long to be any word the reader looks for");
     }
 
     #[test]

@@ -29,29 +29,55 @@ const SMALL: [&str; 20] = [
 /// "twenty" to "ninety", from 20 in steps of 10.
 const TENS: [&str; 8] = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
 
-/// A scale word and its power of ten ("thousand" = 10^3), singular or plural.
-pub(super) fn scale_exponent(word: &str) -> Option<i32> {
-    match word.strip_suffix('s').unwrap_or(word) {
-        "hundred" => Some(2),
-        "thousand" => Some(3),
-        "million" => Some(6),
-        "billion" => Some(9),
-        "trillion" => Some(12),
+/// What a number word means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum NumberWord {
+    /// "zero" to "nineteen".
+    Small(u8),
+    /// "twenty" to "ninety".
+    Tens(u8),
+    /// "hundred" (2), "thousand" (3), "million" (6), "billion" (9), "trillion" (12),
+    /// singular or plural: the power of ten.
+    Scale(i32),
+    /// "dozen", "dozens".
+    Dozen,
+}
+
+impl NumberWord {
+    /// The meaning of the lower-case word `word`, if it is a number word.
+    pub(super) fn of(word: &str) -> Option<Self> {
+        if let Some(position) = SMALL.iter().position(|w| *w == word) {
+            return Some(Self::Small(position as u8));
+        }
+        if let Some(position) = TENS.iter().position(|w| *w == word) {
+            return Some(Self::Tens(20 + 10 * position as u8));
+        }
+        match word.strip_suffix('s').unwrap_or(word) {
+            "hundred" => Some(Self::Scale(2)),
+            "thousand" => Some(Self::Scale(3)),
+            "million" => Some(Self::Scale(6)),
+            "billion" => Some(Self::Scale(9)),
+            "trillion" => Some(Self::Scale(12)),
+            "dozen" => Some(Self::Dozen),
+            _ => None,
+        }
+    }
+}
+
+/// The power of ten of a scale word ("thousand" is 3).
+pub(super) fn scale_exponent(token: &Token) -> Option<i32> {
+    match token.number_word()? {
+        NumberWord::Scale(exponent) => Some(exponent),
         _ => None,
     }
 }
 
-fn small(word: &str) -> Option<u8> {
-    SMALL.iter().position(|w| *w == word).map(|p| p as u8)
-}
-
-fn tens(word: &str) -> Option<u8> {
-    TENS.iter().position(|w| *w == word).map(|p| 20 + 10 * p as u8)
-}
-
-/// Whether `word` is a cardinal number word (or a scale word, or "dozen").
-pub(super) fn is_cardinal(word: &str) -> bool {
-    small(word).is_some() || tens(word).is_some() || scale_exponent(word).is_some() || word == "dozen"
+/// The value of "zero" to "nineteen".
+fn small(token: &Token) -> Option<u8> {
+    match token.number_word()? {
+        NumberWord::Small(value) => Some(value),
+        _ => None,
+    }
 }
 
 /// A number read from words.
@@ -96,7 +122,7 @@ pub(super) fn read(tokens: &[Token], start: usize) -> Option<WordNumber> {
         let next = match (word, last) {
             ("a", Last::Start) if next_is_multiplier(tokens, index + 1) => Last::Article,
             ("and", Last::Hundred | Last::Scale(_)) if next_is_small_or_tens(tokens, index + 1) => Last::And,
-            _ => match step(word, last, &mut total, &mut current, &mut smallest_scale) {
+            _ => match token.number_word().and_then(|m| step(m, last, &mut total, &mut current, &mut smallest_scale)) {
                 Some(next) => next,
                 None => break,
             },
@@ -109,9 +135,7 @@ pub(super) fn read(tokens: &[Token], start: usize) -> Option<WordNumber> {
         // "twenty-one": the hyphen joins tens and a unit, nothing else.
         if last == Last::Tens
             && tokens.get(index).is_some_and(|t| t.is_symbol('-') && t.glued())
-            && tokens
-                .get(index + 1)
-                .is_some_and(|t| t.glued() && t.word().and_then(small).is_some_and(|v| (1..10).contains(&v)))
+            && tokens.get(index + 1).is_some_and(|t| t.glued() && small(t).is_some_and(|v| (1..10).contains(&v)))
         {
             index += 1;
         }
@@ -129,38 +153,37 @@ pub(super) fn read(tokens: &[Token], start: usize) -> Option<WordNumber> {
 }
 
 /// Applies one number word; `None` when it cannot continue the number.
-fn step(word: &str, last: Last, total: &mut f64, current: &mut f64, smallest_scale: &mut i32) -> Option<Last> {
+fn step(meaning: NumberWord, last: Last, total: &mut f64, current: &mut f64, smallest_scale: &mut i32) -> Option<Last> {
     let after_unit = matches!(last, Last::Unit | Last::Teen | Last::Tens | Last::Article);
-    if let Some(value) = small(word) {
-        let unit = (1..10).contains(&value);
-        let allowed =
-            matches!(last, Last::Start | Last::Hundred | Last::Scale(_) | Last::And) || (unit && last == Last::Tens);
-        if !allowed || (value == 0 && last != Last::Start) {
-            return None;
+    match meaning {
+        NumberWord::Small(value) => {
+            let unit = (1..10).contains(&value);
+            let allowed = matches!(last, Last::Start | Last::Hundred | Last::Scale(_) | Last::And)
+                || (unit && last == Last::Tens);
+            if !allowed || (value == 0 && last != Last::Start) {
+                return None;
+            }
+            *current += f64::from(value);
+            Some(if value < 10 { Last::Unit } else { Last::Teen })
         }
-        *current += f64::from(value);
-        return Some(if value < 10 { Last::Unit } else { Last::Teen });
-    }
-    if let Some(value) = tens(word) {
-        if !matches!(last, Last::Start | Last::Hundred | Last::Scale(_) | Last::And) {
-            return None;
+        NumberWord::Tens(value) => {
+            if !matches!(last, Last::Start | Last::Hundred | Last::Scale(_) | Last::And) {
+                return None;
+            }
+            *current += f64::from(value);
+            Some(Last::Tens)
         }
-        *current += f64::from(value);
-        return Some(Last::Tens);
-    }
-    if word == "dozen" || word == "dozens" {
-        if !after_unit {
-            return None;
+        NumberWord::Dozen if after_unit => {
+            *current = current.max(1.0) * 12.0;
+            Some(Last::Unit)
         }
-        *current = current.max(1.0) * 12.0;
-        return Some(Last::Unit);
-    }
-    match scale_exponent(word)? {
-        2 if after_unit => {
+        NumberWord::Scale(2) if after_unit => {
             *current = current.max(1.0) * 100.0;
             Some(Last::Hundred)
         }
-        exponent if exponent > 2 && (after_unit || last == Last::Hundred) && exponent < *smallest_scale => {
+        NumberWord::Scale(exponent)
+            if exponent > 2 && (after_unit || last == Last::Hundred) && exponent < *smallest_scale =>
+        {
             *total += current.max(1.0) * 10f64.powi(exponent);
             *current = 0.0;
             *smallest_scale = exponent;
@@ -171,14 +194,20 @@ fn step(word: &str, last: Last, total: &mut f64, current: &mut f64, smallest_sca
 }
 
 fn next_is_multiplier(tokens: &[Token], index: usize) -> bool {
-    tokens.get(index).and_then(Token::word).is_some_and(|w| w == "dozen" || scale_exponent(w).is_some())
+    tokens
+        .get(index)
+        .and_then(Token::number_word)
+        .is_some_and(|m| matches!(m, NumberWord::Dozen | NumberWord::Scale(_)))
 }
 
 fn next_is_small_or_tens(tokens: &[Token], index: usize) -> bool {
-    tokens.get(index).and_then(Token::word).is_some_and(|w| small(w).is_some() || tens(w).is_some())
+    tokens
+        .get(index)
+        .and_then(Token::number_word)
+        .is_some_and(|m| matches!(m, NumberWord::Small(_) | NumberWord::Tens(_)))
 }
 
-/// "point one four" after a cardinal: the decimal digits, spoken one by one.
+/// "point seven five" after a cardinal: the decimal digits, spoken one by one.
 fn read_point(tokens: &[Token], index: usize) -> Option<(f64, usize)> {
     if !tokens.get(index)?.is_word("point") {
         return None;
@@ -186,7 +215,7 @@ fn read_point(tokens: &[Token], index: usize) -> Option<(f64, usize)> {
     let mut fraction = 0.0;
     let mut scale = 0.1;
     let mut end = index + 1;
-    while let Some(digit) = tokens.get(end).and_then(Token::word).and_then(small).filter(|&d| d < 10) {
+    while let Some(digit) = tokens.get(end).and_then(small).filter(|&d| d < 10) {
         fraction += f64::from(digit) * scale;
         scale /= 10.0;
         end += 1;
