@@ -5,7 +5,7 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use quorum_core::SeededRng;
-use quorum_core::consensus::{Ballot, ConsensusConfig, Profile, Strategy, decide};
+use quorum_core::consensus::{Ballot, ConsensusConfig, Profile, Strategy, decide, extract};
 
 const EXACT_RIGHT: [&str; 3] = ["Canberra", "canberra.", "CANBERRA"];
 const EXACT_WRONG: [&str; 3] = ["Sydney", "Melbourne", "Perth"];
@@ -80,5 +80,118 @@ fn bench_similarity(c: &mut Criterion) {
     c.bench_function("similarity/compare", |b| b.iter(|| std::hint::black_box(&left).similarity(&right)));
 }
 
-criterion_group!(benches, bench_decide, bench_similarity);
+/// A short answer as models write them.
+const SHORT_ANSWER: &str = "The total is 6.1 × 10^4 (as of 2019), confidence 0.8. **Final answer: 61000**";
+
+/// An 8 KB answer: worked reasoning full of numbers, then the final answer.
+fn long_answer() -> String {
+    let step = "Step 3: the shop had 1,250 apples, sold 3/8 of them (about 468.75) and received 2.5k more; \
+                that leaves roughly 3,281 apples, give or take 12 (rounded from 11.6). ";
+    let mut text = String::new();
+    while text.len() + step.len() < 8 * 1024 - 40 {
+        text.push_str(step);
+    }
+    text.push_str("Final answer: 3281");
+    text
+}
+
+/// Extraction of a short and an 8 KB answer, against the reader it replaced (the last
+/// run of digits, kept below as the baseline) so one run gives the ratio.
+fn bench_extract(c: &mut Criterion) {
+    let long = long_answer();
+    let mut group = c.benchmark_group("extract");
+    for (size, text) in [("short", SHORT_ANSWER), ("long_8k", long.as_str())] {
+        group.bench_with_input(BenchmarkId::new("numeric", size), text, |b, text| {
+            b.iter(|| extract(std::hint::black_box(text), Strategy::Numeric));
+        });
+        group.bench_with_input(BenchmarkId::new("exact", size), text, |b, text| {
+            b.iter(|| extract(std::hint::black_box(text), Strategy::Exact));
+        });
+        group.bench_with_input(BenchmarkId::new("baseline_last_digits", size), text, |b, text| {
+            b.iter(|| baseline::final_number(std::hint::black_box(text)));
+        });
+    }
+    group.finish();
+}
+
+/// The numeric reader before answer extraction (the last run of digits), verbatim,
+/// as the baseline of the `extract` group.
+mod baseline {
+    pub fn final_number(text: &str) -> Option<f64> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut last = None;
+        let mut index = 0;
+        while index < chars.len() {
+            match read_number_at(&chars, index) {
+                Some((value, end)) => {
+                    if value.is_finite() {
+                        last = Some(value);
+                    }
+                    index = end;
+                }
+                None => index += 1,
+            }
+        }
+        last
+    }
+
+    fn read_number_at(chars: &[char], start: usize) -> Option<(f64, usize)> {
+        let digit = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
+        let at = |i: usize| chars.get(i).copied();
+        let starts_fraction = at(start) == Some('.') && digit(start + 1);
+        if !(digit(start) || starts_fraction) {
+            return None;
+        }
+        let before = start.checked_sub(1).and_then(at);
+        if before.is_some_and(|c| c.is_alphabetic() || (starts_fraction && c.is_ascii_digit())) {
+            return None;
+        }
+        let mut literal = String::new();
+        if matches!(before, Some('-' | '\u{2212}')) {
+            let sign_context = start.checked_sub(2).and_then(at);
+            if !sign_context.is_some_and(char::is_alphanumeric) {
+                literal.push('-');
+            }
+        }
+        let mut index = start;
+        let mut integer_digits = 0;
+        while digit(index) {
+            literal.push(chars[index]);
+            integer_digits += 1;
+            index += 1;
+        }
+        if (1..=3).contains(&integer_digits) {
+            while at(index) == Some(',') && (1..=3).all(|k| digit(index + k)) && !digit(index + 4) {
+                literal.extend(&chars[index + 1..index + 4]);
+                index += 4;
+            }
+        }
+        if at(index) == Some('.') && digit(index + 1) {
+            literal.push('.');
+            index += 1;
+            while digit(index) {
+                literal.push(chars[index]);
+                index += 1;
+            }
+        }
+        if matches!(at(index), Some('e' | 'E')) {
+            let sign = matches!(at(index + 1), Some('+' | '-'));
+            let first_exponent_digit = index + 1 + usize::from(sign);
+            let next_is_letter = at(first_exponent_digit + 1).is_some_and(char::is_alphabetic);
+            if digit(first_exponent_digit) && !next_is_letter {
+                literal.push('e');
+                literal.extend(&chars[index + 1..first_exponent_digit]);
+                index = first_exponent_digit;
+                while digit(index) {
+                    literal.push(chars[index]);
+                    index += 1;
+                }
+            }
+        }
+        let value: f64 = literal.parse().ok()?;
+        Some((value, index))
+    }
+}
+
+criterion_group!(benches, bench_decide, bench_similarity, bench_extract);
 criterion_main!(benches);

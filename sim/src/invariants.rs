@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use quorum_core::consensus::{
     Ballot, ConsensusConfig, ExclusionReason, NoConsensusReason, SMALL_PANEL_ANSWERS, Strategy, Verdict, answers_match,
-    decide, exact_key, final_number,
+    decide, exact_key, extract, final_number,
 };
 use quorum_core::{Outcome, TaskId, TaskResult, Vote, WorkerId};
 
@@ -282,14 +282,10 @@ impl<'a> Tally<'a> {
             let justified = !texts.is_empty()
                 && match exclusion.reason {
                     ExclusionReason::Equivocated => texts.iter().any(|t| !answers_match(texts[0], t, config)),
-                    ExclusionReason::NoNumber => {
-                        config.strategy == Strategy::Numeric && texts.iter().all(|t| final_number(t).is_none())
-                    }
-                    ExclusionReason::Empty => match config.strategy {
-                        Strategy::Exact => texts.iter().all(|t| exact_key(t).is_empty()),
-                        Strategy::Semantic => texts.iter().all(|t| t.trim().is_empty()),
-                        Strategy::Numeric => false,
-                    },
+                    // Every other reason is the extraction's own verdict on each text.
+                    reason => texts.iter().all(|t| {
+                        extract(t, config.strategy).err().map(|unreadable| unreadable.reason()) == Some(reason)
+                    }),
                 };
             if !justified {
                 report(format!("{} excluded as {:?} for answering {texts:?}", exclusion.worker, exclusion.reason));
@@ -627,7 +623,7 @@ mod tests {
         twin.text = "Lyon".to_owned();
         let worker = twin.worker.clone();
         result.metadata.votes.push(twin);
-        result.metadata.excluded.push(Exclusion { worker, reason: ExclusionReason::Equivocated });
+        result.metadata.excluded.push(Exclusion::new(worker, ExclusionReason::Equivocated));
         let fired = fired(&result, &config);
         assert!(fired.contains(&Invariant::TwinCounted), "{fired:?}");
     }
@@ -781,7 +777,7 @@ mod tests {
         let (mut result, config) = agreed();
         let lyon = result.alternatives.remove(1);
         for worker in lyon.members {
-            result.metadata.excluded.push(Exclusion { worker, reason: ExclusionReason::Empty });
+            result.metadata.excluded.push(Exclusion::new(worker, ExclusionReason::Empty));
         }
         result.alternatives[0].support = 1.0;
         set_support(&mut result, 1.0, 1.0);

@@ -1,7 +1,7 @@
 //! The deterministic analyser: reads cues in the task's text.
 
 use super::{AnalysisLimits, COMPLEXITY_MAX, TaskPlan};
-use crate::consensus::{ConsensusConfig, Strategy, final_number};
+use crate::consensus::{ConsensusConfig, Strategy, Unreadable, extract};
 
 /// Words that ask for a calculation.
 const CALCULATION_CUES: [&str; 14] = [
@@ -37,6 +37,12 @@ const OPEN_CUES: [&str; 11] = [
 /// Words that ask for a choice between two options, which workers agree on by chance
 /// half the time.
 const BINARY_CUES: [&str; 4] = ["yes or no", "true or false", "is it true", "true/false"];
+/// Verbs that open a question answered by yes or no ("Is it legal ...?", "Does 7
+/// divide 91?"), unless "you" follows ("Can you compute ...?" asks for work).
+const YES_NO_OPENERS: [&str; 22] = [
+    "is", "are", "was", "were", "do", "does", "did", "can", "could", "should", "would", "will", "has", "have", "had",
+    "may", "might", "must", "shall", "isn't", "aren't", "doesn't",
+];
 /// Words that mark several steps.
 const STEP_CUES: [&str; 6] = [" then ", " after ", " step", " first ", " finally ", ";"];
 /// Words that allow an approximate number.
@@ -86,10 +92,18 @@ impl HeuristicAnalyser {
         let has = |cues: &[&str]| cues.iter().any(|cue| lower.contains(cue));
         let words = text.split_whitespace().count();
         let operators = arithmetic_operators(text);
-        let calculation = operators > 0 || (has(&CALCULATION_CUES) && final_number(text).is_some());
+        // Any number at all: the task's own numbers are often several ("the total of 3
+        // and 4"), which an answer could not commit to but a task may well state.
+        let mentions_number =
+            !matches!(extract(text, Strategy::Numeric), Err(Unreadable::NoNumber | Unreadable::Empty));
+        let calculation = operators > 0 || (has(&CALCULATION_CUES) && mentions_number);
         let open = has(&OPEN_CUES);
         let strategy = self.strategy.unwrap_or(if open || words > 40 {
             Strategy::Semantic
+        } else if asks_yes_or_no(text, &lower) {
+            // Answered by a polarity: exact matching on it keeps "Yes, it is legal" and
+            // "No, it is not legal" apart, which lexical similarity does not.
+            Strategy::Exact
         } else if calculation {
             Strategy::Numeric
         } else {
@@ -130,6 +144,19 @@ impl HeuristicAnalyser {
     }
 }
 
+/// Whether the task asks a yes/no question: a binary cue ("yes or no", "true or
+/// false"), or a question that opens with a verb ("Is ...?", "Does ...?") and offers
+/// no alternatives ("Is it 3 or 4?" is answered by a value).
+fn asks_yes_or_no(text: &str, lower: &str) -> bool {
+    if BINARY_CUES.iter().any(|cue| lower.contains(cue)) {
+        return true;
+    }
+    let mut words = lower.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\''));
+    let opens_with_verb = words.next().is_some_and(|w| YES_NO_OPENERS.contains(&w));
+    let asks_for_work = words.next() == Some("you");
+    opens_with_verb && !asks_for_work && text.contains('?') && !lower.contains(" or ")
+}
+
 /// Arithmetic operators standing between two numbers ("3 + 4", "12*7", "10 / 4").
 fn arithmetic_operators(text: &str) -> usize {
     let chars: Vec<char> = text.chars().collect();
@@ -164,6 +191,20 @@ mod tests {
         assert_eq!(plan("What is the capital of France?").strategy, Strategy::Exact);
         assert_eq!(plan("Classify the sentiment: 'I loved it'").strategy, Strategy::Exact);
         assert_eq!(plan("Explain why the sky is blue.").strategy, Strategy::Semantic);
+        assert_eq!(plan("What is the total of 3 and 4?").strategy, Strategy::Numeric);
+    }
+
+    #[test]
+    fn yes_no_questions_are_matched_on_polarity() {
+        // Regression: answers "Yes, it is legal" / "No, it is not legal" went to
+        // semantic matching, which grouped them.
+        assert_eq!(plan("Is it legal to drive at sixteen in Ohio?").strategy, Strategy::Exact);
+        assert_eq!(plan("Does 7 divide 91?").strategy, Strategy::Exact);
+        assert_eq!(plan("Is 17 * 23 equal to 391?").strategy, Strategy::Exact);
+        assert_eq!(plan("True or false: water boils at 100 C at sea level.").strategy, Strategy::Exact);
+        assert_eq!(plan("Can you compute 17 * 23?").strategy, Strategy::Numeric);
+        assert_eq!(plan("Is the answer 3 or 4?").strategy, Strategy::Exact);
+        assert_eq!(plan("Is it legal? Explain why.").strategy, Strategy::Semantic);
     }
 
     #[test]

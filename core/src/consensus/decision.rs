@@ -37,6 +37,11 @@ pub enum ExclusionReason {
     NoNumber,
     /// Nothing is left of the answer once folded.
     Empty,
+    /// Numeric strategy, and the answer states two or more different values with no
+    /// marker ("final answer", "=", bold, ...) saying which is the answer.
+    AmbiguousNumber,
+    /// Numeric strategy, and the committed number is beyond the range of `f64`.
+    NumberOutOfRange,
 }
 
 /// An answer that was not counted, and why.
@@ -46,6 +51,17 @@ pub struct Exclusion {
     pub worker: WorkerId,
     /// Why it was not counted.
     pub reason: ExclusionReason,
+    /// What was read, when the reason alone does not say it ("the answer states 17 and
+    /// 2019 with no marker saying which is the answer").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Exclusion {
+    /// An exclusion with no detail.
+    pub fn new(worker: WorkerId, reason: ExclusionReason) -> Self {
+        Self { worker, reason, detail: None }
+    }
 }
 
 /// One group of matching answers, as ranked in a [`Decision`].

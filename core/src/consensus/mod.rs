@@ -4,8 +4,9 @@
 //! 1. Validate, then sort the ballots into canonical order (worker id, then text), so
 //!    nothing below can depend on arrival order. A worker with several conflicting
 //!    ballots (a twin) is excluded; identical repeats count once.
-//! 2. Extract what the strategy compares (exact key, final number, or text profile);
-//!    answers with nothing to compare are excluded and reported.
+//! 2. Extract what the strategy compares ([`extract`]: exact key, committed number,
+//!    or unwrapped text); answers with nothing to compare are excluded and reported
+//!    with the reason ([`Unreadable`]).
 //! 3. Group ([`Strategy`] decides how), then merge groups whose representatives are
 //!    similar (semantic only: exact keys and numeric windows are already maximal).
 //! 4. Weigh: weight = voting power x confidence (floored), held as fixed-point integers
@@ -22,9 +23,8 @@ mod ballot;
 mod config;
 mod decision;
 mod early_stop;
+mod extract;
 mod grouping;
-mod normalise;
-mod number;
 mod similarity;
 mod strategy;
 mod threshold;
@@ -33,8 +33,7 @@ pub use ballot::Ballot;
 pub use config::{ANSWER_BYTES_MAX, ANSWERS_PER_DECISION_MAX, ConsensusConfig, POWER_MAX, POWER_MIN};
 pub use decision::{Decision, Exclusion, ExclusionReason, Group, NoConsensusReason, Verdict};
 pub use early_stop::{EarlyStop, early_stop};
-pub use normalise::exact_key;
-pub use number::final_number;
+pub use extract::{Extracted, NumberValue, Unreadable, WRAPPER_LAYERS_MAX, exact_key, extract, final_number};
 pub use similarity::{Profile, embedding_similarity, text_similarity};
 pub use strategy::{SHORT_ANSWER_WORDS_MAX, Strategy};
 pub use threshold::{SMALL_PANEL_ANSWERS, adaptive_threshold};
@@ -139,7 +138,7 @@ impl<'a> Tally<'a> {
         });
         let mut excluded = Vec::new();
         let unique = drop_equivocators(canonical, config, &mut excluded);
-        let (counted, features) = extract(unique, config.strategy, &mut excluded);
+        let (counted, features) = extract_all(unique, config.strategy, &mut excluded);
         let heaviest = counted.iter().map(|b| raw_weight(b.power, b.confidence, config)).fold(0.0, f64::max);
         let unit_weight = if heaviest > 0.0 { heaviest } else { 1.0 };
         let weights: Vec<Units> =
@@ -268,7 +267,8 @@ fn to_units(weight: f64, unit_weight: f64) -> Units {
 enum Features {
     Keys(Vec<String>),
     Numbers(Vec<f64>),
-    Texts,
+    /// The answers without their wrappers.
+    Texts(Vec<String>),
 }
 
 /// Keeps one ballot per worker. A worker whose ballots do not all match each other
@@ -289,7 +289,7 @@ fn drop_equivocators<'a>(
         if consistent {
             unique.push(same_worker[0]);
         } else {
-            excluded.push(Exclusion { worker: worker.clone(), reason: ExclusionReason::Equivocated });
+            excluded.push(Exclusion::new(worker.clone(), ExclusionReason::Equivocated));
         }
         index = end;
     }
@@ -297,7 +297,8 @@ fn drop_equivocators<'a>(
 }
 
 /// Whether two answers match under `config`'s strategy (used to tell a twin's
-/// harmless repeat from a conflicting answer).
+/// harmless repeat from a conflicting answer). Two answers that cannot be read match
+/// when they cannot be read for the same reason.
 pub fn answers_match(left: &str, right: &str, config: &ConsensusConfig) -> bool {
     // Identical texts always match: a similarity computed in floating point can land a
     // hair under 1 and, at `similarity_join_min = 1`, flag a twin's verbatim repeat as
@@ -305,20 +306,20 @@ pub fn answers_match(left: &str, right: &str, config: &ConsensusConfig) -> bool 
     if left == right {
         return true;
     }
-    match config.strategy {
-        Strategy::Exact => exact_key(left) == exact_key(right),
-        Strategy::Numeric => match (final_number(left), final_number(right)) {
-            (Some(a), Some(b)) => {
-                grouping::within_tolerance(a, b, config.tolerance_absolute, config.tolerance_relative)
-            }
-            (None, None) => true,
-            _ => false,
-        },
-        Strategy::Semantic => text_similarity(left, right) >= config.similarity_join_min,
+    if config.strategy == Strategy::Semantic {
+        return text_similarity(left, right) >= config.similarity_join_min;
+    }
+    match (extract(left, config.strategy), extract(right, config.strategy)) {
+        (Ok(Extracted::Number(a)), Ok(Extracted::Number(b))) => {
+            grouping::within_tolerance(a.value, b.value, config.tolerance_absolute, config.tolerance_relative)
+        }
+        (Ok(a), Ok(b)) => a == b,
+        (Err(a), Err(b)) => a.reason() == b.reason(),
+        _ => false,
     }
 }
 
-fn extract<'a>(
+fn extract_all<'a>(
     unique: Vec<&'a Ballot>,
     strategy: Strategy,
     excluded: &mut Vec<Exclusion>,
@@ -326,35 +327,28 @@ fn extract<'a>(
     let mut counted = Vec::with_capacity(unique.len());
     let mut keys = Vec::new();
     let mut numbers = Vec::new();
+    let mut texts = Vec::new();
     for ballot in unique {
-        let reason = match strategy {
-            Strategy::Exact => {
-                let key = exact_key(&ballot.text);
-                if key.is_empty() {
-                    Some(ExclusionReason::Empty)
-                } else {
-                    keys.push(key);
-                    None
+        match extract(&ballot.text, strategy) {
+            Ok(extracted) => {
+                match extracted {
+                    Extracted::Key(key) => keys.push(key),
+                    Extracted::Number(number) => numbers.push(number.value),
+                    Extracted::Text(text) => texts.push(text),
                 }
+                counted.push(ballot);
             }
-            Strategy::Numeric => match final_number(&ballot.text) {
-                Some(value) => {
-                    numbers.push(value);
-                    None
-                }
-                None => Some(ExclusionReason::NoNumber),
-            },
-            Strategy::Semantic => ballot.text.trim().is_empty().then_some(ExclusionReason::Empty),
-        };
-        match reason {
-            Some(reason) => excluded.push(Exclusion { worker: ballot.worker.clone(), reason }),
-            None => counted.push(ballot),
+            Err(unreadable) => {
+                // Reasons that name what was read say it; the others are their own detail.
+                let detail = matches!(unreadable, Unreadable::AmbiguousNumber { .. }).then(|| unreadable.to_string());
+                excluded.push(Exclusion { worker: ballot.worker.clone(), reason: unreadable.reason(), detail });
+            }
         }
     }
     let features = match strategy {
         Strategy::Exact => Features::Keys(keys),
         Strategy::Numeric => Features::Numbers(numbers),
-        Strategy::Semantic => Features::Texts,
+        Strategy::Semantic => Features::Texts(texts),
     };
     (counted, features)
 }
@@ -372,8 +366,8 @@ fn group(
         Features::Numbers(values) => {
             (grouping::by_number(values, weights, config.tolerance_absolute, config.tolerance_relative), 0.0)
         }
-        Features::Texts => {
-            let texts: Vec<&str> = counted.iter().map(|b| b.text.as_str()).collect();
+        Features::Texts(texts) => {
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
             let embeddings: Vec<Option<&[f32]>> = counted.iter().map(|b| b.embedding.as_deref()).collect();
             let matrix = SimilarityMatrix::new(&texts, &embeddings);
             let groups = grouping::by_similarity(&matrix, weights, config.similarity_join_min);

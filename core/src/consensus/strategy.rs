@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::number::final_number;
+use super::extract::{Extracted, extract, is_polar};
 
 /// The matching rule that decides whether two answers say the same thing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -30,9 +30,12 @@ impl Strategy {
     }
 
     /// Picks a strategy from the answers alone, for callers that have no task text:
-    /// numeric when every answer is essentially one number, exact when every answer is
-    /// short (at most [`SHORT_ANSWER_WORDS_MAX`] words), semantic otherwise.
+    /// exact when every answer is a yes or a no (matched on its polarity, so "Yes, it
+    /// is legal" and "No, it is not legal" never share a group, however alike their
+    /// words), numeric when every answer is essentially one number, exact when every
+    /// answer is short (at most [`SHORT_ANSWER_WORDS_MAX`] words), semantic otherwise.
     pub fn infer_from_answers<'a>(answers: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut all_polar = true;
         let mut all_numeric = true;
         let mut all_short = true;
         let mut any = false;
@@ -40,14 +43,15 @@ impl Strategy {
             any = true;
             let words = text.split_whitespace().count();
             all_short &= words <= SHORT_ANSWER_WORDS_MAX;
+            all_polar = all_polar && is_polar(text);
             // "42", "$1,200", "12%", "x = 3": a number and at most two other words.
-            all_numeric &= final_number(text).is_some() && words <= 3;
+            all_numeric = all_numeric && words <= 3 && matches!(extract(text, Self::Numeric), Ok(Extracted::Number(_)));
         }
-        match (any, all_numeric, all_short) {
-            (false, _, _) => Self::Exact,
-            (true, true, _) => Self::Numeric,
-            (true, false, true) => Self::Exact,
-            (true, false, false) => Self::Semantic,
+        match (any, all_polar, all_numeric, all_short) {
+            (false, _, _, _) | (true, true, _, _) => Self::Exact,
+            (true, false, true, _) => Self::Numeric,
+            (true, false, false, true) => Self::Exact,
+            (true, false, false, false) => Self::Semantic,
         }
     }
 }
@@ -70,5 +74,26 @@ mod tests {
             Strategy::Semantic
         );
         assert_eq!(Strategy::infer_from_answers(["42", "Paris"]), Strategy::Exact);
+    }
+
+    #[test]
+    fn yes_and_no_answers_are_matched_on_their_polarity() {
+        // Regression: these went to semantic matching, whose lexical score put them in
+        // one group.
+        assert_eq!(
+            Strategy::infer_from_answers([
+                "Yes, it is legal to drive there at sixteen with a permit",
+                "No, it is not legal to drive there at sixteen with a permit",
+            ]),
+            Strategy::Exact
+        );
+        assert_eq!(Strategy::infer_from_answers(["Yes", "no.", "Correct"]), Strategy::Exact);
+        assert_eq!(
+            Strategy::infer_from_answers([
+                "Yes, it is legal in most states today",
+                "It depends on the state you live in"
+            ]),
+            Strategy::Semantic
+        );
     }
 }

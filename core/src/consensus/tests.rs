@@ -63,7 +63,7 @@ fn numeric_groups_within_tolerance_and_answers_with_a_real_input() {
 fn numeric_excludes_answers_without_a_number() {
     let decision = decide(&ballots(&["12", "12", "I cannot say"]), &config(Strategy::Numeric)).unwrap();
     assert_eq!(decision.counted, 2);
-    assert_eq!(decision.excluded, vec![Exclusion { worker: "w2".into(), reason: ExclusionReason::NoNumber }]);
+    assert_eq!(decision.excluded, vec![Exclusion::new("w2".into(), ExclusionReason::NoNumber)]);
     assert_eq!(decision.threshold, 1.0, "two counted answers need unanimity");
     assert!(decision.is_agreed());
 }
@@ -96,7 +96,7 @@ fn twin_with_conflicting_answers_counts_nowhere() {
     let mut input = ballots(&["a", "a", "b"]);
     input.push(Ballot::new("w2", "a"));
     let decision = decide(&input, &config(Strategy::Exact)).unwrap();
-    assert_eq!(decision.excluded, vec![Exclusion { worker: "w2".into(), reason: ExclusionReason::Equivocated }]);
+    assert_eq!(decision.excluded, vec![Exclusion::new("w2".into(), ExclusionReason::Equivocated)]);
     assert_eq!(decision.counted, 2);
 }
 

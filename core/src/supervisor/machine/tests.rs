@@ -406,10 +406,7 @@ fn a_delivered_answer_does_not_end_the_pending_call() {
     assert!(h.results().is_empty(), "the twin's call is still pending");
     h.answer(&twin, &request, "4");
     let result = h.results().pop().unwrap();
-    assert_eq!(
-        result.metadata.excluded,
-        vec![crate::consensus::Exclusion { worker: twin, reason: ExclusionReason::Equivocated }]
-    );
+    assert_eq!(result.metadata.excluded, vec![crate::consensus::Exclusion::new(twin, ExclusionReason::Equivocated)]);
     assert_eq!(h.machine.stats().equivocations, 1);
 }
 
