@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Strategy;
+use super::{Strategy, Weighting};
 use crate::config::ConfigError;
 
 /// Largest voting power accepted in a ballot. Weights are summed as fixed-point
@@ -50,8 +50,18 @@ pub struct ConsensusConfig {
     pub similarity_merge_min: f64,
     /// Confidence below which a ballot still weighs this much, in `0..=1`, so that a
     /// worker reporting zero confidence abstains softly instead of vanishing from the
-    /// denominator. Default 0.05.
+    /// denominator. Default 0.05. Under `log_odds` weighting a ballot at or below
+    /// chance weighs this share of a fully confident one.
     pub confidence_floor: f64,
+    /// How power and confidence weigh a ballot: `linear` (power x floored confidence)
+    /// or `log_odds` (power x ln(K c / (1 - c)), the calibrated-Bayes rule; see
+    /// [`Weighting`]). Default `linear`, which is right when confidences are
+    /// uninformative or uncalibrated, as most models' self-reported ones are: it never
+    /// lets one confident ballot swamp several less confident ones. Choose `log_odds`
+    /// when confidences are calibrated (a worker saying 0.8 is right about four times
+    /// in five), above all with more than two candidate answers, where it rewards
+    /// agreement as the evidence does.
+    pub weighting: Weighting,
 }
 
 impl Default for ConsensusConfig {
@@ -67,6 +77,7 @@ impl Default for ConsensusConfig {
             similarity_join_min: 0.5,
             similarity_merge_min: 0.45,
             confidence_floor: 0.05,
+            weighting: Weighting::Linear,
         }
     }
 }

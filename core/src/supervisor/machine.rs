@@ -147,7 +147,7 @@ impl SupervisorMachine {
             analyser: HeuristicAnalyser::new(config.analysis.clone())
                 .with_base(config.consensus.clone(), config.strategy),
             pool: WorkerPool::new(config.pool.clone()),
-            powers: VotingPowers::new(config.power.clone()),
+            powers: VotingPowers::new(config.power.clone(), config.consensus.weighting),
             queue: TaskQueue::new(config.queue_length_max, config.attempts_max),
             scaling_supported: config.scaling,
             config,

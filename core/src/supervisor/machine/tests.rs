@@ -303,7 +303,9 @@ fn wrong_workers_lose_power_over_time() {
     let mut config = config();
     config.early_stop = false;
     let mut h = Harness::new(config, &["w1", "w2", "w3"]);
-    for i in 0..5 {
+    // Power moves only as fast as the evidence (a prior worth 20 tasks): 20 tasks of
+    // always being wrong halve it.
+    for i in 0..20 {
         let asked = h.submit(&format!("t{i}"), "What is 2 + 2?");
         for (worker, request) in &asked {
             h.answer(worker, request, if worker.as_str() == "w3" { "5" } else { "4" });
@@ -311,8 +313,8 @@ fn wrong_workers_lose_power_over_time() {
         assert_eq!(h.results().pop().unwrap().answer(), Some("4"));
     }
     let powers = h.machine.powers();
-    assert!(powers.power(&"w3".into()) < 0.5);
-    assert!(powers.power(&"w1".into()) > 1.5);
+    assert!(powers.power(&"w3".into()) <= 0.5, "{powers:?}");
+    assert!(powers.power(&"w1".into()) > 1.15, "{powers:?}");
 }
 
 #[test]
