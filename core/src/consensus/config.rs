@@ -55,12 +55,17 @@ pub struct ConsensusConfig {
     pub confidence_floor: f64,
     /// How power and confidence weigh a ballot: `linear` (power x floored confidence)
     /// or `log_odds` (power x ln(K c / (1 - c)), the calibrated-Bayes rule; see
-    /// [`Weighting`]). Default `linear`, which is right when confidences are
-    /// uninformative or uncalibrated, as most models' self-reported ones are: it never
-    /// lets one confident ballot swamp several less confident ones. Choose `log_odds`
+    /// [`Weighting`]). Default `linear`: today's rule, and the safer one for
+    /// confidences taken as reported, since a bad confidence moves a ballot by at most
+    /// its own share (in the accuracy bench, confidences that are pure noise cost it
+    /// 3-5 points against a head count, and cost `log_odds` 7-11). Choose `log_odds`
     /// when confidences are calibrated (a worker saying 0.8 is right about four times
-    /// in five), above all with more than two candidate answers, where it rewards
-    /// agreement as the evidence does.
+    /// in five: it then matches the calibrated-Bayes oracle within 0.2 points), above
+    /// all with more than two candidate answers, where agreement on one of them is
+    /// strong evidence. In the supervisor `log_odds` also hands each worker's record
+    /// the job of calibrating its confidence ([`crate::VotingPowers::confidence`]),
+    /// which weighs noisy confidences out: after 200 tasks it is within 0.6 points of
+    /// the known-accuracy oracle whatever the confidences.
     pub weighting: Weighting,
 }
 

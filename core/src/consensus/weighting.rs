@@ -3,10 +3,12 @@
 //! Two rules, chosen by [`super::ConsensusConfig::weighting`]:
 //!
 //! - [`Weighting::Linear`]: weight = power x max(confidence, `confidence_floor`).
-//!   Confidence scales a vote as a share of it. Right when confidences are
-//!   uninformative or uncalibrated (most chat models report 0.9 whether right or
-//!   wrong): a bad confidence can then move a vote by at most its own share, and
-//!   with equal confidences the rule is a plain (power-weighted) head count.
+//!   Confidence scales a vote as a share of it. The safer rule for confidences that
+//!   are uncalibrated (most chat models report 0.9 whether right or wrong): a bad
+//!   confidence moves a vote by at most its own share, and with equal confidences the
+//!   rule is a plain (power-weighted) head count. Confidences that are pure noise
+//!   still cost it accuracy against a head count (3 to 5 points in the accuracy
+//!   bench), less than they cost log-odds (7 to 11).
 //! - [`Weighting::LogOdds`]: weight = power x max(ln(K c / (1 - c)), floor), with `c`
 //!   the confidence clamped to [[`LOG_ODDS_CONFIDENCE_MIN`], [`LOG_ODDS_CONFIDENCE_MAX`]]
 //!   and `K` the number of candidate answers (groups, at least 2). This is the
@@ -17,7 +19,14 @@
 //!   and worth most with more than two candidates, where agreeing on one wrong answer
 //!   is unlikely and the rule rewards agreement more than linear weighting does. With
 //!   uncalibrated confidences it amplifies their noise: one ballot at 0.99 outweighs
-//!   four at 0.6.
+//!   four at 0.6. The supervisor therefore lets each worker's record calibrate the
+//!   confidence it hands this rule ([`crate::VotingPowers::confidence`]).
+//!
+//!   With `V` possible answers and errors spread evenly, the exact rule is
+//!   ln((V - 1) c / (1 - c)). `V` is unknown: the groups seen undercount it (a wrong
+//!   answer nobody gave is still possible), so the number of groups `K` stands in for
+//!   `V - 1`. In the accuracy bench this comes within 0.2 points of the oracle that
+//!   knows `V`.
 //!
 //! **Below chance.** `ln(K c / (1 - c)) <= 0` when `c <= 1 / (K + 1)`: the Bayes rule
 //! would count such a ballot *against* its own answer. Weights here stay non-negative
