@@ -59,7 +59,7 @@ pub fn early_stop(
     let counted = tally.counted.len();
     let groups = tally.groups.len();
     let views: Vec<View> = candidate_counts(config, groups, outstanding_powers.len())
-        .map(|k| View::new(&tally, k, outstanding_powers))
+        .map(|k| View::new(&tally, config, k, outstanding_powers))
         .collect();
     let isolated = config.strategy != Strategy::Numeric || numeric_leader_is_isolated(&tally, config);
     let agreed_now = tally.decision(config).is_agreed();
@@ -120,7 +120,9 @@ struct View {
     leader: Units,
     /// The heaviest other group's weight.
     runner_up: Units,
-    /// The heaviest group's weight (the leader's, unless `candidates` reorders them).
+    /// The most weight of the answers in that any group of the full panel can hold:
+    /// the heaviest group's (the leader's, unless `candidates` reorders them), or for
+    /// numeric matching the heaviest window (see [`heaviest_numeric_window`]).
     heaviest: Units,
     total: Units,
     /// `[j]`: the weight of the `j + 1` heaviest outstanding answers at full confidence.
@@ -128,19 +130,11 @@ struct View {
 }
 
 impl View {
-    fn new(tally: &Tally<'_>, candidates: usize, outstanding_powers: &[f64]) -> Self {
-        let (weights, unit_weight) = match tally.weighting {
-            // The tally's own units: no recomputation, the very same bits.
-            Weighting::Linear => (None, tally.unit_weight),
-            rule => {
-                let (weights, unit_weight) = weigh(&tally.counted, rule, tally.confidence_floor, candidates);
-                (Some(weights), unit_weight)
-            }
-        };
-        let group_weights: Vec<Units> = match &weights {
-            None => tally.group_weights.clone(),
-            Some(weights) => tally.groups.iter().map(|g| g.members.iter().map(|&m| weights[m]).sum()).collect(),
-        };
+    fn new(tally: &Tally<'_>, config: &ConsensusConfig, candidates: usize, outstanding_powers: &[f64]) -> Self {
+        // The same function on the same ballots as `Tally::new`: the very same bits.
+        let (weights, unit_weight) = weigh(&tally.counted, tally.weighting, tally.confidence_floor, candidates);
+        let group_weights: Vec<Units> =
+            tally.groups.iter().map(|g| g.members.iter().map(|&m| weights[m]).sum()).collect();
         let mut outstanding: Vec<Units> = outstanding_powers
             .iter()
             .map(|&power| {
@@ -156,15 +150,55 @@ impl View {
                 Some(*sum)
             })
             .collect();
+        let mut heaviest = group_weights.iter().copied().max().unwrap_or(0);
+        if config.strategy == Strategy::Numeric {
+            heaviest = heaviest.max(heaviest_numeric_window(tally, &weights, config));
+        }
         Self {
             candidates,
             leader: group_weights.first().copied().unwrap_or(0),
             runner_up: group_weights.iter().skip(1).copied().max().unwrap_or(0),
-            heaviest: group_weights.iter().copied().max().unwrap_or(0),
+            heaviest,
             total: group_weights.iter().sum(),
             outstanding_heaviest,
         }
     }
+}
+
+/// The heaviest set of counted numeric answers all within tolerance of each other.
+/// Numeric groups are such sets, but a newcomer can regroup the answers already in
+/// (a value between two windows pulls a member of one into the other), so the
+/// heaviest group of the full panel holds at most this much of them, whatever the
+/// groups are now.
+///
+/// Regression: 10, 10, 10.5 led 11.2 and 20 (tolerance 0.75) under log-odds
+/// weighting, and early stopping called a no-consensus with one light worker out; that
+/// worker answering 11.2 pulled 10.5 into the 11.2 window, which then agreed.
+fn heaviest_numeric_window(tally: &Tally<'_>, weights: &[Units], config: &ConsensusConfig) -> Units {
+    let mut values: Vec<(f64, Units)> = tally
+        .counted
+        .iter()
+        .zip(weights)
+        .filter_map(|(ballot, &weight)| final_number(&ballot.text).map(|value| (value, weight)))
+        .collect();
+    values.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut heaviest: Units = 0;
+    for start in 0..values.len() {
+        let window: Units = values[start..]
+            .iter()
+            .take_while(|(value, _)| {
+                grouping::within_tolerance(
+                    values[start].0,
+                    *value,
+                    config.tolerance_absolute,
+                    config.tolerance_relative,
+                )
+            })
+            .map(|(_, weight)| weight)
+            .sum();
+        heaviest = heaviest.max(window);
+    }
+    heaviest
 }
 
 /// Whether the numeric leader stays whole and apart whatever numbers arrive: its values

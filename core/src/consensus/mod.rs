@@ -10,8 +10,10 @@
 //!    similar (semantic only: exact keys and numeric windows are already maximal).
 //! 4. Weigh: weight = voting power x confidence (floored), or power x the log-odds of
 //!    the confidence among the groups formed ([`Weighting`]), held as fixed-point
-//!    integers (2^40 units for the heaviest ballot), so sums are exact, ties are exact, and anyone
-//!    recomputing a decision from its ballots gets the same bits. Support = group
+//!    integers (2^40 units for the heaviest ballot), so sums are exact, ties are
+//!    exact, and anyone recomputing a decision from its ballots gets the same bits.
+//!    Grouping itself uses linear weights: the number of groups is not known before
+//!    it. Support = group
 //!    weight / weight of all counted answers: the same units on both sides.
 //! 5. Rank groups by weight, then size, then smallest member id (a total order), and
 //!    decide: agreed when support >= the adaptive threshold ([`adaptive_threshold`])

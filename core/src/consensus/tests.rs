@@ -29,12 +29,15 @@ fn even_split_is_no_consensus_by_margin() {
 
 #[test]
 fn ties_break_by_smallest_member_id_not_input_order() {
-    let forward = decide(&ballots(&["a", "b"]), &config(Strategy::Exact)).unwrap();
-    let mut reversed = ballots(&["a", "b"]);
-    reversed.reverse();
-    let backward = decide(&reversed, &config(Strategy::Exact)).unwrap();
-    assert_eq!(forward, backward);
-    assert_eq!(forward.groups[0].representative, "a");
+    for weighting in WEIGHTINGS {
+        let config = ConsensusConfig { weighting, ..config(Strategy::Exact) };
+        let forward = decide(&ballots(&["a", "b"]), &config).unwrap();
+        let mut reversed = ballots(&["a", "b"]);
+        reversed.reverse();
+        let backward = decide(&reversed, &config).unwrap();
+        assert_eq!(forward, backward);
+        assert_eq!(forward.groups[0].representative, "a");
+    }
 }
 
 #[test]
@@ -93,11 +96,13 @@ fn semantic_prefers_embeddings_when_every_answer_has_one() {
 
 #[test]
 fn twin_with_conflicting_answers_counts_nowhere() {
-    let mut input = ballots(&["a", "a", "b"]);
-    input.push(Ballot::new("w2", "a"));
-    let decision = decide(&input, &config(Strategy::Exact)).unwrap();
-    assert_eq!(decision.excluded, vec![Exclusion { worker: "w2".into(), reason: ExclusionReason::Equivocated }]);
-    assert_eq!(decision.counted, 2);
+    for weighting in WEIGHTINGS {
+        let mut input = ballots(&["a", "a", "b"]);
+        input.push(Ballot::new("w2", "a"));
+        let decision = decide(&input, &ConsensusConfig { weighting, ..config(Strategy::Exact) }).unwrap();
+        assert_eq!(decision.excluded, vec![Exclusion { worker: "w2".into(), reason: ExclusionReason::Equivocated }]);
+        assert_eq!(decision.counted, 2);
+    }
 }
 
 #[test]
@@ -214,9 +219,17 @@ fn scaling_tiny_powers_keeps_the_support() {
             b.power(power)
         })
         .collect();
-    let before = decide(&ballots, &config(Strategy::Exact)).unwrap();
-    let after = decide(&scaled, &config(Strategy::Exact)).unwrap();
-    assert!((before.support - after.support).abs() < 1e-12, "{} vs {}", before.support, after.support);
+    for weighting in WEIGHTINGS {
+        let config = ConsensusConfig { weighting, ..config(Strategy::Exact) };
+        let before = decide(&ballots, &config).unwrap();
+        let after = decide(&scaled, &config).unwrap();
+        assert!(
+            (before.support - after.support).abs() < 1e-12,
+            "{weighting:?}: {} vs {}",
+            before.support,
+            after.support
+        );
+    }
 }
 
 #[test]
@@ -430,4 +443,29 @@ fn log_odds_early_stop_accounts_for_newcomers_raising_k() {
     let with_two_new_answers =
         [so_far.clone(), vec![Ballot::new("x0", "c").power(0.01), Ballot::new("x1", "d").power(0.01)]].concat();
     assert_eq!(decide(&with_two_new_answers, &config).unwrap().groups[0].representative, "a");
+}
+
+#[test]
+fn early_stop_does_not_call_a_no_consensus_a_newcomer_can_regroup() {
+    // Regression: 10, 10, 10.5 led 11.2 and 20 (tolerance 0.75) under log-odds
+    // weighting, and early stopping called a no-consensus with one light worker out;
+    // that worker answering 11.2 pulled 10.5 into the 11.2 window, which then agreed.
+    let config = ConsensusConfig {
+        tolerance_absolute: 0.75,
+        tolerance_relative: 0.0,
+        weighting: Weighting::LogOdds,
+        ..config(Strategy::Numeric)
+    };
+    let so_far = vec![
+        Ballot::new("w0", "11.2"),
+        Ballot::new("w1", "10").confidence(0.7).power(0.5),
+        Ballot::new("w2", "10").confidence(0.7),
+        Ballot::new("w3", "20"),
+        Ballot::new("w4", "10.5").confidence(0.7).power(0.5),
+    ];
+    assert!(!decide(&so_far, &config).unwrap().is_agreed());
+    assert_eq!(early_stop(&so_far, &config, &[0.5]).unwrap(), EarlyStop::Wait);
+    let full = [so_far.clone(), vec![Ballot::new("x0", "11.2").power(0.5)]].concat();
+    let decision = decide(&full, &config).unwrap();
+    assert_eq!(decision.answer.as_deref(), Some("11.2"), "{decision:#?}");
 }
