@@ -68,8 +68,13 @@ pub struct Vote {
     pub attempt: u32,
     /// The answer.
     pub text: String,
-    /// Its reported confidence.
+    /// The confidence its ballot carried: the reported one, or under log-odds
+    /// weighting the one the worker's record calibrates it to
+    /// ([`crate::VotingPowers::confidence`]).
     pub confidence: f64,
+    /// The confidence the worker reported, when its ballot carried another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_confidence: Option<f64>,
     /// The worker's voting power when it answered.
     pub power: f64,
     /// How long it took.

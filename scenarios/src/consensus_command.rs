@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use quorum_core::consensus::{
-    Ballot, ConsensusConfig, ConsensusError, Decision, Exclusion, Group, NoConsensusReason, Strategy, Verdict, decide,
+    Ballot, ConsensusConfig, ConsensusError, Decision, Exclusion, Group, NoConsensusReason, Strategy, Verdict,
+    Weighting, decide,
 };
 use quorum_core::{HeuristicAnalyser, WorkerId};
 
@@ -55,6 +56,9 @@ pub struct ConsensusInput {
     pub tolerance_relative: Option<f64>,
     /// Semantic: similarity needed to join a group. Default 0.5.
     pub similarity: Option<f64>,
+    /// How power and confidence weigh a ballot: `linear` (default) or `log_odds`
+    /// (for calibrated confidences).
+    pub weighting: Option<Weighting>,
     /// The task, used by `auto`.
     pub task: Option<String>,
     /// The answers.
@@ -94,6 +98,8 @@ pub struct ConsensusOutput {
     pub confidence: f64,
     /// The strategy used.
     pub strategy: Strategy,
+    /// The weighting rule used.
+    pub weighting: Weighting,
     /// The threshold applied (after adaptation).
     pub threshold: f64,
     /// The threshold configured.
@@ -195,6 +201,7 @@ fn config_for(input: &ConsensusInput, ballots: &[Ballot]) -> ConsensusConfig {
         similarity_join_min,
         // Merging stays a notch below joining, whatever the join level chosen.
         similarity_merge_min: defaults.similarity_merge_min.min(similarity_join_min),
+        weighting: input.weighting.unwrap_or(defaults.weighting),
         ..defaults
     }
 }
@@ -212,6 +219,7 @@ fn render(decision: Decision) -> ConsensusOutput {
         margin: decision.margin,
         confidence: decision.confidence,
         strategy: decision.strategy,
+        weighting: decision.weighting,
         threshold: decision.threshold,
         threshold_base: decision.threshold_base,
         counted: decision.counted,
@@ -260,6 +268,8 @@ mod tests {
             (r#"{"answers": [{"worker": "w1"}]}"#, "missing field `text`"),
             (r#"{"answers": [], "colour": 1}"#, "unknown field `colour`"),
             (r#"{"strategy": "vibes", "answers": []}"#, "unknown variant `vibes`"),
+            (r#"{"weighting": "bayes", "answers": []}"#, "weighting = \"bayes\""),
+            (r#"{"weighting": 3, "answers": []}"#, "line 1"),
             (r#"{"threshold": 2, "answers": []}"#, "consensus.threshold"),
             (r#"{"tolerance": -1, "answers": []}"#, "consensus.tolerance_absolute"),
             (r#"{"answers": [{"worker": "w1", "text": "a", "confidence": 3}]}"#, "answers[0].confidence"),
@@ -269,6 +279,31 @@ mod tests {
             let error = run_consensus(input).unwrap_err().to_string();
             assert!(error.contains(expected), "{input}: {error}");
         }
+    }
+
+    #[test]
+    fn weighting_is_honoured() {
+        // Two ballots at 0.95 against three at 0.4: the head count wins under linear
+        // weighting only when the confident pair is too light, and log-odds weighs
+        // that pair far more (ln(2 x 19) each against ln(2 x 0.67) each).
+        let answers = r#""answers": [
+            {"worker": "w1", "text": "a", "confidence": 0.95}, {"worker": "w2", "text": "a", "confidence": 0.95},
+            {"worker": "w3", "text": "b", "confidence": 0.4}, {"worker": "w4", "text": "b", "confidence": 0.4},
+            {"worker": "w5", "text": "b", "confidence": 0.4}]"#;
+        let linear = consensus_output(&format!(r#"{{"strategy": "exact", "threshold": 0.7, {answers}}}"#)).unwrap();
+        let bayes = consensus_output(&format!(
+            r#"{{"strategy": "exact", "threshold": 0.7, "weighting": "log_odds", {answers}}}"#
+        ))
+        .unwrap();
+        assert_eq!(linear.weighting, Weighting::Linear);
+        assert_eq!(bayes.weighting, Weighting::LogOdds);
+        assert_eq!(linear.outcome, "no_consensus", "1.9 of 3.1 is below 0.7");
+        assert_eq!(bayes.outcome, "agreed");
+        assert_eq!(bayes.answer.as_deref(), Some("a"));
+        let rendered: serde_json::Value =
+            serde_json::from_str(&run_consensus(&format!(r#"{{"weighting": "log_odds", {answers}}}"#)).unwrap())
+                .unwrap();
+        assert_eq!(rendered["weighting"], "log_odds");
     }
 
     #[test]

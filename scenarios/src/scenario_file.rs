@@ -232,6 +232,19 @@ accuracy_min = 0.8
     }
 
     #[test]
+    fn weighting_and_power_prior_are_honoured() {
+        let text = "name = \"x\"\nworkers = 3\n[cluster.supervisor.consensus]\nweighting = \"log_odds\"\n\
+                    [cluster.supervisor.power]\nprior_strength = 40\nprior_mean = 0.8\n";
+        let scenario = parse_scenario(text).unwrap();
+        let supervisor = &scenario.cluster.supervisor;
+        assert_eq!(supervisor.consensus.weighting, quorum_core::consensus::Weighting::LogOdds);
+        assert_eq!(supervisor.power.prior_strength, 40.0);
+        assert_eq!(supervisor.power.prior_mean, 0.8);
+        let default = parse_scenario("name = \"x\"\nworkers = 3\n").unwrap();
+        assert_eq!(default.cluster.supervisor.consensus.weighting, quorum_core::consensus::Weighting::Linear);
+    }
+
+    #[test]
     fn every_built_in_scenario_round_trips_through_toml() {
         for scenario in catalogue() {
             let text = to_toml(&scenario);
@@ -260,6 +273,12 @@ accuracy_min = 0.8
             ("name = \"x\"\n[profile]\nmistakes = \"lies\"\n", ["line 3", "contradictions"]),
             ("name = \"x\"\n[profile]\nmistake = \"plain\"\n", ["line 3", "mistake"]),
             ("name = \"x\"\n[cluster]\nworkload = { questions = \"impossible\" }\n", ["line 3", "hard"]),
+            (
+                "name = \"x\"\n[cluster.supervisor.consensus]\nweighting = \"bayes\"\n",
+                ["line 3", "weighting = \"bayes\""],
+            ),
+            ("name = \"x\"\n[cluster.supervisor.power]\nreward = 1.1\n", ["line 3", "reward"]),
+            ("name = \"x\"\n[cluster.supervisor.power]\nprior_mean = 0.4\n", ["line 3", "prior_mean"]),
         ];
         for (text, expected) in cases {
             let error = parse_scenario(text).unwrap_err().to_string();

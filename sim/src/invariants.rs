@@ -268,7 +268,14 @@ impl<'a> Tally<'a> {
                     a.text.cmp(&b.text).then(a.confidence.total_cmp(&b.confidence)).then(a.power.total_cmp(&b.power))
                 })
                 .expect("listed workers have a vote");
-            weights.insert(member, (*first, first.power * first.confidence.max(config.confidence_floor)));
+            // The rule's own definition, over as many candidates as there are groups.
+            let weight = config.weighting.ballot_weight(
+                first.power,
+                first.confidence,
+                config.confidence_floor,
+                result.alternatives.len(),
+            );
+            weights.insert(member, (*first, weight));
         }
         for worker in votes.keys() {
             if !weights.contains_key(worker) && !excluded.contains(worker) {
@@ -459,6 +466,7 @@ mod tests {
                 attempt: 1,
                 text: b.text.clone(),
                 confidence: b.confidence,
+                reported_confidence: None,
                 power: b.power,
                 latency_ms: b.latency_ms,
             })

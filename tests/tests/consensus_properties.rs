@@ -4,7 +4,8 @@
 
 use proptest::prelude::*;
 use quorum_core::consensus::{
-    Ballot, ConsensusConfig, Decision, EarlyStop, Strategy as Matching, answers_match, decide, early_stop, final_number,
+    Ballot, ConsensusConfig, Decision, EarlyStop, Strategy as Matching, Weighting, answers_match, decide, early_stop,
+    final_number,
 };
 
 const CASES: u32 = 1_000;
@@ -26,6 +27,11 @@ fn strategy() -> impl Strategy<Value = Matching> {
     prop_oneof![Just(Matching::Exact), Just(Matching::Numeric), Just(Matching::Semantic)]
 }
 
+/// Every property holds under both weighting rules.
+fn weighting() -> impl Strategy<Value = Weighting> {
+    prop_oneof![Just(Weighting::Linear), Just(Weighting::LogOdds)]
+}
+
 fn text_for(strategy: Matching, pick: usize, value: f64) -> String {
     match strategy {
         Matching::Exact => EXACT_TEXTS[pick % EXACT_TEXTS.len()].to_owned(),
@@ -41,10 +47,20 @@ fn text_for(strategy: Matching, pick: usize, value: f64) -> String {
 
 /// A config and 0..12 ballots with distinct workers.
 fn case() -> impl Strategy<Value = (ConsensusConfig, Vec<Ballot>)> {
-    (strategy(), 0.3f64..0.8, proptest::collection::vec((0usize..8, 0u8..4, 0.0f64..=1.0, 0.25f64..4.0), 0..12))
-        .prop_map(|(strategy, threshold, raw)| {
-            let config =
-                ConsensusConfig { strategy, threshold, tolerance_absolute: 0.01, ..ConsensusConfig::default() };
+    (
+        strategy(),
+        weighting(),
+        0.3f64..0.8,
+        proptest::collection::vec((0usize..8, 0u8..4, 0.0f64..=1.0, 0.25f64..4.0), 0..12),
+    )
+        .prop_map(|(strategy, weighting, threshold, raw)| {
+            let config = ConsensusConfig {
+                strategy,
+                weighting,
+                threshold,
+                tolerance_absolute: 0.01,
+                ..ConsensusConfig::default()
+            };
             let ballots = raw
                 .into_iter()
                 .enumerate()
@@ -96,8 +112,8 @@ proptest! {
     }
 
     #[test]
-    fn unanimity_agrees_with_full_support(strategy in strategy(), pick in 0usize..3, count in 1usize..12, confidence in 0.0f64..=1.0) {
-        let config = ConsensusConfig::default().with_strategy(strategy);
+    fn unanimity_agrees_with_full_support(strategy in strategy(), weighting in weighting(), pick in 0usize..3, count in 1usize..12, confidence in 0.0f64..=1.0) {
+        let config = ConsensusConfig { weighting, ..ConsensusConfig::default().with_strategy(strategy) };
         let text = text_for(strategy, pick, 42.0);
         let ballots: Vec<Ballot> = (0..count).map(|i| Ballot::new(format!("w{i}"), text.clone()).confidence(confidence)).collect();
         let decision = decide(&ballots, &config).unwrap();
@@ -249,6 +265,7 @@ proptest! {
             "strategy": config.strategy.as_str(),
             "threshold": config.threshold,
             "tolerance": config.tolerance_absolute,
+            "weighting": config.weighting.as_str(),
             "answers": ballots.iter().map(|b| serde_json::json!({"worker": b.worker, "text": b.text, "confidence": b.confidence, "power": b.power})).collect::<Vec<_>>(),
         }).to_string();
         prop_assert_eq!(quorum_scenarios::run_consensus(&input).unwrap(), quorum_scenarios::run_consensus(&input).unwrap());
@@ -298,9 +315,10 @@ fn early_stop_texts(strategy: Matching) -> (Vec<&'static str>, &'static str, &'s
     }
 }
 
-fn early_stop_config(strategy: Matching, threshold: f64) -> ConsensusConfig {
+fn early_stop_config(strategy: Matching, weighting: Weighting, threshold: f64) -> ConsensusConfig {
     ConsensusConfig {
         strategy,
+        weighting,
         threshold,
         tolerance_absolute: 0.75,
         tolerance_relative: 0.0,
@@ -337,15 +355,16 @@ fn each_completion(so_far: &[Ballot], outstanding: &[f64], strategy: Matching, c
 fn early_stop_case() -> impl Strategy<Value = (ConsensusConfig, Vec<Ballot>, Vec<f64>)> {
     let ballot = (0usize..5, 0usize..3, 0usize..3);
     (
-        strategy(),
+        (strategy(), weighting()),
         prop_oneof![Just(0.5), Just(0.6)],
         proptest::collection::vec(ballot, 0..6),
         proptest::collection::vec(0usize..3, 0..4),
     )
-        .prop_filter("semantic completions are costly: at most two outstanding", |(strategy, _, _, outstanding)| {
-            *strategy != Matching::Semantic || outstanding.len() <= 2
-        })
-        .prop_map(|(strategy, threshold, raw, outstanding)| {
+        .prop_filter(
+            "semantic completions are costly: at most two outstanding",
+            |((strategy, _), _, _, outstanding)| *strategy != Matching::Semantic || outstanding.len() <= 2,
+        )
+        .prop_map(|((strategy, weighting), threshold, raw, outstanding)| {
             let (pool, _, garbage) = early_stop_texts(strategy);
             let ballots = raw
                 .into_iter()
@@ -356,7 +375,7 @@ fn early_stop_case() -> impl Strategy<Value = (ConsensusConfig, Vec<Ballot>, Vec
                 })
                 .collect();
             let outstanding = outstanding.into_iter().map(|p| POWERS[p]).collect();
-            (early_stop_config(strategy, threshold), ballots, outstanding)
+            (early_stop_config(strategy, weighting, threshold), ballots, outstanding)
         })
 }
 

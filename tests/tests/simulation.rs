@@ -131,7 +131,12 @@ fn a_byzantine_minority_does_not_win() {
     for seed in 1..=2 {
         let outcome = run_passing("byzantine_minority", seed, &byzantine_minority());
         assert_eq!(outcome.report.correct, outcome.report.agreed, "seed {seed}: no lie agreed: {:?}", outcome.report);
-        assert!(outcome.report.agreed >= outcome.report.tasks * 9 / 10);
+        // Power moves only as fast as the evidence (a prior worth 20 tasks), so the
+        // liars keep some say over the first tasks: where an honest worker errs and
+        // both liars happen on the same wrong number, the vote splits (seed 1: 3 of
+        // 20 early tasks; the multiplicative rule had them at the floor in six).
+        let covered = outcome.report.agreed >= outcome.report.tasks * 8 / 10;
+        assert!(covered, "seed {seed}: {:?}", outcome.report);
     }
 }
 
@@ -195,8 +200,8 @@ fn a_confident_colluding_majority_wins_consensus_cannot_beat_it() {
 fn learned_power_drives_down_colluders_that_lose_early() {
     // The same majority, but its lies carry the moderate confidence of a calibrated
     // model: the confident honest pair wins the first votes, every loss costs the
-    // colluders power (x0.8), and after a few tasks their weight is at the floor, so
-    // they stay beaten even as a majority.
+    // colluders power (their estimated accuracy falls), and after a dozen tasks their
+    // weight is near the floor, so they stay beaten even as a majority.
     let outcome = run_passing("colluding_majority", 1, &colluding_majority(ConfidenceBehaviour::Calibrated));
     assert!(outcome.report.accuracy.is_some_and(|a| a >= 0.9), "{:?}", outcome.report);
     for (worker, power) in final_powers(&outcome) {
@@ -204,7 +209,7 @@ fn learned_power_drives_down_colluders_that_lose_early() {
         if colluder {
             assert!(power < 0.5, "{worker} ends at power {power}");
         } else {
-            assert!(power > 2.0, "{worker} ends at power {power}");
+            assert!(power > 1.3, "{worker} ends at power {power}");
         }
     }
 }

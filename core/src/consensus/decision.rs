@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Strategy;
+use super::{Strategy, Weighting};
 use crate::WorkerId;
 
 /// The verdict of one consensus round.
@@ -71,7 +71,7 @@ pub struct Group {
     pub representative: String,
     /// The members' worker ids, sorted.
     pub members: Vec<WorkerId>,
-    /// Sum of the members' weights (voting power x floored confidence).
+    /// Sum of the members' weights (see [`Weighting`]).
     pub weight: f64,
     /// `weight` over the weight of all counted answers.
     pub support: f64,
@@ -94,6 +94,9 @@ pub struct Decision {
     pub confidence: f64,
     /// The strategy used.
     pub strategy: Strategy,
+    /// The weighting rule used.
+    #[serde(default)]
+    pub weighting: Weighting,
     /// The threshold configured.
     pub threshold_base: f64,
     /// The threshold applied after adaptation (`>= threshold_base`).

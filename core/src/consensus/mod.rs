@@ -9,9 +9,12 @@
 //!    with the reason ([`Unreadable`]).
 //! 3. Group ([`Strategy`] decides how), then merge groups whose representatives are
 //!    similar (semantic only: exact keys and numeric windows are already maximal).
-//! 4. Weigh: weight = voting power x confidence (floored), held as fixed-point integers
-//!    (2^32 units per unit of weight), so sums are exact, ties are exact, and anyone
-//!    recomputing a decision from its ballots gets the same bits. Support = group
+//! 4. Weigh: weight = voting power x confidence (floored), or power x the log-odds of
+//!    the confidence among the groups formed ([`Weighting`]), held as fixed-point
+//!    integers (2^40 units for the heaviest ballot), so sums are exact, ties are
+//!    exact, and anyone recomputing a decision from its ballots gets the same bits.
+//!    Grouping itself uses linear weights: the number of groups is not known before
+//!    it. Support = group
 //!    weight / weight of all counted answers: the same units on both sides.
 //! 5. Rank groups by weight, then size, then smallest member id (a total order), and
 //!    decide: agreed when support >= the adaptive threshold ([`adaptive_threshold`])
@@ -28,6 +31,7 @@ mod grouping;
 mod similarity;
 mod strategy;
 mod threshold;
+mod weighting;
 
 pub use ballot::Ballot;
 pub use config::{ANSWER_BYTES_MAX, ANSWERS_PER_DECISION_MAX, ConsensusConfig, POWER_MAX, POWER_MIN};
@@ -37,6 +41,7 @@ pub use extract::{Extracted, NumberValue, Unreadable, WRAPPER_LAYERS_MAX, exact_
 pub use similarity::{Profile, embedding_similarity, text_similarity};
 pub use strategy::{SHORT_ANSWER_WORDS_MAX, Strategy};
 pub use threshold::{SMALL_PANEL_ANSWERS, adaptive_threshold};
+pub use weighting::{LOG_ODDS_CONFIDENCE_MAX, LOG_ODDS_CONFIDENCE_MIN, UnknownWeighting, Weighting};
 
 use grouping::{RawGroup, SimilarityMatrix};
 
@@ -118,11 +123,10 @@ pub(crate) struct Tally<'a> {
     groups: Vec<RawGroup>,
     group_weights: Vec<Units>,
     total_weight: Units,
-    /// The raw weight one [`UNITS_OF_HEAVIEST`] stands for.
-    unit_weight: f64,
     mean_representative_similarity: f64,
     excluded: Vec<Exclusion>,
     confidence_floor: f64,
+    weighting: Weighting,
 }
 
 impl<'a> Tally<'a> {
@@ -139,11 +143,15 @@ impl<'a> Tally<'a> {
         let mut excluded = Vec::new();
         let unique = drop_equivocators(canonical, config, &mut excluded);
         let (counted, features) = extract_all(unique, config.strategy, &mut excluded);
-        let heaviest = counted.iter().map(|b| raw_weight(b.power, b.confidence, config)).fold(0.0, f64::max);
-        let unit_weight = if heaviest > 0.0 { heaviest } else { 1.0 };
-        let weights: Vec<Units> =
-            counted.iter().map(|b| to_units(raw_weight(b.power, b.confidence, config), unit_weight)).collect();
-        let (groups, mean_representative_similarity) = group(&counted, &features, &weights, config);
+        // Grouping needs weights before the number of candidates is known, so it
+        // uses linear ones whatever the rule; the vote then uses the configured rule
+        // over the groups formed (see `weighting`).
+        let (linear_weights, linear_unit_weight) = weigh(&counted, Weighting::Linear, config.confidence_floor, 0);
+        let (groups, mean_representative_similarity) = group(&counted, &features, &linear_weights, config);
+        let (weights, _) = match config.weighting {
+            Weighting::Linear => (linear_weights, linear_unit_weight),
+            rule => weigh(&counted, rule, config.confidence_floor, groups.len()),
+        };
         let mut ranked: Vec<(RawGroup, Units)> = groups
             .into_iter()
             .map(|g| {
@@ -164,11 +172,18 @@ impl<'a> Tally<'a> {
             groups,
             group_weights,
             total_weight,
-            unit_weight,
             mean_representative_similarity,
             excluded,
             confidence_floor,
+            weighting: config.weighting,
         })
+    }
+
+    /// Counted ballot `index`'s weight, as a plain number, in a vote over `groups`
+    /// candidates.
+    fn ballot_weight(&self, index: usize, groups: usize) -> f64 {
+        let ballot = self.counted[index];
+        self.weighting.ballot_weight(ballot.power, ballot.confidence, self.confidence_floor, groups)
     }
 
     fn support(&self, group_index: usize) -> f64 {
@@ -199,6 +214,7 @@ impl<'a> Tally<'a> {
             margin,
             confidence,
             strategy: config.strategy,
+            weighting: config.weighting,
             threshold_base: config.threshold,
             threshold,
             groups,
@@ -213,11 +229,7 @@ impl<'a> Tally<'a> {
         let confidence_sum: f64 = raw.members.iter().map(|&m| self.counted[m].power * self.counted[m].confidence).sum();
         // Reported in plain floating point for readability; the decision itself used
         // the exact integer units.
-        let weight: f64 = raw
-            .members
-            .iter()
-            .map(|&m| self.counted[m].power * self.counted[m].confidence.max(self.confidence_floor))
-            .sum();
+        let weight: f64 = raw.members.iter().map(|&m| self.ballot_weight(m, self.groups.len())).sum();
         Group {
             representative: self.counted[raw.representative].text.clone(),
             members: raw.members.iter().map(|&m| self.counted[m].worker.clone()).collect(),
@@ -252,9 +264,14 @@ fn validate_ballots(ballots: &[Ballot]) -> Result<(), ConsensusError> {
     Ok(())
 }
 
-/// Voting power x floored confidence.
-fn raw_weight(power: f64, confidence: f64, config: &ConsensusConfig) -> f64 {
-    power * confidence.max(config.confidence_floor)
+/// The counted ballots' weights under `rule` in a vote over `groups` candidates, in
+/// exact units of the heaviest of them, and the plain weight one such unit stands for.
+pub(crate) fn weigh(counted: &[&Ballot], rule: Weighting, confidence_floor: f64, groups: usize) -> (Vec<Units>, f64) {
+    let raw: Vec<f64> =
+        counted.iter().map(|b| rule.ballot_weight(b.power, b.confidence, confidence_floor, groups)).collect();
+    let heaviest = raw.iter().copied().fold(0.0, f64::max);
+    let unit_weight = if heaviest > 0.0 { heaviest } else { 1.0 };
+    (raw.iter().map(|&weight| to_units(weight, unit_weight)).collect(), unit_weight)
 }
 
 /// `weight` in units where `unit_weight` is [`UNITS_OF_HEAVIEST`]; at least one unit,

@@ -29,12 +29,15 @@ fn even_split_is_no_consensus_by_margin() {
 
 #[test]
 fn ties_break_by_smallest_member_id_not_input_order() {
-    let forward = decide(&ballots(&["a", "b"]), &config(Strategy::Exact)).unwrap();
-    let mut reversed = ballots(&["a", "b"]);
-    reversed.reverse();
-    let backward = decide(&reversed, &config(Strategy::Exact)).unwrap();
-    assert_eq!(forward, backward);
-    assert_eq!(forward.groups[0].representative, "a");
+    for weighting in WEIGHTINGS {
+        let config = ConsensusConfig { weighting, ..config(Strategy::Exact) };
+        let forward = decide(&ballots(&["a", "b"]), &config).unwrap();
+        let mut reversed = ballots(&["a", "b"]);
+        reversed.reverse();
+        let backward = decide(&reversed, &config).unwrap();
+        assert_eq!(forward, backward);
+        assert_eq!(forward.groups[0].representative, "a");
+    }
 }
 
 #[test]
@@ -93,11 +96,13 @@ fn semantic_prefers_embeddings_when_every_answer_has_one() {
 
 #[test]
 fn twin_with_conflicting_answers_counts_nowhere() {
-    let mut input = ballots(&["a", "a", "b"]);
-    input.push(Ballot::new("w2", "a"));
-    let decision = decide(&input, &config(Strategy::Exact)).unwrap();
-    assert_eq!(decision.excluded, vec![Exclusion::new("w2".into(), ExclusionReason::Equivocated)]);
-    assert_eq!(decision.counted, 2);
+    for weighting in WEIGHTINGS {
+        let mut input = ballots(&["a", "a", "b"]);
+        input.push(Ballot::new("w2", "a"));
+        let decision = decide(&input, &ConsensusConfig { weighting, ..config(Strategy::Exact) }).unwrap();
+        assert_eq!(decision.excluded, vec![Exclusion::new("w2".into(), ExclusionReason::Equivocated)]);
+        assert_eq!(decision.counted, 2);
+    }
 }
 
 #[test]
@@ -154,9 +159,17 @@ fn early_stop_when_the_leader_cannot_be_overtaken() {
 
 #[test]
 fn early_stop_agrees_with_every_completion() {
+    for weighting in WEIGHTINGS {
+        early_stop_agrees_with_every_completion_under(weighting);
+    }
+}
+
+const WEIGHTINGS: [Weighting; 2] = [Weighting::Linear, Weighting::LogOdds];
+
+fn early_stop_agrees_with_every_completion_under(weighting: Weighting) {
     // Exhaustive check for exact matching: whenever early_stop says the outcome is
     // settled, every way the outstanding workers could answer gives that outcome.
-    let config = config(Strategy::Exact);
+    let config = ConsensusConfig { weighting, ..config(Strategy::Exact) };
     let alphabet = ["a", "b", "c", ""];
     for answered in 0..=4usize {
         for outstanding in 0..=3usize {
@@ -206,9 +219,17 @@ fn scaling_tiny_powers_keeps_the_support() {
             b.power(power)
         })
         .collect();
-    let before = decide(&ballots, &config(Strategy::Exact)).unwrap();
-    let after = decide(&scaled, &config(Strategy::Exact)).unwrap();
-    assert!((before.support - after.support).abs() < 1e-12, "{} vs {}", before.support, after.support);
+    for weighting in WEIGHTINGS {
+        let config = ConsensusConfig { weighting, ..config(Strategy::Exact) };
+        let before = decide(&ballots, &config).unwrap();
+        let after = decide(&scaled, &config).unwrap();
+        assert!(
+            (before.support - after.support).abs() < 1e-12,
+            "{weighting:?}: {} vs {}",
+            before.support,
+            after.support
+        );
+    }
 }
 
 #[test]
@@ -269,9 +290,16 @@ fn early_stop_needs_more_than_rounding_to_settle() {
 
 #[test]
 fn weighted_early_stop_agrees_with_every_completion() {
+    for weighting in WEIGHTINGS {
+        weighted_early_stop_agrees_with_every_completion_under(weighting);
+    }
+}
+
+fn weighted_early_stop_agrees_with_every_completion_under(weighting: Weighting) {
     // The exhaustive check above with unequal powers and confidences, over a
     // reproducible sample of panels: a bound that ignores or underweighs an
-    // outstanding worker shows here.
+    // outstanding worker shows here (and, under log-odds weighting, one that forgets
+    // that a newcomer's new answer reweighs every ballot already in).
     const POWERS: [f64; 3] = [0.5, 1.0, 3.0];
     const CONFIDENCES: [f64; 3] = [0.3, 0.7, 1.0];
     const TEXTS: [&str; 4] = ["a", "b", "c", ""];
@@ -282,7 +310,7 @@ fn weighted_early_stop_agrees_with_every_completion() {
     };
     let mut settled = 0;
     for _ in 0..3_000 {
-        let config = ConsensusConfig { threshold: [0.5, 0.6][next(2)], ..config(Strategy::Exact) };
+        let config = ConsensusConfig { threshold: [0.5, 0.6][next(2)], weighting, ..config(Strategy::Exact) };
         let so_far: Vec<Ballot> = (0..next(6))
             .map(|i| {
                 Ballot::new(format!("w{i}"), TEXTS[next(4)]).power(POWERS[next(3)]).confidence(CONFIDENCES[next(3)])
@@ -316,5 +344,128 @@ fn weighted_early_stop_agrees_with_every_completion() {
             }
         }
     }
-    assert!(settled > 300, "the sample settles often enough to test something: {settled}");
+    assert!(settled > 300, "{weighting:?}: the sample settles often enough to test something: {settled}");
+}
+
+fn log_odds(strategy: Strategy) -> ConsensusConfig {
+    ConsensusConfig { weighting: Weighting::LogOdds, ..config(strategy) }
+}
+
+#[test]
+fn log_odds_lets_calibrated_confidence_outweigh_a_head_count() {
+    // Two ballots at 0.95 against three at 0.4, two candidates: linear weighting
+    // counts 1.9 against 1.2 already, but log-odds says far more clearly which answer
+    // is likely (ln(2 x 19) = 3.64 each against ln(2 x 0.667) = 0.29 each).
+    let input = vec![
+        Ballot::new("w0", "a").confidence(0.95),
+        Ballot::new("w1", "a").confidence(0.95),
+        Ballot::new("w2", "b").confidence(0.4),
+        Ballot::new("w3", "b").confidence(0.4),
+        Ballot::new("w4", "b").confidence(0.4),
+    ];
+    let linear = decide(&input, &config(Strategy::Exact)).unwrap();
+    let bayes = decide(&input, &log_odds(Strategy::Exact)).unwrap();
+    assert_eq!(bayes.weighting, Weighting::LogOdds);
+    assert!((linear.support - 1.9 / 3.1).abs() < 1e-9, "{}", linear.support);
+    let expected = 2.0 * 38.0_f64.ln() / (2.0 * 38.0_f64.ln() + 3.0 * (2.0_f64 * 0.4 / 0.6).ln());
+    assert!((bayes.support - expected).abs() < 1e-9, "{} vs {expected}", bayes.support);
+    assert!(bayes.support > linear.support);
+    assert!((bayes.groups[0].weight - 2.0 * 38.0_f64.ln()).abs() < 1e-9, "reported in the rule's own terms");
+}
+
+#[test]
+fn log_odds_counts_the_candidates_the_groups_show() {
+    // The same two votes for a weigh ln(K x 4) each: more candidates make agreement on
+    // one of them stronger evidence, so the leader's support rises with K.
+    let support_of_a = |others: &[&str]| {
+        let mut input = vec![Ballot::new("a0", "a").confidence(0.8), Ballot::new("a1", "a").confidence(0.8)];
+        input.extend(others.iter().enumerate().map(|(i, t)| Ballot::new(format!("z{i}"), *t).confidence(0.8)));
+        let decision = decide(&input, &log_odds(Strategy::Exact)).unwrap();
+        decision.groups.iter().find(|g| g.representative == "a").unwrap().support
+    };
+    // Three dissenters: one shared answer (K = 2), or three different ones (K = 4):
+    // with equal confidences every ballot weighs the same either way, so a's support
+    // is 2 / 5 both times.
+    assert!((support_of_a(&["b", "b", "b"]) - 0.4).abs() < 1e-9);
+    assert!((support_of_a(&["b", "c", "d"]) - 0.4).abs() < 1e-9);
+    // With unequal confidences K matters: a ballot at 0.35 is at chance with two
+    // candidates (ln(2 x 0.54) = 0.07, below the floor 0.05 x ln 198 = 0.26), but
+    // counts among three (ln(3 x 0.54) = 0.48).
+    let weight_of_low = |texts: [&str; 3]| {
+        let input = vec![
+            Ballot::new("w0", texts[0]).confidence(0.35),
+            Ballot::new("w1", texts[1]).confidence(0.9),
+            Ballot::new("w2", texts[2]).confidence(0.9),
+        ];
+        let decision = decide(&input, &log_odds(Strategy::Exact)).unwrap();
+        decision.groups.iter().find(|g| g.members == vec![WorkerId::from("w0")]).unwrap().weight
+    };
+    let floor = 0.05 * (2.0_f64 * 99.0).ln();
+    assert!((weight_of_low(["x", "y", "y"]) - floor).abs() < 1e-9);
+    assert!((weight_of_low(["x", "y", "z"]) - (3.0_f64 * 0.35 / 0.65).ln()).abs() < 1e-9);
+}
+
+#[test]
+fn log_odds_groups_numbers_on_linear_weights() {
+    // Grouping happens before K is known; both rules form the same groups and pick the
+    // same representative, and only the vote differs.
+    let config = ConsensusConfig { tolerance_absolute: 0.75, tolerance_relative: 0.0, ..config(Strategy::Numeric) };
+    let input = vec![
+        Ballot::new("w0", "10").power(3.0).confidence(0.9),
+        Ballot::new("w1", "10.5").confidence(0.3),
+        Ballot::new("w2", "11.2").confidence(0.6),
+        Ballot::new("w3", "20").confidence(0.99),
+    ];
+    let linear = decide(&input, &config).unwrap();
+    let bayes = decide(&input, &ConsensusConfig { weighting: Weighting::LogOdds, ..config }).unwrap();
+    let shape = |d: &Decision| {
+        let mut groups: Vec<(Vec<WorkerId>, String)> =
+            d.groups.iter().map(|g| (g.members.clone(), g.representative.clone())).collect();
+        groups.sort();
+        groups
+    };
+    assert_eq!(shape(&linear), shape(&bayes));
+}
+
+#[test]
+fn log_odds_early_stop_accounts_for_newcomers_raising_k() {
+    // Four votes for a at 0.6 against one for b at 0.99, two candidates: b leads
+    // (ln 198 = 5.29 against 4 x ln 3 = 4.39). Two newcomers with new answers raise K
+    // to 4 and reweigh every ballot: 4 x ln 6 = 7.17 against ln 396 = 5.98, and a
+    // leads, however light the newcomers. Early stopping must not settle on the K = 2
+    // picture while two workers are out.
+    let config = log_odds(Strategy::Exact);
+    let mut so_far: Vec<Ballot> = (0..4).map(|i| Ballot::new(format!("w{i}"), "a").confidence(0.6)).collect();
+    so_far.push(Ballot::new("w9", "b").confidence(0.99));
+    let now = decide(&so_far, &config).unwrap();
+    assert_eq!(now.groups[0].representative, "b");
+    assert_eq!(early_stop(&so_far, &config, &[0.01, 0.01]).unwrap(), EarlyStop::Wait);
+    let with_two_new_answers =
+        [so_far.clone(), vec![Ballot::new("x0", "c").power(0.01), Ballot::new("x1", "d").power(0.01)]].concat();
+    assert_eq!(decide(&with_two_new_answers, &config).unwrap().groups[0].representative, "a");
+}
+
+#[test]
+fn early_stop_does_not_call_a_no_consensus_a_newcomer_can_regroup() {
+    // Regression: 10, 10, 10.5 led 11.2 and 20 (tolerance 0.75) under log-odds
+    // weighting, and early stopping called a no-consensus with one light worker out;
+    // that worker answering 11.2 pulled 10.5 into the 11.2 window, which then agreed.
+    let config = ConsensusConfig {
+        tolerance_absolute: 0.75,
+        tolerance_relative: 0.0,
+        weighting: Weighting::LogOdds,
+        ..config(Strategy::Numeric)
+    };
+    let so_far = vec![
+        Ballot::new("w0", "11.2"),
+        Ballot::new("w1", "10").confidence(0.7).power(0.5),
+        Ballot::new("w2", "10").confidence(0.7),
+        Ballot::new("w3", "20"),
+        Ballot::new("w4", "10.5").confidence(0.7).power(0.5),
+    ];
+    assert!(!decide(&so_far, &config).unwrap().is_agreed());
+    assert_eq!(early_stop(&so_far, &config, &[0.5]).unwrap(), EarlyStop::Wait);
+    let full = [so_far.clone(), vec![Ballot::new("x0", "11.2").power(0.5)]].concat();
+    let decision = decide(&full, &config).unwrap();
+    assert_eq!(decision.answer.as_deref(), Some("11.2"), "{decision:#?}");
 }

@@ -32,8 +32,8 @@ fn statuses_follow_heartbeats_and_failures() {
 #[test]
 fn selects_distinct_least_loaded_then_most_powerful() {
     let mut pool = pool_with(&["a", "b", "c", "d"]);
-    let mut powers = VotingPowers::new(PowerConfig::default());
-    powers.record(&WorkerId::from("c"), true);
+    let mut powers = VotingPowers::new(PowerConfig::default(), crate::consensus::Weighting::Linear);
+    powers.record(&WorkerId::from("c"), true, 1.0);
     pool.assign(&WorkerId::from("a"));
     let chosen = pool.select(3, &BTreeSet::new(), &powers, 0);
     assert_eq!(chosen, vec![WorkerId::from("c"), WorkerId::from("b"), WorkerId::from("d")]);

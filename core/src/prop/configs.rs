@@ -2,11 +2,16 @@
 
 use proptest::prelude::*;
 
-use crate::consensus::{ConsensusConfig, Strategy as Matching};
+use crate::consensus::{ConsensusConfig, Strategy as Matching, Weighting};
 
 /// Any matching strategy.
 pub fn matching() -> BoxedStrategy<Matching> {
     prop_oneof![Just(Matching::Exact), Just(Matching::Numeric), Just(Matching::Semantic)].boxed()
+}
+
+/// Either weighting rule.
+pub fn weighting() -> BoxedStrategy<Weighting> {
+    prop_oneof![Just(Weighting::Linear), Just(Weighting::LogOdds)].boxed()
 }
 
 /// Configs that pass [`ConsensusConfig::validate`], over the whole range of every
@@ -14,7 +19,7 @@ pub fn matching() -> BoxedStrategy<Matching> {
 /// loose).
 pub fn consensus_config() -> BoxedStrategy<ConsensusConfig> {
     (
-        matching(),
+        (matching(), weighting()),
         0.0f64..=1.0,
         0.0f64..=0.5,
         0.0f64..=1.0,
@@ -27,7 +32,7 @@ pub fn consensus_config() -> BoxedStrategy<ConsensusConfig> {
     )
         .prop_map(
             |(
-                strategy,
+                (strategy, weighting),
                 threshold,
                 margin_min,
                 threshold_max,
@@ -39,6 +44,7 @@ pub fn consensus_config() -> BoxedStrategy<ConsensusConfig> {
                 confidence_floor,
             )| ConsensusConfig {
                 strategy,
+                weighting,
                 threshold,
                 margin_min,
                 threshold_max,

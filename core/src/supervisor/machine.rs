@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use super::config::SupervisorConfig;
-use super::task_state::{Recorded, TaskState};
+use super::task_state::{Recorded, TaskState, reported_confidence};
 use crate::analysis::{HeuristicAnalyser, TaskPlan};
 use crate::config::ConfigError;
 use crate::consensus::{Decision, EarlyStop, Verdict, decide, early_stop};
@@ -147,7 +147,7 @@ impl SupervisorMachine {
             analyser: HeuristicAnalyser::new(config.analysis.clone())
                 .with_base(config.consensus.clone(), config.strategy),
             pool: WorkerPool::new(config.pool.clone()),
-            powers: VotingPowers::new(config.power.clone()),
+            powers: VotingPowers::new(config.power.clone(), config.consensus.weighting),
             queue: TaskQueue::new(config.queue_length_max, config.attempts_max),
             scaling_supported: config.scaling,
             config,
@@ -273,7 +273,8 @@ impl SupervisorMachine {
                         self.commands.push_back(Command::Cancel { worker: worker.clone(), task: task.clone() });
                     }
                 }
-                let recorded = state.record_answer(answer, attempt, power);
+                let confidence = self.powers.confidence(worker, reported_confidence(answer.confidence));
+                let recorded = state.record_answer(answer, attempt, power, confidence);
                 self.stats.count(recorded);
             }
             Err(error) => {
@@ -302,7 +303,8 @@ impl SupervisorMachine {
             return;
         };
         let power = assignment.power;
-        let recorded = state.record_answer(answer, attempt, power);
+        let confidence = self.powers.confidence(&worker, reported_confidence(answer.confidence));
+        let recorded = state.record_answer(answer, attempt, power, confidence);
         self.stats.count(recorded);
         self.evaluate(&task, now_ms);
         self.schedule(now_ms);
@@ -709,15 +711,22 @@ impl SupervisorMachine {
         self.results.push_back(result);
     }
 
-    /// Moves voting power: agreeing with the accepted answer earns, disagreeing costs;
-    /// a twin caught equivocating is counted as disagreeing.
+    /// Extends each answering worker's record: agreeing with the accepted answer
+    /// earns, disagreeing costs; a twin caught equivocating is counted as disagreeing.
+    /// The confidence recorded is the one the worker reported (its first vote's), so
+    /// that its record can tell how far those reports predict agreement.
     fn learn(&mut self, state: &TaskState, decision: &Decision) {
         let winners: BTreeSet<&WorkerId> =
             decision.groups.first().map(|g| g.members.iter().collect()).unwrap_or_default();
         let voters = state.voters();
         for worker in state.answered() {
             let agreed = voters.contains(&worker) && winners.contains(&worker);
-            self.powers.record(&worker, agreed);
+            let reported = state
+                .votes
+                .iter()
+                .find(|v| v.worker == worker)
+                .map_or(0.0, |v| v.reported_confidence.unwrap_or(v.confidence));
+            self.powers.record(&worker, agreed, reported);
         }
     }
 

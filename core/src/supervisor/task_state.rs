@@ -140,7 +140,15 @@ impl TaskState {
     }
 
     /// Records an answer from an assigned worker.
-    pub(crate) fn record_answer(&mut self, answer: WorkerAnswer, attempt: u32, power: f64) -> Recorded {
+    /// Records `answer` as a vote of `power`, its ballot carrying `confidence` (see
+    /// [`Vote::confidence`]).
+    pub(crate) fn record_answer(
+        &mut self,
+        answer: WorkerAnswer,
+        attempt: u32,
+        power: f64,
+        confidence: f64,
+    ) -> Recorded {
         let earlier: Vec<&Vote> = self.votes.iter().filter(|v| v.worker == answer.worker).collect();
         if let Some(first) = earlier.first() {
             // A different answer for the same round is equivocation; anything else
@@ -153,13 +161,14 @@ impl TaskState {
         self.llm_calls += u64::from(answer.llm_calls);
         self.prompt_tokens += answer.prompt_tokens;
         self.completion_tokens += answer.completion_tokens;
-        let confidence = if answer.confidence.is_finite() { answer.confidence.clamp(0.0, 1.0) } else { 0.0 };
+        let reported = reported_confidence(answer.confidence);
         let recorded = if earlier.is_empty() { Recorded::Vote } else { Recorded::Conflict };
         self.votes.push(Vote {
             worker: answer.worker,
             attempt,
             text: answer.text,
             confidence,
+            reported_confidence: (confidence != reported).then_some(reported),
             power,
             latency_ms: answer.latency_ms,
         });
@@ -169,4 +178,9 @@ impl TaskState {
     pub(crate) fn record_failure(&mut self, worker: WorkerId, attempt: u32, error: LinkError) {
         self.failures.push(AssignmentFailure { worker, attempt, error });
     }
+}
+
+/// A worker's reported confidence as a number in `0..=1` (not a number counts as 0).
+pub(crate) fn reported_confidence(confidence: f64) -> f64 {
+    if confidence.is_finite() { confidence.clamp(0.0, 1.0) } else { 0.0 }
 }
