@@ -19,6 +19,7 @@
 //! [`early_stop`] tells whether answers still outstanding could change the outcome.
 
 mod ballot;
+mod claim;
 mod config;
 mod decision;
 mod early_stop;
@@ -30,6 +31,7 @@ mod strategy;
 mod threshold;
 
 pub use ballot::Ballot;
+pub use claim::{CLAIM_NAMES_MAX, CLAIM_QUANTITIES_MAX, CLAIM_RELATIONS_MAX, Claim, ClaimConflict};
 pub use config::{ANSWER_BYTES_MAX, ANSWERS_PER_DECISION_MAX, ConsensusConfig, POWER_MAX, POWER_MIN};
 pub use decision::{Decision, Exclusion, ExclusionReason, Group, NoConsensusReason, Verdict};
 pub use early_stop::{EarlyStop, early_stop};
