@@ -26,6 +26,7 @@ mod early_stop;
 mod grouping;
 mod normalise;
 mod number;
+mod semantic;
 mod similarity;
 mod strategy;
 mod threshold;
@@ -41,7 +42,7 @@ pub use similarity::{Profile, embedding_similarity, text_similarity};
 pub use strategy::{SHORT_ANSWER_WORDS_MAX, Strategy};
 pub use threshold::{SMALL_PANEL_ANSWERS, adaptive_threshold};
 
-use grouping::{RawGroup, SimilarityMatrix};
+use grouping::RawGroup;
 
 use crate::WorkerId;
 use crate::config::ConfigError;
@@ -310,7 +311,7 @@ pub fn answers_match(left: &str, right: &str, config: &ConsensusConfig) -> bool 
             (None, None) => true,
             _ => false,
         },
-        Strategy::Semantic => text_similarity(left, right) >= config.similarity_join_min,
+        Strategy::Semantic => semantic::texts_match(left, right, config),
     }
 }
 
@@ -368,24 +369,7 @@ fn group(
         Features::Numbers(values) => {
             (grouping::by_number(values, weights, config.tolerance_absolute, config.tolerance_relative), 0.0)
         }
-        Features::Texts => {
-            let texts: Vec<&str> = counted.iter().map(|b| b.text.as_str()).collect();
-            let embeddings: Vec<Option<&[f32]>> = counted.iter().map(|b| b.embedding.as_deref()).collect();
-            let matrix = SimilarityMatrix::new(&texts, &embeddings);
-            let groups = grouping::by_similarity(&matrix, weights, config.similarity_join_min);
-            let groups = grouping::merge_similar(groups, &matrix, weights, config.similarity_merge_min);
-            let representatives: Vec<usize> = groups.iter().map(|g| g.representative).collect();
-            let mut similarity_sum = 0.0;
-            let mut pairs = 0u32;
-            for (position, &a) in representatives.iter().enumerate() {
-                for &b in &representatives[position + 1..] {
-                    similarity_sum += matrix.get(a, b);
-                    pairs += 1;
-                }
-            }
-            let mean = if pairs == 0 { 0.0 } else { similarity_sum / f64::from(pairs) };
-            (groups, mean)
-        }
+        Features::Texts => semantic::group(counted, weights, config),
     }
 }
 

@@ -1,8 +1,7 @@
 //! Sets of fixed largest size, so a signature costs the same to compare whatever the
 //! answer's length.
 
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
 /// A set of hashes holding at most a given number of distinct items. Past that it
 /// *overflows*: the items are dropped and only an order-free hash of every occurrence
@@ -66,33 +65,63 @@ impl BoundedSet {
 }
 
 /// The words an answer uses in lower case, to tell a capitalised common word at the
-/// start of a sentence ("Water boils ...") from a name ("Paris is ..."). Membership
-/// only: nothing iterates it, so hash-set order cannot leak.
+/// start of a sentence ("Water boils ...") from a name ("Paris is ..."). An
+/// open-addressing table of fixed size: past [`Vocabulary::CAPACITY`] distinct words it
+/// stops recording (then it can still say "used", never "not used"), so a 64 KiB answer
+/// costs no more than a page of text. Membership only: nothing iterates it.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Vocabulary {
-    words: HashSet<u64, BuildHasherDefault<Prehashed>>,
+    /// Empty until the first insertion; slots hold word hashes, 0 for none.
+    slots: Vec<u64>,
+    len: usize,
     overflowed: bool,
 }
 
 impl Vocabulary {
-    pub(super) fn insert(&mut self, word: u64, capacity: usize) {
-        if self.words.len() < capacity {
-            self.words.insert(word);
-        } else if !self.words.contains(&word) {
+    /// Most distinct words recorded.
+    pub(super) const CAPACITY: usize = 512;
+    /// Twice the capacity, a power of two: probes stay short.
+    const SLOTS: usize = 1_024;
+
+    pub(super) fn insert(&mut self, word: u64) {
+        if self.overflowed {
+            return;
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![0; Self::SLOTS];
+        }
+        let word = word.max(1);
+        let mut slot = (word >> 32) as usize & (Self::SLOTS - 1);
+        loop {
+            match self.slots[slot] {
+                0 => break,
+                found if found == word => return,
+                _ => slot = (slot + 1) & (Self::SLOTS - 1),
+            }
+        }
+        if self.len == Self::CAPACITY {
             self.overflowed = true;
+        } else {
+            self.slots[slot] = word;
+            self.len += 1;
         }
     }
 
     /// `Some(true)` when the word is used in lower case, `Some(false)` when it is not,
-    /// `None` when the vocabulary overflowed and the word was not kept.
+    /// `None` when the vocabulary overflowed and the word was not recorded.
     pub(super) fn contains(&self, word: u64) -> Option<bool> {
-        if self.words.contains(&word) {
-            Some(true)
-        } else if self.overflowed {
-            None
-        } else {
-            Some(false)
+        if !self.slots.is_empty() {
+            let word = word.max(1);
+            let mut slot = (word >> 32) as usize & (Self::SLOTS - 1);
+            loop {
+                match self.slots[slot] {
+                    0 => break,
+                    found if found == word => return Some(true),
+                    _ => slot = (slot + 1) & (Self::SLOTS - 1),
+                }
+            }
         }
+        if self.overflowed { None } else { Some(false) }
     }
 }
 
@@ -143,11 +172,16 @@ mod tests {
     #[test]
     fn vocabulary_says_when_it_cannot_tell() {
         let mut vocabulary = Vocabulary::default();
-        vocabulary.insert(1, 2);
-        vocabulary.insert(2, 2);
-        assert_eq!(vocabulary.contains(3), Some(false));
-        vocabulary.insert(3, 2);
-        assert_eq!(vocabulary.contains(1), Some(true));
-        assert_eq!(vocabulary.contains(3), None);
+        assert_eq!(vocabulary.contains(7), Some(false));
+        for word in 0..Vocabulary::CAPACITY as u64 {
+            vocabulary.insert(word << 32);
+        }
+        vocabulary.insert(0);
+        assert_eq!(vocabulary.contains(0), Some(true), "0 and 1 share a slot value");
+        assert_eq!(vocabulary.contains(12 << 32), Some(true));
+        assert_eq!(vocabulary.contains(u64::MAX), Some(false));
+        vocabulary.insert(u64::MAX);
+        assert_eq!(vocabulary.contains(u64::MAX), None, "full: cannot tell");
+        assert_eq!(vocabulary.contains(12 << 32), Some(true));
     }
 }

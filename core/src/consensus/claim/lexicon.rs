@@ -463,16 +463,37 @@ pub(super) struct Entry {
 
 /// Looks a lower-cased word up by its [`super::word_hash`]; `None` for a word no list
 /// names.
-pub(super) fn lookup(hash: u64, word: &str) -> Option<&'static Entry> {
-    table().get(&hash).filter(|entry| entry.word == word)
+pub(super) fn lookup(hash: u64, word: &[u8]) -> Option<&'static Entry> {
+    let lexicon = lexicon();
+    // Most words of an answer are in no list: one bit test turns most of them away
+    // before the map is probed.
+    let bit = (hash >> 52) as usize;
+    if lexicon.filter[bit / 64] & (1 << (bit % 64)) == 0 {
+        return None;
+    }
+    lexicon.table.get(&hash).filter(|entry| entry.word.as_bytes() == word)
 }
 
 /// Membership only: nothing iterates this map, so its order cannot leak.
 type Table = HashMap<u64, Entry, BuildHasherDefault<Prehashed>>;
 
-fn table() -> &'static Table {
-    static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(build)
+/// The table, and a bit per 12 high hash bits set for every listed word.
+struct Lexicon {
+    table: Table,
+    filter: [u64; 64],
+}
+
+fn lexicon() -> &'static Lexicon {
+    static LEXICON: OnceLock<Lexicon> = OnceLock::new();
+    LEXICON.get_or_init(|| {
+        let table = build();
+        let mut filter = [0u64; 64];
+        for &hash in table.keys() {
+            let bit = (hash >> 52) as usize;
+            filter[bit / 64] |= 1 << (bit % 64);
+        }
+        Lexicon { table, filter }
+    })
 }
 
 fn build() -> Table {
@@ -524,13 +545,13 @@ mod tests {
 
     #[test]
     fn every_listed_word_is_found_with_all_its_roles() {
-        let lower = lookup(super::super::word_hash(b"lower"), "lower").unwrap();
+        let lower = lookup(super::super::word_hash(b"lower"), b"lower").unwrap();
         assert_eq!(lower.comparative, Some(Direction::Backward));
         assert_eq!(lower.opposites, vec![(7, 1)]);
-        let lose = lookup(super::super::word_hash(b"lose"), "lose").unwrap();
+        let lose = lookup(super::super::word_hash(b"lose"), b"lose").unwrap();
         assert_eq!(lose.opposites.len(), 2, "gain/lose and win/lose");
-        assert!(lookup(super::super::word_hash(b"paris"), "paris").is_none());
-        assert!(lookup(super::super::word_hash(b"not"), "not").unwrap().negation);
+        assert!(lookup(super::super::word_hash(b"paris"), b"paris").is_none());
+        assert!(lookup(super::super::word_hash(b"not"), b"not").unwrap().negation);
     }
 
     #[test]

@@ -65,8 +65,6 @@ pub const CLAIM_QUANTITIES_MAX: usize = 32;
 pub const CLAIM_NAMES_MAX: usize = 32;
 /// Most distinct relations a signature keeps.
 pub const CLAIM_RELATIONS_MAX: usize = 16;
-/// Most distinct lower-case words kept to tell names from capitalised common words.
-const VOCABULARY_MAX: usize = 4_096;
 /// Content words kept on each side of a relation word.
 const RELATION_CONTEXT_WORDS: usize = 4;
 /// How far before "than" a comparative is looked for ("more expensive than").
@@ -108,14 +106,7 @@ pub struct Claim {
 impl Claim {
     /// Reads the signature of `text`. Linear in its length; never fails.
     pub fn new(text: &str) -> Self {
-        let tokens = token::tokens(text);
-        let mut consumed = vec![false; tokens.len()];
-        let relations = Relations::read(&tokens, &mut consumed);
-        let mut claim = Self { text_hash: word_hash(text.as_bytes()), relations, ..Self::default() };
-        claim.read_parts(&tokens, &consumed);
-        let (strong, vocabulary) = (&claim.strong_names, &claim.vocabulary);
-        claim.weak_names.retain(|&name| !strong.contains(name) && vocabulary.contains(name) != Some(true));
-        claim
+        ClaimReader::default().read(text, &mut |_, _| {})
     }
 
     /// Whether two answers may share a group: `None`, or the first part that conflicts
@@ -156,7 +147,7 @@ impl Claim {
                 Kind::Clause | Kind::Sentence => number.flush(&mut self.quantities),
                 Kind::Number => {
                     number.flush(&mut self.quantities);
-                    number.start(token.value, false);
+                    number.start(token.value(), false);
                 }
                 Kind::Word => {
                     let next = tokens.get(index + 1);
@@ -213,15 +204,15 @@ impl Claim {
         });
         let stop = token.entry.is_some_and(|e| e.stop);
         match token.shape {
-            Shape::Acronym => self.strong_names.insert(token.hash, CLAIM_NAMES_MAX),
-            Shape::Letter if !token.sentence_start && token.hash != word_hash(b"i") => {
-                self.strong_names.insert(token.hash, CLAIM_NAMES_MAX);
+            Shape::Acronym => self.strong_names.insert(token.key(), CLAIM_NAMES_MAX),
+            Shape::Letter if !token.sentence_start && token.key() != word_hash(b"i") => {
+                self.strong_names.insert(token.key(), CLAIM_NAMES_MAX);
             }
             _ if stop || listed => {}
-            Shape::Inner => self.strong_names.insert(token.hash, CLAIM_NAMES_MAX),
-            Shape::Capitalised if token.sentence_start => self.weak_names.insert(token.hash, CLAIM_NAMES_MAX),
-            Shape::Capitalised => self.strong_names.insert(token.hash, CLAIM_NAMES_MAX),
-            Shape::Lower => self.vocabulary.insert(token.hash, VOCABULARY_MAX),
+            Shape::Inner => self.strong_names.insert(token.key(), CLAIM_NAMES_MAX),
+            Shape::Capitalised if token.sentence_start => self.weak_names.insert(token.key(), CLAIM_NAMES_MAX),
+            Shape::Capitalised => self.strong_names.insert(token.key(), CLAIM_NAMES_MAX),
+            Shape::Lower => self.vocabulary.insert(token.key()),
             Shape::Letter => {}
         }
     }
@@ -246,6 +237,37 @@ impl Claim {
         let subset = |small: &[u64], large: &[u64]| small.iter().all(|n| large.binary_search(n).is_ok());
         subset(&mine, &theirs) || subset(&theirs, &mine)
     }
+}
+
+/// Reads claims one answer after another, reusing its buffers (a 64 KiB answer has
+/// some ten thousand tokens).
+#[derive(Debug, Default)]
+pub(crate) struct ClaimReader {
+    tokens: Vec<Token>,
+    consumed: Vec<bool>,
+}
+
+impl ClaimReader {
+    /// The claim of `text`; every word and number it reads also goes to `on_word` (see
+    /// [`read_words`]), so a caller that needs both reads the text once.
+    pub(crate) fn read(&mut self, text: &str, on_word: &mut impl FnMut(&[u8], u64)) -> Claim {
+        token::read(text, &mut self.tokens, true, on_word);
+        self.consumed.clear();
+        self.consumed.resize(self.tokens.len(), false);
+        let relations = Relations::read(&self.tokens, &mut self.consumed);
+        let mut claim = Claim { text_hash: word_hash(text.as_bytes()), relations, ..Claim::default() };
+        claim.read_parts(&self.tokens, &self.consumed);
+        let (strong, vocabulary) = (&claim.strong_names, &claim.vocabulary);
+        claim.weak_names.retain(|&name| !strong.contains(name) && vocabulary.contains(name) != Some(true));
+        claim
+    }
+}
+
+/// Hands every word of `text` (lower-cased, apostrophe suffixes dropped, with its
+/// [`word_hash`]) and every number (its digits, without thousands separators) to
+/// `on_word`: the words similarity is computed on, split exactly as claims read them.
+pub(crate) fn read_words(text: &str, on_word: &mut impl FnMut(&[u8], u64)) {
+    token::read(text, &mut Vec::new(), false, on_word);
 }
 
 /// A number being read across words: "twenty five", "3 million", "one hundred".
@@ -359,7 +381,7 @@ impl Relations {
                     Some((at, direction)) => (u64::from(lexicon::relation::THAN), direction, Some(at), index + 1),
                     // An unlisted comparative ("redder than") is a family of its own.
                     None => {
-                        let before = index.checked_sub(1).map_or(0, |i| tokens[i].hash);
+                        let before = index.checked_sub(1).map_or(0, |i| tokens[i].key());
                         (mix(before ^ 0x7468_616e), Direction::Forward, None, index + 1) // "than"
                     }
                 }
@@ -434,7 +456,7 @@ fn context<'a>(walk: impl Iterator<Item = (usize, &'a Token)>, skip: Option<usiz
         if Some(index) == skip || function {
             continue;
         }
-        words.push(token.hash);
+        words.push(token.key());
     }
     words.sort_unstable();
     words.dedup();
@@ -442,17 +464,24 @@ fn context<'a>(walk: impl Iterator<Item = (usize, &'a Token)>, skip: Option<usiz
 }
 
 fn month_key(month: u8) -> u64 {
-    mix(u64::from(month) ^ 0x6d6f_6e74_68) // "month"
+    mix(u64::from(month) ^ 0x006d_6f6e_7468) // "month"
 }
 
-/// FNV-1a over the bytes, then [`mix`]: stable across runs and machines.
-pub(crate) const fn word_hash(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut index = 0;
-    while index < bytes.len() {
-        hash ^= bytes[index] as u64;
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-        index += 1;
+/// A hash of a word (or any bytes): eight bytes at a time folded in with one
+/// multiplication each, then [`mix`]. Stable across runs and machines (little-endian by
+/// definition), and one finaliser for the short words it mostly sees.
+pub(crate) fn word_hash(bytes: &[u8]) -> u64 {
+    const FOLD: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut hash: u64 = 0x243f_6a88_85a3_08d3 ^ (bytes.len() as u64).wrapping_mul(FOLD);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        hash = (hash ^ u64::from_le_bytes(chunk.try_into().expect("eight bytes"))).wrapping_mul(FOLD).rotate_left(29);
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        let mut last = [0u8; 8];
+        last[..tail.len()].copy_from_slice(tail);
+        hash ^= u64::from_le_bytes(last);
     }
     mix(hash)
 }

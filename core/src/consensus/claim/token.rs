@@ -1,7 +1,10 @@
-//! Splitting an answer into the words, numbers and boundaries a claim is read from.
+//! Splitting an answer into the words, numbers and boundaries that both the claim
+//! signature and the similarity sketch are read from, in one pass.
 //!
-//! One pass over the text, no allocation per word beyond one reused buffer: answers
-//! may be 64 KiB and a decision may hold a thousand of them.
+//! Answers may be 64 KiB and a decision may hold a thousand of them, so the common
+//! case (a run of ASCII letters and digits) is scanned as a slice, lower-cased into a
+//! stack buffer and hashed a word at a time; anything else takes a character-wise path
+//! with the same result.
 
 use super::lexicon::{self, Entry};
 use super::word_hash;
@@ -32,34 +35,45 @@ pub(super) enum Shape {
     Letter,
 }
 
-/// One token.
+/// One token of a claim.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Token {
+pub(crate) struct Token {
     pub(super) kind: Kind,
-    /// Words: [`word_hash`] of the lower-cased word. Numbers: [`number_key`].
-    pub(super) hash: u64,
-    /// Numbers: the value read.
-    pub(super) value: f64,
-    pub(super) entry: Option<&'static Entry>,
     pub(super) shape: Shape,
     /// The first word or number of a sentence.
     pub(super) sentence_start: bool,
     /// A contraction ending in "n't".
     pub(super) negated: bool,
+    /// Words: [`word_hash`] of the lower-cased word. Numbers: the value's bits.
+    bits: u64,
+    pub(super) entry: Option<&'static Entry>,
 }
 
 impl Token {
     fn boundary(kind: Kind) -> Self {
-        Self { kind, hash: 0, value: 0.0, entry: None, shape: Shape::Lower, sentence_start: false, negated: false }
+        Self { kind, shape: Shape::Lower, sentence_start: false, negated: false, bits: 0, entry: None }
     }
 
     pub(super) fn is_boundary(&self) -> bool {
         matches!(self.kind, Kind::Clause | Kind::Sentence)
     }
 
-    /// The word's lexicon entry, when it is a word the lists name.
+    /// Whether this is the listed word `word`.
     pub(super) fn is_word(&self, word: &str) -> bool {
         self.kind == Kind::Word && self.entry.is_some_and(|e| e.word == word)
+    }
+
+    /// A number's value (0 for other tokens).
+    pub(super) fn value(&self) -> f64 {
+        if self.kind == Kind::Number { f64::from_bits(self.bits) } else { 0.0 }
+    }
+
+    /// What identifies the token: a word's hash, a number's [`number_key`].
+    pub(super) fn key(&self) -> u64 {
+        match self.kind {
+            Kind::Number => number_key(self.value()),
+            _ => self.bits,
+        }
     }
 }
 
@@ -69,53 +83,89 @@ pub(super) fn number_key(value: f64) -> u64 {
     super::mix(value.to_bits() ^ 0x6e75_6d62_6572) // "number"
 }
 
-/// The tokens of `text`, in order.
-pub(super) fn tokens(text: &str) -> Vec<Token> {
-    let mut tokens: Vec<Token> = Vec::with_capacity(text.len() / 5 + 1);
-    let mut word = String::with_capacity(32);
+/// Byte classes of ASCII: a table lookup instead of a chain of comparisons, on every
+/// byte of up to 64 MiB of answers.
+const ALPHABETIC: u8 = 1;
+const DIGIT: u8 = 2;
+/// Also the bit that lower-cases an ASCII capital.
+const CAPITAL: u8 = 0x20;
+const CLASSES: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    let mut byte = 0;
+    while byte < 128 {
+        let b = byte as u8;
+        if b.is_ascii_lowercase() {
+            classes[byte] = ALPHABETIC;
+        } else if b.is_ascii_uppercase() {
+            classes[byte] = ALPHABETIC | CAPITAL;
+        } else if b.is_ascii_digit() {
+            classes[byte] = DIGIT;
+        }
+        byte += 1;
+    }
+    classes
+};
+
+/// Reads `text` into `tokens` (cleared first), and hands every word (lower-cased) and
+/// every number (as written, without thousands separators), with its [`word_hash`],
+/// to `on_word`. With `lookup` false the lexicon is not consulted (the similarity
+/// sketch alone needs none of it).
+pub(crate) fn read(text: &str, tokens: &mut Vec<Token>, lookup: bool, on_word: &mut impl FnMut(&[u8], u64)) {
+    tokens.clear();
+    let bytes = text.as_bytes();
     let mut sentence_start = true;
+    let mut buffer = Vec::with_capacity(64);
     let mut index = 0;
-    while let Some(character) = char_at(text, index) {
-        if character.is_alphabetic() {
-            let (end, token) = read_word(text, index, sentence_start, &mut word);
+    while index < bytes.len() {
+        let byte = bytes[index];
+        let class = CLASSES[usize::from(byte)];
+        if class & ALPHABETIC != 0 || (!byte.is_ascii() && char_at(text, index).is_alphanumeric()) {
+            let (end, token, word) = read_word(text, index, sentence_start, lookup, &mut buffer);
+            on_word(word, token.bits);
             tokens.push(token);
             sentence_start = false;
             index = end;
-        } else if character.is_ascii_digit() {
-            let (end, value) = read_number(text, index);
+        } else if class & DIGIT != 0 {
+            let (end, value) = read_number(text, index, &mut buffer);
             let value = if is_negative_sign_before(text, index) { -value } else { value };
+            on_word(&buffer, word_hash(&buffer));
             tokens.push(Token {
                 kind: Kind::Number,
-                hash: number_key(value),
-                value,
-                entry: None,
                 shape: Shape::Lower,
                 sentence_start,
                 negated: false,
+                bits: value.to_bits(),
+                entry: None,
             });
             sentence_start = false;
             index = end;
+        } else if byte == b' ' {
+            index += 1;
         } else {
-            let next = char_at(text, index + character.len_utf8());
+            let character = char_at(text, index);
+            let next = index + character.len_utf8();
+            let next_is_alphanumeric = next < bytes.len() && char_at(text, next).is_alphanumeric();
             let boundary = match character {
                 // A point or colon between characters ("e.g", "10:30") ends nothing.
-                '.' | ':' if next.is_some_and(char::is_alphanumeric) => None,
+                '.' | ':' if next_is_alphanumeric => None,
                 '.' | '!' | '?' | ';' | ':' | '\n' => Some(Kind::Sentence),
                 ',' | '(' | ')' | '[' | ']' | '\u{2013}' | '\u{2014}' => Some(Kind::Clause),
                 _ => None,
             };
             if let Some(kind) = boundary {
-                push_boundary(&mut tokens, kind);
+                push_boundary(tokens, kind);
                 sentence_start |= kind == Kind::Sentence;
             }
-            index += character.len_utf8();
+            index = next;
         }
     }
-    tokens
 }
 
-fn char_at(text: &str, index: usize) -> Option<char> {
-    text.get(index..).and_then(|rest| rest.chars().next())
+/// The character at byte `index` (on a character boundary, `< text.len()`): ASCII
+/// without decoding.
+fn char_at(text: &str, index: usize) -> char {
+    let byte = text.as_bytes()[index];
+    if byte.is_ascii() { char::from(byte) } else { text[index..].chars().next().expect("on a boundary") }
 }
 
 /// Boundaries in a row collapse into the strongest.
@@ -130,104 +180,159 @@ fn push_boundary(tokens: &mut Vec<Token>, kind: Kind) {
     }
 }
 
-/// Reads the word at `start` (letters and digits, and an apostrophe between letters),
-/// lower-cased into `word`.
-fn read_word(text: &str, start: usize, sentence_start: bool, word: &mut String) -> (usize, Token) {
-    word.clear();
-    let (mut letters, mut capitals, mut first_capital) = (0usize, 0usize, false);
-    let mut apostrophe = None;
+/// Letters and capitals counted while a word is read.
+#[derive(Default)]
+struct Case {
+    letters: usize,
+    capitals: usize,
+    first_capital: bool,
+}
+
+impl Case {
+    fn shape(&self) -> Shape {
+        if self.letters == 1 && self.capitals == 1 {
+            Shape::Letter
+        } else if self.letters >= 2 && self.capitals == self.letters {
+            Shape::Acronym
+        } else if self.first_capital {
+            Shape::Capitalised
+        } else if self.capitals > 0 {
+            Shape::Inner
+        } else {
+            Shape::Lower
+        }
+    }
+}
+
+/// Reads the word at `start` (letters and digits, and an apostrophe between letters);
+/// returns where it ends, its token and its lower-cased bytes (the text itself when it
+/// is already lower-case ASCII, else `buffer`).
+fn read_word<'a>(
+    text: &'a str,
+    start: usize,
+    sentence_start: bool,
+    lookup: bool,
+    buffer: &'a mut Vec<u8>,
+) -> (usize, Token, &'a [u8]) {
+    let bytes = text.as_bytes();
+    // The common case: ASCII letters and digits up to a space or punctuation; one scan
+    // over the class table, and no copy at all for a lower-case word.
+    let mut end = start;
+    let mut classes = 0;
+    while end < bytes.len() {
+        let class = CLASSES[usize::from(bytes[end])];
+        if class & (ALPHABETIC | DIGIT) == 0 {
+            break;
+        }
+        classes |= class;
+        end += 1;
+    }
+    let ends_cleanly = end == bytes.len() || (bytes[end].is_ascii() && bytes[end] != b'\'');
+    let mut case = Case::default();
+    let (end, word): (usize, &'a [u8]) = if ends_cleanly && classes & CAPITAL == 0 {
+        (end, &bytes[start..end])
+    } else if ends_cleanly {
+        let run = &bytes[start..end];
+        buffer.clear();
+        buffer.extend(run.iter().map(|&b| b | (CLASSES[usize::from(b)] & CAPITAL)));
+        case.letters = run.iter().filter(|&&b| CLASSES[usize::from(b)] & ALPHABETIC != 0).count();
+        case.capitals = run.iter().filter(|&&b| CLASSES[usize::from(b)] & CAPITAL != 0).count();
+        case.first_capital = CLASSES[usize::from(run[0])] & CAPITAL != 0;
+        (end, buffer.as_slice())
+    } else {
+        buffer.clear();
+        let end = read_word_slowly(text, start, buffer, &mut case);
+        (end, buffer.as_slice())
+    };
+    let mut negated = false;
+    let mut word = word;
+    if let Some(at) = word.iter().position(|&b| b == b'\'') {
+        if word.ends_with(b"n't") {
+            negated = true;
+        } else {
+            // "France's", "it's", "they're": the word before the apostrophe.
+            word = &word[..at];
+        }
+    }
+    let hash = word_hash(word);
+    let entry = if lookup && word.len() <= LONGEST_LISTED_WORD { lexicon::lookup(hash, word) } else { None };
+    let token = Token { kind: Kind::Word, shape: case.shape(), sentence_start, negated, bits: hash, entry };
+    (end, token, word)
+}
+
+/// [`read_word`] character by character: non-ASCII letters, apostrophes.
+fn read_word_slowly(text: &str, start: usize, word: &mut Vec<u8>, case: &mut Case) -> usize {
+    let bytes = text.as_bytes();
     let mut index = start;
-    while let Some(character) = char_at(text, index) {
-        let is_apostrophe = matches!(character, '\'' | '\u{2019}');
-        if is_apostrophe {
-            let next = char_at(text, index + character.len_utf8());
-            if !next.is_some_and(char::is_alphabetic) {
+    while index < bytes.len() {
+        let character = char_at(text, index);
+        let width = character.len_utf8();
+        if matches!(character, '\'' | '\u{2019}') {
+            if !(index + width < bytes.len() && char_at(text, index + width).is_alphabetic()) {
                 break;
             }
-            apostrophe.get_or_insert(word.len());
-            word.push('\'');
+            word.push(b'\'');
         } else if character.is_alphanumeric() {
             if character.is_alphabetic() {
-                letters += 1;
+                case.letters += 1;
                 if character.is_uppercase() {
-                    capitals += 1;
-                    first_capital |= index == start;
+                    case.capitals += 1;
+                    case.first_capital |= index == start;
                 }
             }
-            if character.is_ascii() {
-                word.push(character.to_ascii_lowercase());
-            } else {
-                word.extend(character.to_lowercase());
+            let mut encoded = [0u8; 4];
+            for lower in character.to_lowercase() {
+                word.extend_from_slice(lower.encode_utf8(&mut encoded).as_bytes());
             }
         } else {
             break;
         }
-        index += character.len_utf8();
+        index += width;
     }
-    let mut negated = false;
-    if let Some(at) = apostrophe {
-        if word.ends_with("n't") {
-            negated = true;
-        } else {
-            // "France's", "it's", "they're": the word before the apostrophe.
-            word.truncate(at);
-        }
-    }
-    let shape = if letters == 1 && capitals == 1 {
-        Shape::Letter
-    } else if letters >= 2 && capitals == letters {
-        Shape::Acronym
-    } else if first_capital {
-        Shape::Capitalised
-    } else if capitals > 0 {
-        Shape::Inner
-    } else {
-        Shape::Lower
-    };
-    let hash = word_hash(word.as_bytes());
-    let entry = if word.len() <= LONGEST_LISTED_WORD { lexicon::lookup(hash, word) } else { None };
-    let token = Token { kind: Kind::Word, hash, value: 0.0, entry, shape, sentence_start, negated };
-    (index, token)
+    index
 }
 
 /// Longer words are not looked up: no list holds one ("counterclockwise" is 16).
 const LONGEST_LISTED_WORD: usize = 16;
 
 /// Reads the number at `start`: digits, thousands groups of exactly three digits after
-/// a lead of one to three (`1,234,567`), and a decimal part. Letters glued after it are
-/// a unit or suffix and are skipped (`5km`, `3rd`, `1990s`).
-fn read_number(text: &str, start: usize) -> (usize, f64) {
+/// a lead of one to three (`1,234,567`), and a decimal part; its digits go to
+/// `literal`. Letters glued after it are a unit or suffix and are skipped (`5km`,
+/// `3rd`, `1990s`).
+fn read_number(text: &str, start: usize, literal: &mut Vec<u8>) -> (usize, f64) {
     let bytes = text.as_bytes();
     let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
-    let mut literal = String::with_capacity(16);
+    literal.clear();
     let mut index = start;
     while digit(index) {
-        literal.push(char::from(bytes[index]));
+        literal.push(bytes[index]);
         index += 1;
     }
     if (1..=3).contains(&literal.len()) {
         while bytes.get(index) == Some(&b',') && (1..=3).all(|k| digit(index + k)) && !digit(index + 4) {
-            literal.push_str(&text[index + 1..index + 4]);
+            literal.extend_from_slice(&bytes[index + 1..index + 4]);
             index += 4;
         }
     }
     if bytes.get(index) == Some(&b'.') && digit(index + 1) {
-        literal.push('.');
+        literal.push(b'.');
         index += 1;
         while digit(index) {
-            literal.push(char::from(bytes[index]));
+            literal.push(bytes[index]);
             index += 1;
         }
     }
-    while let Some(character) = char_at(text, index) {
+    // Only ASCII digits and one point were taken, so this parses; a run too long for
+    // f64 becomes infinity, which is still one distinct value.
+    let value = core::str::from_utf8(literal).ok().and_then(|s| s.parse().ok()).unwrap_or(f64::INFINITY);
+    while index < bytes.len() {
+        let character = char_at(text, index);
         if !character.is_alphanumeric() {
             break;
         }
         index += character.len_utf8();
     }
-    // Digits and one point always parse; a run too long for f64 becomes infinity,
-    // which is still one distinct value.
-    (index, literal.parse().unwrap_or(f64::INFINITY))
+    (index, value)
 }
 
 /// A minus sign right before the number, itself not inside a word or range ("-5",
@@ -241,6 +346,12 @@ fn is_negative_sign_before(text: &str, start: usize) -> bool {
 mod tests {
     use super::*;
 
+    fn tokens(text: &str) -> Vec<Token> {
+        let mut tokens = Vec::new();
+        read(text, &mut tokens, true, &mut |_, _| {});
+        tokens
+    }
+
     fn kinds(text: &str) -> Vec<Kind> {
         tokens(text).iter().map(|t| t.kind).collect()
     }
@@ -252,9 +363,19 @@ mod tests {
         let numbers: Vec<f64> = tokens("1,234 and -5 and 5-3 and 3.50 and e.g. 10:30")
             .iter()
             .filter(|t| t.kind == Number)
-            .map(|t| t.value)
+            .map(Token::value)
             .collect();
         assert_eq!(numbers, vec![1234.0, -5.0, 5.0, 3.0, 3.5, 10.0, 30.0]);
+    }
+
+    #[test]
+    fn words_handed_on_are_lower_case_and_numbers_plain() {
+        let mut words = Vec::new();
+        read("Zürich's 1,000 CATS isn't", &mut Vec::new(), false, &mut |word, hash| {
+            assert_eq!(hash, word_hash(word));
+            words.push(String::from_utf8(word.to_vec()).unwrap());
+        });
+        assert_eq!(words, vec!["zürich", "1000", "cats", "isn't"]);
     }
 
     #[test]
@@ -282,14 +403,15 @@ mod tests {
     #[test]
     fn apostrophes() {
         let found = tokens("France's capital isn't Lyon’s");
-        assert_eq!(found[0].hash, word_hash(b"france"));
+        assert_eq!(found[0].key(), word_hash(b"france"));
         assert!(found[2].negated);
-        assert_eq!(found[3].hash, word_hash(b"lyon"));
+        assert_eq!(found[3].key(), word_hash(b"lyon"));
     }
 
     #[test]
     fn arbitrary_text_never_panics() {
-        for text in ["", "'", "’s", "-", "−9", "1,", "1.", "9".repeat(400).as_str(), "é\u{301}1,00", "\u{10ffff}a1"]
+        for text in
+            ["", "'", "’s", "-", "−9", "1,", "1.", "9".repeat(400).as_str(), "é\u{301}1,00", "\u{10ffff}a1", "a'"]
         {
             let _ = tokens(text);
         }
