@@ -32,7 +32,9 @@ mod strategy;
 mod threshold;
 
 pub use ballot::Ballot;
-pub use claim::{CLAIM_NAMES_MAX, CLAIM_QUANTITIES_MAX, CLAIM_RELATIONS_MAX, Claim, ClaimConflict};
+pub use claim::{
+    CLAIM_NAMES_MAX, CLAIM_PREDICATES_MAX, CLAIM_QUANTITIES_MAX, CLAIM_RELATIONS_MAX, Claim, ClaimConflict,
+};
 pub use config::{ANSWER_BYTES_MAX, ANSWERS_PER_DECISION_MAX, ConsensusConfig, POWER_MAX, POWER_MIN};
 pub use decision::{Decision, Exclusion, ExclusionReason, Group, NoConsensusReason, Verdict};
 pub use early_stop::{EarlyStop, early_stop};

