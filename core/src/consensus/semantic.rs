@@ -36,7 +36,7 @@
 
 use super::claim::{Claim, ClaimReader};
 use super::grouping::RawGroup;
-use super::similarity::{LANES, Profile, ProfileBuilder, dot};
+use super::similarity::{LANES, Profile, ProfileBuilder, dot, similarities4};
 use super::{Ballot, ConsensusConfig, Units};
 
 /// Groups the counted ballots (see the module documentation); also returns the mean
@@ -135,7 +135,7 @@ impl SimilarityMatrix {
             }));
         }
         let rows = profiles.len();
-        let values = Self::fill(rows, |i, j| profiles[i].similarity(&profiles[j]));
+        let values = Self::fill_lexical(profiles);
         Self { row_of: distinct.of_answer.clone(), rows, values }
     }
 
@@ -150,6 +150,28 @@ impl SimilarityMatrix {
                 for i in tile_i..(tile_i + TILE_ROWS).min(rows) {
                     for j in tile_j.max(i + 1)..(tile_j + TILE_ROWS).min(rows) {
                         values[i * rows + j] = similarity(i, j);
+                    }
+                }
+            }
+        }
+        values
+    }
+
+    /// [`Self::fill`] for lexical profiles, four columns at a time.
+    fn fill_lexical(profiles: &[Profile]) -> Vec<f64> {
+        let rows = profiles.len();
+        let mut values = vec![1.0; rows * rows];
+        for tile_i in (0..rows).step_by(TILE_ROWS) {
+            for tile_j in (tile_i..rows).step_by(TILE_ROWS) {
+                for i in tile_i..(tile_i + TILE_ROWS).min(rows) {
+                    let (mut j, end) = (tile_j.max(i + 1), (tile_j + TILE_ROWS).min(rows));
+                    while j + 4 <= end {
+                        let four = [&profiles[j], &profiles[j + 1], &profiles[j + 2], &profiles[j + 3]];
+                        values[i * rows + j..i * rows + j + 4].copy_from_slice(&similarities4(&profiles[i], four));
+                        j += 4;
+                    }
+                    for j in j..end {
+                        values[i * rows + j] = profiles[i].similarity(&profiles[j]);
                     }
                 }
             }

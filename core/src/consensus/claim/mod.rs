@@ -568,13 +568,22 @@ pub(crate) fn word_hash(bytes: &[u8]) -> u64 {
     for chunk in &mut chunks {
         hash = (hash ^ u64::from_le_bytes(chunk.try_into().expect("eight bytes"))).wrapping_mul(FOLD).rotate_left(29);
     }
-    let tail = chunks.remainder();
-    if !tail.is_empty() {
-        let mut last = [0u8; 8];
-        last[..tail.len()].copy_from_slice(tail);
-        hash ^= u64::from_le_bytes(last);
+    mix(hash ^ tail_bits(chunks.remainder()))
+}
+
+/// The up to seven bytes of a word's tail in one integer, read with overlapping loads
+/// rather than copied (a copy of variable length costs a call and a stall per word).
+/// Together with the length, which seeds [`word_hash`], it determines every byte.
+fn tail_bits(tail: &[u8]) -> u64 {
+    let length = tail.len();
+    let four = |at: usize| u64::from(u32::from_le_bytes([tail[at], tail[at + 1], tail[at + 2], tail[at + 3]]));
+    if length >= 4 {
+        (four(0) << 32) | four(length - 4)
+    } else if length > 0 {
+        (u64::from(tail[0]) << 16) | (u64::from(tail[length / 2]) << 8) | u64::from(tail[length - 1])
+    } else {
+        0
     }
-    mix(hash)
 }
 
 /// The splitmix64 finaliser: spreads every input bit over the output.

@@ -110,6 +110,7 @@ const CLASSES: [u8; 256] = {
 /// every number (as written, without thousands separators), with its [`word_hash`],
 /// to `on_word`. With `lookup` false the lexicon is not consulted (the similarity
 /// sketch alone needs none of it).
+#[inline]
 pub(crate) fn read(text: &str, tokens: &mut Vec<Token>, lookup: bool, on_word: &mut impl FnMut(&[u8], u64)) {
     tokens.clear();
     let bytes = text.as_bytes();
@@ -206,7 +207,9 @@ impl Case {
 
 /// Reads the word at `start` (letters and digits, and an apostrophe between letters);
 /// returns where it ends, its token and its lower-cased bytes (the text itself when it
-/// is already lower-case ASCII, else `buffer`).
+/// is already lower-case ASCII, else `buffer`). Inlined: returned through memory, its
+/// token would stall the loop on every word.
+#[inline(always)]
 fn read_word<'a>(
     text: &'a str,
     start: usize,
@@ -229,6 +232,7 @@ fn read_word<'a>(
     }
     let ends_cleanly = end == bytes.len() || (bytes[end].is_ascii() && bytes[end] != b'\'');
     let mut case = Case::default();
+    let mut slow = false;
     let (end, word): (usize, &'a [u8]) = if ends_cleanly && classes & CAPITAL == 0 {
         (end, &bytes[start..end])
     } else if ends_cleanly {
@@ -241,12 +245,14 @@ fn read_word<'a>(
         (end, buffer.as_slice())
     } else {
         buffer.clear();
+        slow = true;
         let end = read_word_slowly(text, start, buffer, &mut case);
         (end, buffer.as_slice())
     };
     let mut negated = false;
     let mut word = word;
-    if let Some(at) = word.iter().position(|&b| b == b'\'') {
+    // Only the character-wise path takes apostrophes in.
+    if slow && let Some(at) = word.iter().position(|&b| b == b'\'') {
         if word.ends_with(b"n't") {
             negated = true;
         } else {

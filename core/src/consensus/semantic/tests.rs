@@ -181,6 +181,20 @@ fn texts_match_applies_the_guard() {
 }
 
 #[test]
+fn the_lexical_fill_is_every_pair_compared_alone() {
+    let texts: Vec<String> = (0..23).map(|i| format!("answer number {} says {}", i % 5, i * 7)).collect();
+    let profiles: Vec<Profile> = texts.iter().map(|t| Profile::new(t)).collect();
+    let values = SimilarityMatrix::fill_lexical(&profiles);
+    let matrix = SimilarityMatrix { row_of: (0..texts.len()).collect(), rows: texts.len(), values };
+    for i in 0..texts.len() {
+        for j in 0..texts.len() {
+            let expected = if i == j { 1.0 } else { profiles[i].similarity(&profiles[j]) };
+            assert_eq!(matrix.get(i, j).to_bits(), expected.to_bits(), "{i}, {j}");
+        }
+    }
+}
+
+#[test]
 fn tiles_fill_every_pair() {
     for rows in [0, 1, 15, 16, 17, 40] {
         let values = SimilarityMatrix::fill(rows, |i, j| (i * 1000 + j) as f64);
