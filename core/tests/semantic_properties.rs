@@ -3,7 +3,7 @@
 //! weights, the similarity setting or the embeddings.
 
 use proptest::prelude::*;
-use quorum_core::consensus::{Ballot, Claim, ConsensusConfig, Decision, Strategy as Matching, decide};
+use quorum_core::consensus::{Ballot, Claim, ConsensusConfig, Decision, Strategy as Matching, decide, text_similarity};
 
 /// Words no list of the claim guard knows, so a generated frame states exactly the
 /// claim it is built for.
@@ -99,8 +99,34 @@ fn mixes(texts: &[&str], left: &str, right: &str) -> bool {
     texts.iter().any(|t| side(t, left)) && texts.iter().any(|t| side(t, right))
 }
 
+/// Text from characters that exercise every path of the reader: letters of several
+/// scripts and cases, digits, separators, apostrophes, signs, punctuation.
+fn odd_text() -> impl Strategy<Value = String> {
+    let pieces = proptest::sample::select(
+        &[
+            "a", "Z", "é", "É", "ß", "İ", "ǅ", "中", "١", "٣", "１", "0", "9", ",", ".", "'", "\u{2019}", "-",
+            "\u{2212}", " ", "\n", ":", ";", "(", ")", "n't", "not", "than", "by", "May", "one", "hundred", "rises",
+            "falls", "precedes", "\u{301}", "\u{200b}", "\u{0}", "😀",
+        ][..],
+    );
+    prop_oneof![any::<String>(), proptest::collection::vec(pieces, 0..40).prop_map(|p| p.concat())]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn reading_any_text_never_panics_and_is_consistent(left in odd_text(), right in odd_text()) {
+        let (a, b) = (Claim::new(&left), Claim::new(&right));
+        prop_assert!(a.is_compatible(&Claim::new(&left)), "a text conflicts with itself: {left:?}");
+        prop_assert_eq!(a.conflict_with(&b).is_some(), b.conflict_with(&a).is_some());
+        let similarity = text_similarity(&left, &right);
+        prop_assert!((0.0..=1.0).contains(&similarity));
+        prop_assert_eq!(similarity.to_bits(), text_similarity(&right, &left).to_bits());
+        let ballots = [Ballot::new("w0", left.clone()), Ballot::new("w1", right.clone())];
+        let decision = decide(&ballots, &config(0.5)).unwrap();
+        prop_assert!(decision.groups.len() <= 2);
+    }
 
     #[test]
     fn a_contradiction_pair_never_shares_a_group((left, right, ballots, similarity) in panel()) {

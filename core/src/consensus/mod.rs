@@ -6,8 +6,9 @@
 //!    ballots (a twin) is excluded; identical repeats count once.
 //! 2. Extract what the strategy compares (exact key, final number, or text profile);
 //!    answers with nothing to compare are excluded and reported.
-//! 3. Group ([`Strategy`] decides how), then merge groups whose representatives are
-//!    similar (semantic only: exact keys and numeric windows are already maximal).
+//! 3. Group ([`Strategy`] decides how). Semantic grouping never puts two answers whose
+//!    [`Claim`] signatures conflict in one group, and merges groups only at
+//!    `similarity_merge_min`, which defaults to the join level (see `semantic.rs`).
 //! 4. Weigh: weight = voting power x confidence (floored), held as fixed-point integers
 //!    (2^32 units per unit of weight), so sums are exact, ties are exact, and anyone
 //!    recomputing a decision from its ballots gets the same bits. Support = group
@@ -40,7 +41,7 @@ pub use decision::{Decision, Exclusion, ExclusionReason, Group, NoConsensusReaso
 pub use early_stop::{EarlyStop, early_stop};
 pub use normalise::exact_key;
 pub use number::final_number;
-pub use similarity::{Profile, embedding_similarity, text_similarity};
+pub use similarity::{Profile, SKETCH_TRIGRAM_BUCKETS, SKETCH_WORD_BUCKETS, embedding_similarity, text_similarity};
 pub use strategy::{SHORT_ANSWER_WORDS_MAX, Strategy};
 pub use threshold::{SMALL_PANEL_ANSWERS, adaptive_threshold};
 

@@ -166,6 +166,27 @@ fn embeddings_do_not_override_the_guard() {
 }
 
 #[test]
+fn long_embeddings_are_folded_and_keep_their_cosines() {
+    // Two long vectors with a known cosine of 0.6, from a seeded generator.
+    let mut state = 7u64;
+    let mut next = || {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+    };
+    let dimensions = 3 * EMBEDDING_COMPARED_DIMENSIONS_MAX;
+    let (a, noise): (Vec<f32>, Vec<f32>) = (0..dimensions).map(|_| (next(), next())).unzip();
+    let b: Vec<f32> = a.iter().zip(&noise).map(|(x, n)| 0.6 * x + 0.8 * n).collect();
+    let exact = crate::consensus::embedding_similarity(&a, &b);
+    let folded = f64::from(dot(&unit_padded(&a), &unit_padded(&b)));
+    assert!((exact - 0.6).abs() < 0.02, "{exact}");
+    assert!((folded - exact).abs() < 0.03, "folded {folded}, exact {exact}");
+    assert_eq!(unit_padded(&a).len(), EMBEDDING_COMPARED_DIMENSIONS_MAX);
+    let short = unit_padded(&[3.0, 4.0]);
+    assert_eq!(short.len(), LANES);
+    assert_eq!((short[0], short[1]), (0.6, 0.8));
+}
+
+#[test]
 fn identical_texts_always_group() {
     let text = "A precedes B and B precedes A";
     let groups = groups_of(&ballots(&[text, text, text]), &config());
