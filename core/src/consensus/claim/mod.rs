@@ -2,56 +2,7 @@
 //! semantic grouping never puts two contradicting answers in one group, whatever their
 //! similarity.
 //!
-//! Lexical and embedding similarity both rate "X is Y" and "X is not Y", "prices rise"
-//! and "prices fall", "A precedes B" and "B precedes A", or one sentence frame with
-//! another number, date or name, *higher* than a true paraphrase. A [`Claim`] reads
-//! the parts of an answer that such pairs differ in, and two answers are *compatible*
-//! only when every part agrees:
-//!
-//! - **Polarity**: the number of negations ("not", "no", "never", "none", "nobody",
-//!   "nothing", "nowhere", "neither", "cannot", and every "n't" contraction; "nor"
-//!   continues a negation and "not only / just / merely" adds rather than negates).
-//!   The counts must be equal. Comparing counts rather than parity is the
-//!   conservative reading of double negation: "it is not untrue" and "it is not false
-//!   that it is not" are kept apart from "it is true" rather than guessed equal.
-//! - **Quantities**: the set of numbers stated (digits with thousands groups and
-//!   decimals, signs, number words such as "three" or "twenty five", scale words such
-//!   as "3 million") and of months named ("July"; "May" and "March" only capitalised
-//!   next to a number). The sets must be equal: "1969" and "1970", "3 moons" and "2
-//!   moons", "7 March" and "3 July" all conflict; "1,000" and "one thousand" agree.
-//! - **Names**: capitalised words not at the start of a sentence, acronyms, single
-//!   capital letters ("option B") and words with an inner capital ("iPhone"), plus
-//!   capitalised words at the start of a sentence unless the answer uses them in lower
-//!   case too ("Water boils ..." / "... the water"). A paraphrase may leave a name out
-//!   ("It is Paris" for "Paris is the capital of France"), so one answer's names must
-//!   be a subset of the other's; a name one states and the other lacks *while the
-//!   other also states one the first lacks* is a conflict ("Paris ..." / "Lyon ...").
-//!   A sentence-initial word of one answer that the other uses in lower case is not a
-//!   name for that pair.
-//! - **Opposite predicates** from a small documented lexicon ([`lexicon::OPPOSITES`]:
-//!   rises/falls, increases/decreases, true/false, more/less, higher/lower,
-//!   accept/reject, legal/illegal, win/lose, ...): one answer using only one side of a
-//!   pair and the other only the other side conflict; and the same per subject (the
-//!   content word before the predicate in its clause), so "prices rise when rates
-//!   fall" and "prices fall when rates fall" conflict although both use both sides.
-//!   Conservatively, "prices rise in summer and fall in winter" and "prices fall in
-//!   winter and rise in summer" are kept apart too (the subject of the second verb is
-//!   not resolved).
-//! - **Argument order** around a relation word ([`lexicon::RELATIONS`]: precedes,
-//!   follows, before, after, causes, orbits, contains, beats, "than" after a
-//!   comparative, ...): up to four content words on each side within the clause.
-//!   Relations are normalised ("B follows A", "B is preceded by A" and "A precedes B"
-//!   read alike; "Y is smaller than X" reads as "X is larger than Y"), and two answers
-//!   conflict when one puts some word X before a relation and Y after it and the other
-//!   puts Y before and X after the same relation. A relation word with an argument on
-//!   both sides is read as a relation only, not also as an opposite predicate.
-//!
-//! Identical texts are always compatible. Every part is held in a set of bounded size
-//! (see [`bounded::BoundedSet`]), so comparing two signatures costs the same for a
-//! sentence as for a 64 KiB answer; an answer past a bound is compatible only with an
-//! answer stating exactly the same parts. The guard errs towards keeping answers apart:
-//! a missed paraphrase costs a split vote (which an [`crate::Entailment`] judge or
-//! embeddings can still not repair, by design), a merged contradiction a wrong answer.
+//! What the signature reads and when two conflict is documented on [`Claim`].
 
 mod bounded;
 mod lexicon;
@@ -92,7 +43,58 @@ pub enum ClaimConflict {
     ReversedRelation,
 }
 
-/// The claim signature of one answer (see the module documentation).
+/// The claim signature of one answer: what it commits to, read deterministically.
+///
+/// Lexical and embedding similarity both rate "X is Y" and "X is not Y", "prices rise"
+/// and "prices fall", "A precedes B" and "B precedes A", or one sentence frame with
+/// another number, date or name, *higher* than a true paraphrase. A [`Claim`] reads
+/// the parts of an answer that such pairs differ in, and two answers are *compatible*
+/// only when every part agrees:
+///
+/// - **Polarity**: the number of negations ("not", "no", "never", "none", "nobody",
+///   "nothing", "nowhere", "neither", "cannot", and every "n't" contraction; "nor"
+///   continues a negation and "not only / just / merely" adds rather than negates).
+///   The counts must be equal. Comparing counts rather than parity is the
+///   conservative reading of double negation: "it is not untrue" and "it is not false
+///   that it is not" are kept apart from "it is true" rather than guessed equal.
+/// - **Quantities**: the set of numbers stated (digits with thousands groups and
+///   decimals, signs, number words such as "three" or "twenty five", scale words such
+///   as "3 million") and of months named ("July"; "May" and "March" only capitalised
+///   next to a number). The sets must be equal: "1969" and "1970", "3 moons" and "2
+///   moons", "7 March" and "3 July" all conflict; "1,000" and "one thousand" agree.
+/// - **Names**: capitalised words not at the start of a sentence, acronyms, single
+///   capital letters ("option B") and words with an inner capital ("iPhone"), plus
+///   capitalised words at the start of a sentence unless the answer uses them in lower
+///   case too ("Water boils ..." / "... the water"). A paraphrase may leave a name out
+///   ("It is Paris" for "Paris is the capital of France"), so one answer's names must
+///   be a subset of the other's; a name one states and the other lacks *while the
+///   other also states one the first lacks* is a conflict ("Paris ..." / "Lyon ...").
+///   A sentence-initial word of one answer that the other uses in lower case is not a
+///   name for that pair.
+/// - **Opposite predicates** from a small documented lexicon (the lexicon's `OPPOSITES`:
+///   rises/falls, increases/decreases, true/false, more/less, higher/lower,
+///   accept/reject, legal/illegal, win/lose, ...): one answer using only one side of a
+///   pair and the other only the other side conflict; and the same per subject (the
+///   content word before the predicate in its clause), so "prices rise when rates
+///   fall" and "prices fall when rates fall" conflict although both use both sides.
+///   Conservatively, "prices rise in summer and fall in winter" and "prices fall in
+///   winter and rise in summer" are kept apart too (the subject of the second verb is
+///   not resolved).
+/// - **Argument order** around a relation word (the lexicon's `RELATIONS`: precedes,
+///   follows, before, after, causes, orbits, contains, beats, "than" after a
+///   comparative, ...): up to four content words on each side within the clause.
+///   Relations are normalised ("B follows A", "B is preceded by A" and "A precedes B"
+///   read alike; "Y is smaller than X" reads as "X is larger than Y"), and two answers
+///   conflict when one puts some word X before a relation and Y after it and the other
+///   puts Y before and X after the same relation. A relation word with an argument on
+///   both sides is read as a relation only, not also as an opposite predicate.
+///
+/// Identical texts are always compatible. Every part is held in a set of bounded size
+/// (see `CLAIM_*_MAX`), so comparing two signatures costs the same for a
+/// sentence as for a 64 KiB answer; an answer past a bound is compatible only with an
+/// answer stating exactly the same parts. The guard errs towards keeping answers apart
+/// (a missed paraphrase costs a split vote, a merged contradiction a wrong answer), and
+/// neither embeddings nor an [`crate::Entailment`] judge can override it.
 #[derive(Clone, Debug, Default)]
 pub struct Claim {
     /// Hash of the whole text: identical texts are always compatible.
