@@ -72,6 +72,60 @@ fn bench_decide(c: &mut Criterion) {
     group.finish();
 }
 
+/// Distinct long answers: sentences of words drawn from a few thousand made-up words,
+/// with names and numbers, `bytes` long each, no two alike.
+fn long_answers(count: usize, bytes: usize, seed: u64) -> Vec<Ballot> {
+    const SYLLABLES: [&str; 16] =
+        ["ka", "lo", "mi", "ne", "ru", "ta", "vi", "so", "pe", "da", "gu", "fi", "be", "zo", "ha", "wy"];
+    let mut rng = SeededRng::new(seed);
+    (0..count)
+        .map(|i| {
+            let mut text = String::with_capacity(bytes + 64);
+            let mut sentence_words = 0;
+            while text.len() < bytes {
+                let mut word = String::new();
+                for _ in 0..2 + rng.index(3) {
+                    word.push_str(SYLLABLES[rng.index(SYLLABLES.len())]);
+                }
+                if rng.chance(0.05) {
+                    word = format!("{}", rng.range_u64(1, 3000));
+                } else if rng.chance(0.05) {
+                    word[..1].make_ascii_uppercase();
+                }
+                if sentence_words == 0 {
+                    word[..1].make_ascii_uppercase();
+                }
+                text.push_str(&word);
+                sentence_words += 1;
+                if sentence_words > 8 && rng.chance(0.15) {
+                    text.push_str(". ");
+                    sentence_words = 0;
+                } else {
+                    text.push(' ');
+                }
+            }
+            text.truncate(bytes);
+            Ballot::new(format!("w{i:04}"), text)
+        })
+        .collect()
+}
+
+/// The largest accepted semantic input: 1,000 distinct answers of 16 and 64 KiB (every
+/// pair compared, no repeated text to share work), with 100 answers of 16 KiB as the
+/// baseline of the same run.
+fn bench_semantic_worst_case(c: &mut Criterion) {
+    let config = ConsensusConfig::default().with_strategy(Strategy::Semantic);
+    let mut group = c.benchmark_group("semantic_worst_case");
+    group.sample_size(10);
+    for (count, kib) in [(100usize, 16usize), (1_000, 16), (1_000, 64)] {
+        let input = long_answers(count, kib * 1024, 11);
+        group.bench_with_input(BenchmarkId::from_parameter(format!("{count}x{kib}KiB")), &input, |b, input| {
+            b.iter(|| decide(std::hint::black_box(input), &config).unwrap());
+        });
+    }
+    group.finish();
+}
+
 /// The pieces of semantic matching: building a profile, comparing two.
 fn bench_similarity(c: &mut Criterion) {
     let text = SEMANTIC_RIGHT[0];
@@ -193,5 +247,5 @@ mod baseline {
     }
 }
 
-criterion_group!(benches, bench_decide, bench_similarity, bench_extract);
+criterion_group!(benches, bench_decide, bench_similarity, bench_extract, bench_semantic_worst_case);
 criterion_main!(benches);

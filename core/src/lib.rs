@@ -7,7 +7,8 @@
 //! - Analysis: [`HeuristicAnalyser`] and [`LlmAnalyser`] produce a [`TaskPlan`].
 //! - Bookkeeping: [`WorkerPool`] (health, selection, scaling), [`TaskQueue`],
 //!   [`VotingPowers`].
-//! - Seams: [`WorkerLink`], [`Llm`], [`Embedder`] (and [`embed_ballots`]), [`Scaler`].
+//! - Seams: [`WorkerLink`], [`Llm`], [`Embedder`] (and [`embed_ballots`]), [`Entailment`]
+//!   (and [`judge_meanings`]), [`Scaler`].
 //! - Agents: [`Worker`] (asks its LLM), [`SupervisorMachine`] (sans-IO) and
 //!   [`Supervisor`] (its one async driver), [`LocalLink`] (in-process transport).
 //! - Support: [`SeededRng`], [`RetryPolicy`], [`TokenBucket`], [`ConfigError`].
@@ -16,6 +17,7 @@ mod analysis;
 mod config;
 pub mod consensus;
 mod embedding;
+mod entailment;
 mod ids;
 mod link;
 mod llm;
@@ -43,6 +45,7 @@ pub use analysis::{
 };
 pub use config::ConfigError;
 pub use embedding::{EMBEDDING_DIMENSIONS_MAX, EmbedError, embed_ballots};
+pub use entailment::{ENTAILMENT_QUESTIONS_MAX, Entailment, JudgeError, judge_meanings};
 pub use ids::{TaskId, WorkerId, natural_cmp};
 pub use link::{ExecuteRequest, Heartbeat, LinkError, WorkerAnswer, WorkerLink};
 pub use llm::{Completion, CompletionRequest, Embedder, Llm, LlmError};

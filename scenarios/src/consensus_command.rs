@@ -54,7 +54,9 @@ pub struct ConsensusInput {
     pub tolerance: Option<f64>,
     /// Numeric: relative tolerance. Default 1e-6.
     pub tolerance_relative: Option<f64>,
-    /// Semantic: similarity needed to join a group. Default 0.5.
+    /// Semantic: similarity needed to join a group and to merge groups. Default 0.5.
+    /// Answers whose claims conflict (negation, opposites, other numbers, dates or
+    /// names, reversed relations) never group, whatever it is.
     pub similarity: Option<f64>,
     /// How power and confidence weigh a ballot: `linear` (default) or `log_odds`
     /// (for calibrated confidences).
@@ -79,6 +81,9 @@ pub struct AnswerInput {
     pub power: Option<f64>,
     /// Optional embedding for semantic matching.
     pub embedding: Option<Vec<f32>>,
+    /// Optional meaning class for semantic matching (answers an entailment judge found
+    /// equivalent share one); used when every answer has one.
+    pub meaning: Option<u64>,
 }
 
 /// The output document.
@@ -168,6 +173,7 @@ pub fn consensus_output(input: &str) -> Result<ConsensusOutput, ConsensusCommand
             power: answer.power.unwrap_or(1.0),
             latency_ms: 0,
             embedding: answer.embedding.clone(),
+            meaning: answer.meaning,
         })
         .collect();
     let config = config_for(&parsed, &ballots);
@@ -191,16 +197,15 @@ fn config_for(input: &ConsensusInput, ballots: &[Ballot]) -> ConsensusConfig {
             None => Strategy::infer_from_answers(ballots.iter().map(|b| b.text.as_str())),
         },
     };
-    let similarity_join_min = input.similarity.unwrap_or(defaults.similarity_join_min);
     ConsensusConfig {
         strategy,
         threshold: input.threshold.unwrap_or(defaults.threshold),
         margin_min: input.margin_min.unwrap_or(defaults.margin_min),
         tolerance_absolute: input.tolerance.unwrap_or(defaults.tolerance_absolute),
         tolerance_relative: input.tolerance_relative.unwrap_or(defaults.tolerance_relative),
-        similarity_join_min,
-        // Merging stays a notch below joining, whatever the join level chosen.
-        similarity_merge_min: defaults.similarity_merge_min.min(similarity_join_min),
+        // One setting for grouping and merging: the merge level follows the join level
+        // (`similarity_merge_min` stays unset), so a high `similarity` stops merging.
+        similarity_join_min: input.similarity.unwrap_or(defaults.similarity_join_min),
         weighting: input.weighting.unwrap_or(defaults.weighting),
         ..defaults
     }
@@ -304,6 +309,22 @@ mod tests {
             serde_json::from_str(&run_consensus(&format!(r#"{{"weighting": "log_odds", {answers}}}"#)).unwrap())
                 .unwrap();
         assert_eq!(rendered["weighting"], "log_odds");
+    }
+
+    #[test]
+    fn similarity_governs_merging_and_meanings_are_read() {
+        // Regression: merging used a fixed 0.45 whatever `similarity` said, so no
+        // setting could keep two loose paraphrases apart.
+        let answers = r#"[{"worker": "w1", "text": "Water boils at a lower temperature at high altitude because air pressure is lower"},
+                          {"worker": "w2", "text": "At altitude the lower air pressure lets water boil at a lower temperature"}]"#;
+        let strict = format!(r#"{{"strategy": "semantic", "similarity": 0.95, "answers": {answers}}}"#);
+        assert_eq!(consensus_output(&strict).unwrap().groups.len(), 2);
+        let config = config_for(&serde_json::from_str(&strict).unwrap(), &[]);
+        assert_eq!(config.merge_min(), 0.95);
+        let judged = r#"{"strategy": "semantic", "answers": [
+            {"worker": "w1", "text": "Paris is the capital of France", "meaning": 1},
+            {"worker": "w2", "text": "Its government sits in Paris", "meaning": 1}]}"#;
+        assert_eq!(consensus_output(judged).unwrap().groups.len(), 1);
     }
 
     #[test]

@@ -169,6 +169,7 @@ fn check_recompute(result: &TaskResult, config: &ConsensusConfig, violations: &m
             power: v.power,
             latency_ms: v.latency_ms,
             embedding: None,
+            meaning: None,
         })
         .collect();
     let decision = match decide(&ballots, config) {

@@ -21,12 +21,25 @@ pub struct Ballot {
     /// Embedding of `text`; used by semantic matching only when every ballot has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding: Option<Vec<f32>>,
+    /// Meaning class of `text` assigned by an entailment judge (answers of one class
+    /// entail each other; see [`crate::judge_meanings`]); used by semantic matching, in
+    /// place of similarity, only when every ballot has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meaning: Option<u64>,
 }
 
 impl Ballot {
     /// A ballot with full confidence and unit power.
     pub fn new(worker: impl Into<WorkerId>, text: impl Into<String>) -> Self {
-        Self { worker: worker.into(), text: text.into(), confidence: 1.0, power: 1.0, latency_ms: 0, embedding: None }
+        Self {
+            worker: worker.into(),
+            text: text.into(),
+            confidence: 1.0,
+            power: 1.0,
+            latency_ms: 0,
+            embedding: None,
+            meaning: None,
+        }
     }
 
     /// Sets the confidence.

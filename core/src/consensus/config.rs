@@ -41,13 +41,20 @@ pub struct ConsensusConfig {
     /// Numeric strategy: tolerance relative to the larger magnitude, in `0..1`.
     /// Default 1e-6.
     pub tolerance_relative: f64,
-    /// Semantic strategy: similarity at which an answer joins a group's representative,
-    /// in `0..=1`. Default 0.5.
+    /// Semantic strategy: similarity at which an answer joins a group's centre, in
+    /// `0..=1` (the `similarity` input of `quorum consensus`). Default 0.5: paraphrases
+    /// score above 0.6, while distinct claims about one topic can reach 0.4 on shared
+    /// words alone. Whatever the similarity, answers whose claims conflict (negation,
+    /// opposite predicates, other numbers, dates or names, reversed relations) are never
+    /// grouped (see [`crate::consensus::Claim`]).
     pub similarity_join_min: f64,
-    /// Semantic strategy: similarity at which two groups' representatives merge, in
-    /// `0..=similarity_join_min`. Default 0.45: paraphrases score above 0.6, while
-    /// distinct claims about one topic can reach 0.4 on shared words alone.
-    pub similarity_merge_min: f64,
+    /// Semantic strategy: similarity at which two groups' centres merge, in
+    /// `0..=similarity_join_min`. Default `None`: the same as `similarity_join_min`, so
+    /// that one setting governs grouping and merging, and merging adds nothing a join
+    /// would not have done. A lower value merges groups of looser paraphrases (still
+    /// never across conflicting claims); it has to be asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity_merge_min: Option<f64>,
     /// Confidence below which a ballot still weighs this much, in `0..=1`, so that a
     /// worker reporting zero confidence abstains softly instead of vanishing from the
     /// denominator. Default 0.05. Under `log_odds` weighting a ballot at or below
@@ -80,7 +87,7 @@ impl Default for ConsensusConfig {
             tolerance_absolute: 1.0e-9,
             tolerance_relative: 1.0e-6,
             similarity_join_min: 0.5,
-            similarity_merge_min: 0.45,
+            similarity_merge_min: None,
             confidence_floor: 0.05,
             weighting: Weighting::Linear,
         }
@@ -105,7 +112,9 @@ impl ConsensusConfig {
         unit("consensus.threshold_max", self.threshold_max)?;
         unit("consensus.raise_per_extra_group", self.raise_per_extra_group)?;
         unit("consensus.similarity_join_min", self.similarity_join_min)?;
-        unit("consensus.similarity_merge_min", self.similarity_merge_min)?;
+        if let Some(merge_min) = self.similarity_merge_min {
+            unit("consensus.similarity_merge_min", merge_min)?;
+        }
         unit("consensus.confidence_floor", self.confidence_floor)?;
         if !(self.tolerance_absolute.is_finite() && self.tolerance_absolute >= 0.0) {
             return Err(ConfigError::invalid(
@@ -123,14 +132,22 @@ impl ConsensusConfig {
                 "a number in 0..1",
             ));
         }
-        if self.similarity_merge_min > self.similarity_join_min {
+        if let Some(merge_min) = self.similarity_merge_min
+            && merge_min > self.similarity_join_min
+        {
             return Err(ConfigError::invalid(
                 "consensus.similarity_merge_min",
-                self.similarity_merge_min,
+                merge_min,
                 "at most consensus.similarity_join_min",
             ));
         }
         Ok(())
+    }
+
+    /// The similarity at which semantic groups merge: `similarity_merge_min`, or
+    /// `similarity_join_min` when that is not set.
+    pub fn merge_min(&self) -> f64 {
+        self.similarity_merge_min.unwrap_or(self.similarity_join_min)
     }
 
     /// The same config with another strategy.
@@ -158,7 +175,7 @@ mod tests {
             (|c| c.threshold = f64::NAN, "consensus.threshold"),
             (|c| c.tolerance_absolute = -0.1, "consensus.tolerance_absolute"),
             (|c| c.tolerance_relative = 1.0, "consensus.tolerance_relative"),
-            (|c| c.similarity_merge_min = 0.9, "consensus.similarity_merge_min"),
+            (|c| c.similarity_merge_min = Some(0.9), "consensus.similarity_merge_min"),
         ];
         for (break_it, field) in cases {
             let mut config = ConsensusConfig::default();

@@ -1,4 +1,5 @@
-//! Partitioning counted answers into groups that say the same thing.
+//! Partitioning counted answers into groups that say the same thing (exact keys and
+//! numeric windows; semantic grouping lives in [`super::semantic`]).
 //!
 //! Every function here sees the answers in canonical order (sorted by worker id, then
 //! text), and breaks every tie by that order, so the partition never depends on the
@@ -7,7 +8,6 @@
 use std::collections::BTreeMap;
 
 use super::Units;
-use super::similarity::{Profile, embedding_similarity};
 
 /// One group: indices into the canonical answers, and the index of the member that
 /// represents it.
@@ -70,142 +70,6 @@ pub(crate) fn by_number(values: &[f64], weights: &[Units], absolute: f64, relati
         groups.push(RawGroup { members: sorted_members, representative });
     }
     groups
-}
-
-/// Pairwise similarities of the answers, as a dense symmetric matrix over the
-/// distinct texts (panels often repeat an answer word for word; each distinct text is
-/// profiled and compared once).
-pub(crate) struct SimilarityMatrix {
-    /// Row of each answer in `values`.
-    row_of: Vec<usize>,
-    rows: usize,
-    values: Vec<f64>,
-}
-
-impl SimilarityMatrix {
-    /// Embeddings when every answer has one of one common length; lexical otherwise, so
-    /// that one answer's missing embedding never mixes two scales in one vote.
-    pub(crate) fn new(texts: &[&str], embeddings: &[Option<&[f32]>]) -> Self {
-        let dimension = embeddings.first().copied().flatten().map(<[f32]>::len);
-        let use_embeddings =
-            dimension.is_some_and(|d| d > 0) && embeddings.iter().all(|e| e.map(<[f32]>::len) == dimension);
-        if use_embeddings {
-            // Equal texts may carry different vectors: one row per answer.
-            let rows = texts.len();
-            let vectors: Vec<&[f32]> = embeddings.iter().map(|e| e.expect("checked above")).collect();
-            let values = Self::fill(rows, |i, j| embedding_similarity(vectors[i], vectors[j]));
-            return Self { row_of: (0..rows).collect(), rows, values };
-        }
-        let mut distinct: Vec<&str> = texts.to_vec();
-        distinct.sort_unstable();
-        distinct.dedup();
-        let row_of = texts.iter().map(|text| distinct.binary_search(text).expect("every text is listed")).collect();
-        let profiles: Vec<Profile> = distinct.iter().map(|text| Profile::new(text)).collect();
-        let rows = distinct.len();
-        let values = Self::fill(rows, |i, j| profiles[i].similarity(&profiles[j]));
-        Self { row_of, rows, values }
-    }
-
-    fn fill(rows: usize, similarity: impl Fn(usize, usize) -> f64) -> Vec<f64> {
-        let mut values = vec![1.0; rows * rows];
-        for i in 0..rows {
-            for j in (i + 1)..rows {
-                let value = similarity(i, j);
-                values[i * rows + j] = value;
-                values[j * rows + i] = value;
-            }
-        }
-        values
-    }
-
-    pub(crate) fn get(&self, i: usize, j: usize) -> f64 {
-        self.values[self.row_of[i] * self.rows + self.row_of[j]]
-    }
-}
-
-/// Semantic matching: repeatedly takes as a medoid the answer whose neighbourhood (all
-/// unassigned answers at least `join_min` similar, itself included) weighs the most
-/// (ties: more neighbours, then canonical order), and groups it with that
-/// neighbourhood. Every member is within `join_min` of its group's representative.
-pub(crate) fn by_similarity(matrix: &SimilarityMatrix, weights: &[Units], join_min: f64) -> Vec<RawGroup> {
-    let count = weights.len();
-    let neighbours: Vec<Vec<usize>> =
-        (0..count).map(|i| (0..count).filter(|&j| matrix.get(i, j) >= join_min).collect()).collect();
-    let mut assigned = vec![false; count];
-    let mut groups = Vec::new();
-    while let Some(first_free) = assigned.iter().position(|done| !done) {
-        let mut best: (Units, usize, usize) = (0, 0, first_free); // weight, count, medoid
-        for center in (0..count).filter(|&c| !assigned[c]) {
-            let (weight, size) = neighbours[center]
-                .iter()
-                .filter(|&&j| !assigned[j])
-                .fold((0 as Units, 0usize), |(w, n), &j| (w + weights[j], n + 1));
-            if (weight, size) > (best.0, best.1) {
-                best = (weight, size, center);
-            }
-        }
-        let medoid = best.2;
-        let members: Vec<usize> = neighbours[medoid].iter().copied().filter(|&j| !assigned[j]).collect();
-        for &member in &members {
-            assigned[member] = true;
-        }
-        groups.push(RawGroup { members, representative: medoid });
-    }
-    groups
-}
-
-/// Merges groups whose representatives are at least `merge_min` similar, transitively
-/// (union-find, so the order of pairs does not matter). A merged group is represented
-/// by the representative of its heaviest part (ties: earlier part).
-pub(crate) fn merge_similar(
-    groups: Vec<RawGroup>,
-    matrix: &SimilarityMatrix,
-    weights: &[Units],
-    merge_min: f64,
-) -> Vec<RawGroup> {
-    let count = groups.len();
-    let mut parent: Vec<usize> = (0..count).collect();
-    fn root(parent: &mut [usize], mut node: usize) -> usize {
-        while parent[node] != node {
-            parent[node] = parent[parent[node]];
-            node = parent[node];
-        }
-        node
-    }
-    for a in 0..count {
-        for b in (a + 1)..count {
-            if matrix.get(groups[a].representative, groups[b].representative) >= merge_min {
-                let (root_a, root_b) = (root(&mut parent, a), root(&mut parent, b));
-                // The smaller index becomes the root: deterministic, order-free result.
-                parent[root_a.max(root_b)] = root_a.min(root_b);
-            }
-        }
-    }
-    let weight_of = |group: &RawGroup| group.members.iter().map(|&m| weights[m]).sum::<Units>();
-    let mut merged: BTreeMap<usize, (RawGroup, Units)> = BTreeMap::new();
-    for (index, group) in groups.into_iter().enumerate() {
-        let part_weight = weight_of(&group);
-        let group_root = root(&mut parent, index);
-        match merged.get_mut(&group_root) {
-            None => {
-                merged.insert(group_root, (group, part_weight));
-            }
-            Some((into, heaviest_part)) => {
-                if part_weight > *heaviest_part {
-                    into.representative = group.representative;
-                    *heaviest_part = part_weight;
-                }
-                into.members.extend(group.members);
-            }
-        }
-    }
-    merged
-        .into_values()
-        .map(|(mut group, _)| {
-            group.members.sort_unstable();
-            group
-        })
-        .collect()
 }
 
 fn heaviest(members: &[usize], weights: &[Units]) -> usize {
@@ -272,15 +136,5 @@ mod tests {
         }
         let covered: usize = groups.iter().map(|g| g.members.len()).sum();
         assert_eq!(covered, 20);
-    }
-
-    #[test]
-    fn semantic_merge_is_transitive() {
-        let texts = ["alpha beta", "alpha beta gamma", "gamma delta", "omega"];
-        let matrix = SimilarityMatrix::new(&texts, &[None; 4]);
-        let singletons: Vec<RawGroup> = (0..4).map(|i| RawGroup { members: vec![i], representative: i }).collect();
-        let merged = merge_similar(singletons, &matrix, &[1, 1, 1, 1], 0.3);
-        assert!(merged.iter().any(|g| g.members == vec![3]));
-        assert!(merged.iter().any(|g| g.members.len() == 3), "{merged:?}");
     }
 }

@@ -7,15 +7,16 @@
 //! 2. Extract what the strategy compares ([`extract`]: exact key, committed number,
 //!    or unwrapped text); answers with nothing to compare are excluded and reported
 //!    with the reason ([`Unreadable`]).
-//! 3. Group ([`Strategy`] decides how), then merge groups whose representatives are
-//!    similar (semantic only: exact keys and numeric windows are already maximal).
+//! 3. Group ([`Strategy`] decides how). Semantic grouping never puts two answers whose
+//!    [`Claim`] signatures conflict in one group, and merges groups only at
+//!    `similarity_merge_min`, which defaults to the join level (see `semantic.rs`).
 //! 4. Weigh: weight = voting power x confidence (floored), or power x the log-odds of
 //!    the confidence among the groups formed ([`Weighting`]), held as fixed-point
 //!    integers (2^40 units for the heaviest ballot), so sums are exact, ties are
 //!    exact, and anyone recomputing a decision from its ballots gets the same bits.
 //!    Grouping itself uses linear weights: the number of groups is not known before
-//!    it. Support = group
-//!    weight / weight of all counted answers: the same units on both sides.
+//!    it. Support = group weight / weight of all counted answers: the same units on
+//!    both sides.
 //! 5. Rank groups by weight, then size, then smallest member id (a total order), and
 //!    decide: agreed when support >= the adaptive threshold ([`adaptive_threshold`])
 //!    and the margin over the runner-up >= `margin_min`.
@@ -23,27 +24,32 @@
 //! [`early_stop`] tells whether answers still outstanding could change the outcome.
 
 mod ballot;
+mod claim;
 mod config;
 mod decision;
 mod early_stop;
 mod extract;
 mod grouping;
+mod semantic;
 mod similarity;
 mod strategy;
 mod threshold;
 mod weighting;
 
 pub use ballot::Ballot;
+pub use claim::{
+    CLAIM_NAMES_MAX, CLAIM_PREDICATES_MAX, CLAIM_QUANTITIES_MAX, CLAIM_RELATIONS_MAX, Claim, ClaimConflict,
+};
 pub use config::{ANSWER_BYTES_MAX, ANSWERS_PER_DECISION_MAX, ConsensusConfig, POWER_MAX, POWER_MIN};
 pub use decision::{Decision, Exclusion, ExclusionReason, Group, NoConsensusReason, Verdict};
 pub use early_stop::{EarlyStop, early_stop};
 pub use extract::{Extracted, NumberValue, Unreadable, WRAPPER_LAYERS_MAX, exact_key, extract, final_number};
-pub use similarity::{Profile, embedding_similarity, text_similarity};
+pub use similarity::{Profile, SKETCH_TRIGRAM_BUCKETS, SKETCH_WORD_BUCKETS, embedding_similarity, text_similarity};
 pub use strategy::{SHORT_ANSWER_WORDS_MAX, Strategy};
 pub use threshold::{SMALL_PANEL_ANSWERS, adaptive_threshold};
 pub use weighting::{LOG_ODDS_CONFIDENCE_MAX, LOG_ODDS_CONFIDENCE_MIN, UnknownWeighting, Weighting};
 
-use grouping::{RawGroup, SimilarityMatrix};
+use grouping::RawGroup;
 
 use crate::WorkerId;
 use crate::config::ConfigError;
@@ -324,7 +330,7 @@ pub fn answers_match(left: &str, right: &str, config: &ConsensusConfig) -> bool 
         return true;
     }
     if config.strategy == Strategy::Semantic {
-        return text_similarity(left, right) >= config.similarity_join_min;
+        return semantic::texts_match(left, right, config);
     }
     match (extract(left, config.strategy), extract(right, config.strategy)) {
         (Ok(Extracted::Number(a)), Ok(Extracted::Number(b))) => {
@@ -385,21 +391,7 @@ fn group(
         }
         Features::Texts(texts) => {
             let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let embeddings: Vec<Option<&[f32]>> = counted.iter().map(|b| b.embedding.as_deref()).collect();
-            let matrix = SimilarityMatrix::new(&texts, &embeddings);
-            let groups = grouping::by_similarity(&matrix, weights, config.similarity_join_min);
-            let groups = grouping::merge_similar(groups, &matrix, weights, config.similarity_merge_min);
-            let representatives: Vec<usize> = groups.iter().map(|g| g.representative).collect();
-            let mut similarity_sum = 0.0;
-            let mut pairs = 0u32;
-            for (position, &a) in representatives.iter().enumerate() {
-                for &b in &representatives[position + 1..] {
-                    similarity_sum += matrix.get(a, b);
-                    pairs += 1;
-                }
-            }
-            let mean = if pairs == 0 { 0.0 } else { similarity_sum / f64::from(pairs) };
-            (groups, mean)
+            semantic::group(counted, &texts, weights, config)
         }
     }
 }

@@ -86,7 +86,9 @@ fn semantic_groups_paraphrases() {
 
 #[test]
 fn semantic_prefers_embeddings_when_every_answer_has_one() {
-    let mut input = ballots(&["completely different words", "nothing shared here", "zzz"]);
+    // (The second text once read "nothing shared here": a negation, which the claim
+    // guard now keeps apart from a text without one, whatever the embeddings say.)
+    let mut input = ballots(&["completely different words", "unrelated vocabulary here", "zzz"]);
     input[0].embedding = Some(vec![1.0, 0.0]);
     input[1].embedding = Some(vec![0.99, 0.05]);
     input[2].embedding = Some(vec![0.0, 1.0]);

@@ -27,7 +27,7 @@ pub fn consensus_config() -> BoxedStrategy<ConsensusConfig> {
         prop_oneof![Just(0.0), 0.0f64..10.0],
         prop_oneof![Just(0.0), 0.0f64..0.5],
         0.0f64..=1.0,
-        0.0f64..=1.0,
+        proptest::option::of(0.0f64..=1.0),
         0.0f64..=0.5,
     )
         .prop_map(
@@ -52,7 +52,7 @@ pub fn consensus_config() -> BoxedStrategy<ConsensusConfig> {
                 tolerance_absolute,
                 tolerance_relative,
                 similarity_join_min,
-                similarity_merge_min: similarity_join_min * merge_share,
+                similarity_merge_min: merge_share.map(|share| similarity_join_min * share),
                 confidence_floor,
             },
         )

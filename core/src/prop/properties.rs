@@ -466,7 +466,7 @@ mod tests {
         // panel that reproduces it.
         let config = ConsensusConfig {
             similarity_join_min: 1.0,
-            similarity_merge_min: 1.0,
+            similarity_merge_min: Some(1.0),
             ..ConsensusConfig::default().with_strategy(Strategy::Semantic)
         };
         let outcomes = check_properties(&config, 256, 1).unwrap();

@@ -130,6 +130,7 @@ impl TaskState {
                 power: vote.power,
                 latency_ms: vote.latency_ms,
                 embedding: None,
+                meaning: None,
             })
             .collect()
     }
