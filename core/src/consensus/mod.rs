@@ -124,8 +124,6 @@ pub(crate) struct Tally<'a> {
     groups: Vec<RawGroup>,
     group_weights: Vec<Units>,
     total_weight: Units,
-    /// The raw weight one [`UNITS_OF_HEAVIEST`] stands for.
-    unit_weight: f64,
     mean_representative_similarity: f64,
     excluded: Vec<Exclusion>,
     confidence_floor: f64,
@@ -149,11 +147,11 @@ impl<'a> Tally<'a> {
         // Grouping needs weights before the number of candidates is known, so it
         // uses linear ones whatever the rule; the vote then uses the configured rule
         // over the groups formed (see `weighting`).
-        let (linear_weights, linear_unit_weight) = weigh(&counted, Weighting::Linear, config.confidence_floor, 0);
+        let (linear_weights, _) = weigh(&counted, Weighting::Linear, config.confidence_floor, 0);
         let (groups, mean_representative_similarity) = group(&counted, &features, &linear_weights, config);
-        let (weights, unit_weight) = match config.weighting {
-            Weighting::Linear => (linear_weights, linear_unit_weight),
-            rule => weigh(&counted, rule, config.confidence_floor, groups.len()),
+        let weights = match config.weighting {
+            Weighting::Linear => linear_weights,
+            rule => weigh(&counted, rule, config.confidence_floor, groups.len()).0,
         };
         let mut ranked: Vec<(RawGroup, Units)> = groups
             .into_iter()
@@ -175,7 +173,6 @@ impl<'a> Tally<'a> {
             groups,
             group_weights,
             total_weight,
-            unit_weight,
             mean_representative_similarity,
             excluded,
             confidence_floor,
