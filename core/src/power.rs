@@ -23,20 +23,20 @@
 //!   from its usual one, times `s`, the slope by which its reported confidence has
 //!   predicted agreement so far, counted only as far as the evidence goes (the lower
 //!   end of its two-sigma interval, within `[0, 1]`, shrunk by the same prior as the
-//!   accuracy). The engine then weighs the ballot
-//!   ln(K q / (1 - q)), the log-odds of the estimated accuracy; power stays `initial`.
+//!   accuracy). The engine then weighs the ballot ln(K q / (1 - q)), the log-odds of
+//!   the estimated accuracy; power stays `initial`.
 //!   So a worker whose confidences are noise is weighed by its record alone, and one
 //!   whose confidences have proved calibrated keeps their information. Until a record
 //!   shows otherwise every worker is weighed alike (q = `prior_mean`): reported
 //!   confidences are trusted once they have earned it.
 //!
-//! Why not, under log-odds, power = ln(p / (1 - p)) times the confidence's log-odds,
-//! as for linear weighting: the product counts
-//! a calibrated worker's accuracy twice (its confidence already says it) and cannot
-//! undo the noise of an uninformative confidence. In the accuracy bench
-//! (`cargo bench -p quorum-core --bench accuracy`) it fell 1 to 2.3 points below the
-//! known-accuracy oracle on calibrated panels and 5 to 11 below on uninformative ones,
-//! while the calibrated probability comes within a point of it everywhere.
+//! Why not, under log-odds, a learned power (as for linear weighting) times the
+//! confidence's log-odds: the product counts a calibrated worker's accuracy twice (its
+//! confidence already says it) and cannot undo the noise of an uninformative
+//! confidence. In the accuracy bench (`cargo bench -p quorum-core --bench accuracy`)
+//! that design fell up to 2.4 points below the known-accuracy oracle on calibrated
+//! panels and 5.6 to 10.6 below on uninformative ones, while the calibrated
+//! probability comes within 0.6 points of it in every cell.
 //!
 //! Nine equally honest workers with noisy records stay close enough that no three of
 //! them outweigh five under either rule (see the tests), which the multiplicative
@@ -68,7 +68,7 @@ pub struct PowerConfig {
     /// Highest power. Default 4: no single worker outvotes a panel of average ones.
     pub max: f64,
     /// The agreement rate a worker is assumed to have before its record says
-    /// otherwise, in `(0, 1)`. Default 0.75: honest models agree with the accepted
+    /// otherwise, in `(0.5, 1)`. Default 0.75: honest models agree with the accepted
     /// answer most of the time, and a worker below it loses weight.
     pub prior_mean: f64,
     /// How many tasks the prior is worth, `1..=1e6`. Default 20: the smallest worth at
@@ -103,10 +103,11 @@ impl PowerConfig {
         if !(self.min..=self.max).contains(&self.initial) {
             return Err(ConfigError::invalid("power.initial", self.initial, "a number in power.min..=power.max"));
         }
-        // Strictly inside: a prior of 0 would make linear power divide by zero, one of
-        // 1 would leave a record nothing to fall short of.
-        if !(self.prior_mean.is_finite() && self.prior_mean > 0.0 && self.prior_mean < 1.0) {
-            return Err(ConfigError::invalid("power.prior_mean", self.prior_mean, "a number in (0, 1)"));
+        // Above one half so that the prior's log-odds weight, the unit of linear power,
+        // is clearly positive (it is zero at 1/3); below one so that a record can fall
+        // short of it.
+        if !(self.prior_mean.is_finite() && self.prior_mean > 0.5 && self.prior_mean < 1.0) {
+            return Err(ConfigError::invalid("power.prior_mean", self.prior_mean, "a number in (0.5, 1)"));
         }
         if !(self.prior_strength.is_finite() && (1.0..=PRIOR_STRENGTH_MAX).contains(&self.prior_strength)) {
             return Err(ConfigError::invalid("power.prior_strength", self.prior_strength, "a number in 1..=1e6"));
@@ -405,7 +406,7 @@ mod tests {
     #[test]
     fn config_validation_names_fields() {
         let cases: [(PowerConfig, &str); 6] = [
-            (PowerConfig { prior_mean: 0.0, ..PowerConfig::default() }, "power.prior_mean"),
+            (PowerConfig { prior_mean: 0.5, ..PowerConfig::default() }, "power.prior_mean"),
             (PowerConfig { prior_mean: 1.0, ..PowerConfig::default() }, "power.prior_mean"),
             (PowerConfig { prior_strength: 0.5, ..PowerConfig::default() }, "power.prior_strength"),
             (PowerConfig { prior_strength: f64::NAN, ..PowerConfig::default() }, "power.prior_strength"),

@@ -152,11 +152,11 @@ impl<'a> Tally<'a> {
         // Grouping needs weights before the number of candidates is known, so it
         // uses linear ones whatever the rule; the vote then uses the configured rule
         // over the groups formed (see `weighting`).
-        let (linear_weights, linear_unit_weight) = weigh(&counted, Weighting::Linear, config.confidence_floor, 0);
+        let (linear_weights, _) = weigh(&counted, Weighting::Linear, config.confidence_floor, 0);
         let (groups, mean_representative_similarity) = group(&counted, &features, &linear_weights, config);
-        let (weights, _) = match config.weighting {
-            Weighting::Linear => (linear_weights, linear_unit_weight),
-            rule => weigh(&counted, rule, config.confidence_floor, groups.len()),
+        let weights = match config.weighting {
+            Weighting::Linear => linear_weights,
+            rule => weigh(&counted, rule, config.confidence_floor, groups.len()).0,
         };
         let mut ranked: Vec<(RawGroup, Units)> = groups
             .into_iter()
