@@ -12,14 +12,48 @@ const ARTICLES: [&str; 3] = ["the", "a", "an"];
 /// Words that may stand before "answer" in an announcement ("my final answer").
 const ANNOUNCER_WORDS: [&str; 7] = ["the", "my", "our", "final", "correct", "right", "best"];
 
-/// A folded word and the punctuation that followed it.
-#[derive(Clone, Debug, PartialEq)]
+/// A folded word (a range of [`Words::buffer`]) and the punctuation that followed it.
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Word {
-    text: String,
+    start: usize,
+    end: usize,
     /// A ':' or a dash followed it (announces what comes next: "Answer: C").
     colon_after: bool,
     /// Any folded punctuation mark followed it ("Yes, ...", "No. ...").
     pause_after: bool,
+}
+
+/// The folded words of an answer: their text in one buffer, no allocation per word.
+#[derive(Debug)]
+struct Words {
+    buffer: String,
+    list: Vec<Word>,
+}
+
+impl Words {
+    fn text(&self, index: usize) -> Option<&str> {
+        self.list.get(index).map(|w| &self.buffer[w.start..w.end])
+    }
+
+    fn is(&self, index: usize, word: &str) -> bool {
+        self.text(index) == Some(word)
+    }
+
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// The words joined by single spaces.
+    fn joined(&self) -> String {
+        let mut key = String::with_capacity(self.buffer.len() + self.list.len());
+        for (index, word) in self.list.iter().enumerate() {
+            if index > 0 {
+                key.push(' ');
+            }
+            key.push_str(&self.buffer[word.start..word.end]);
+        }
+        key
+    }
 }
 
 /// The exact key of `text`, or `None` when nothing is left.
@@ -31,12 +65,17 @@ pub(super) fn key(text: &str) -> Option<String> {
     let visible: String = text.chars().filter(|&c| !is_invisible(c)).collect();
     let unwrapped = unwrap(&normalise(&visible));
     let mut words = fold(&fold_case(&unwrapped));
-    while apply_one_rule(&mut words) {}
-    if words.is_empty() {
-        return None;
+    // Every rule shortens the words, so this ends. A polarity is read last: an
+    // announcement may stand before it ("The answer is: yes, it is").
+    while strip_dollars(&mut words)
+        || cut_after_announcement(&mut words)
+        || strip_leading_answer(&mut words)
+        || drop_leading_article(&mut words)
+    {}
+    if let Some(key) = read_polarity(&words) {
+        return Some(key.to_owned());
     }
-    let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
-    Some(texts.join(" "))
+    (words.len() > 0).then(|| words.joined())
 }
 
 fn is_invisible(character: char) -> bool {
@@ -52,35 +91,36 @@ fn is_invisible(character: char) -> bool {
 /// between words, quotes, brackets, markdown ('*', '_', '`', '~'), '\' and '|';
 /// invisible format characters (zero-width space, joiners, soft hyphen) vanish. A hyphen between two letters
 /// separates words ("well-known" is "well known").
-fn fold(text: &str) -> Vec<Word> {
+fn fold(text: &str) -> Words {
     let chars: Vec<char> = text.chars().collect();
-    let mut words: Vec<Word> = Vec::new();
-    let mut current = String::new();
-    let flush = |current: &mut String, words: &mut Vec<Word>| {
-        if !current.is_empty() {
-            words.push(Word { text: std::mem::take(current), colon_after: false, pause_after: false });
+    let mut words = Words { buffer: String::with_capacity(text.len()), list: Vec::new() };
+    let mut start = 0;
+    let flush = |words: &mut Words, start: &mut usize| {
+        let end = words.buffer.len();
+        if end > *start {
+            words.list.push(Word { start: *start, end, colon_after: false, pause_after: false });
         }
+        *start = end;
     };
     for (index, &character) in chars.iter().enumerate() {
         let previous = index.checked_sub(1).map(|i| chars[i]);
         let next = chars.get(index + 1).copied();
         let digits_around = previous.is_some_and(|c| c.is_ascii_digit()) && next.is_some_and(|c| c.is_ascii_digit());
-        let action = classify(character, previous, next, digits_around, &chars[index + 1..]);
-        match action {
-            Action::Keep => current.push(character),
-            Action::KeepAs(replacement) => current.push(replacement),
+        match classify(character, previous, next, digits_around, &chars[index + 1..]) {
+            Action::Keep => words.buffer.push(character),
+            Action::KeepAs(replacement) => words.buffer.push(replacement),
             Action::Drop => {}
-            Action::Space => flush(&mut current, &mut words),
+            Action::Space => flush(&mut words, &mut start),
             Action::Pause { colon } => {
-                flush(&mut current, &mut words);
-                if let Some(last) = words.last_mut() {
+                flush(&mut words, &mut start);
+                if let Some(last) = words.list.last_mut() {
                     last.pause_after = true;
                     last.colon_after |= colon;
                 }
             }
         }
     }
-    flush(&mut current, &mut words);
+    flush(&mut words, &mut start);
     words
 }
 
@@ -136,52 +176,42 @@ fn signs_an_amount(rest: &[char]) -> bool {
     matches!(rest, [currency, digit, ..] if matches!(currency, '$' | '€' | '£' | '¥' | '₹' | '₩') && digit.is_ascii_digit())
 }
 
-/// Applies the first rule that changes `words`; returns whether one did. Every rule
-/// shortens the words, so repeating until none applies terminates.
-fn apply_one_rule(words: &mut Vec<Word>) -> bool {
-    strip_dollars(words)
-        || cut_after_announcement(words)
-        || strip_leading_answer(words)
-        || drop_leading_article(words)
-        || read_polarity(words)
-}
-
 /// "$x$" (LaTeX math) is "x". A lone "$" or "$$" stays.
-fn strip_dollars(words: &mut Vec<Word>) -> bool {
-    let wrapped =
-        words.first().is_some_and(|w| w.text.starts_with('$')) && words.last().is_some_and(|w| w.text.ends_with('$'));
-    let length: usize = words.iter().map(|w| w.text.len()).sum();
+fn strip_dollars(words: &mut Words) -> bool {
+    let wrapped = words.text(0).is_some_and(|w| w.starts_with('$'))
+        && words.text(words.len().wrapping_sub(1)).is_some_and(|w| w.ends_with('$'));
+    let length: usize = words.list.iter().map(|w| w.end - w.start).sum();
     if !wrapped || length <= 2 {
         return false;
     }
-    words[0].text.remove(0);
+    // '$' is one byte: the ranges stay on character boundaries.
+    words.list[0].start += 1;
     let last = words.len() - 1;
-    words[last].text.pop();
-    words.retain(|w| !w.text.is_empty());
+    words.list[last].end -= 1;
+    words.list.retain(|w| w.end > w.start);
     true
 }
 
 /// The words after an announcement of the answer, where it ends an answer's
 /// announcement: after the last "final answer", "answer:", "answer is", "answer =",
 /// "answer equals", "answer would/will/should be" ("I think the answer is Paris").
-fn cut_after_announcement(words: &mut Vec<Word>) -> bool {
-    let text = |i: usize| words.get(i).map(|w| w.text.as_str());
+fn cut_after_announcement(words: &mut Words) -> bool {
     let start = (0..words.len()).rev().find_map(|i| {
-        if words[i].text != "answer" {
+        if !words.is(i, "answer") {
             return None;
         }
-        let verb_end = match (text(i + 1), text(i + 2)) {
+        let verb_end = match (words.text(i + 1), words.text(i + 2)) {
             (Some("is" | "equals" | "="), _) => Some(i + 2),
             (Some("would" | "will" | "should" | "must"), Some("be")) => Some(i + 3),
             _ => None,
         };
-        let announced = words[i].colon_after || (i > 0 && words[i - 1].text == "final");
+        let announced = words.list[i].colon_after || (i > 0 && words.is(i - 1, "final"));
         let from = verb_end.or(announced.then_some(i + 1))?;
         (from < words.len()).then_some(from)
     });
     match start {
         Some(from) => {
-            words.drain(..from);
+            words.list.drain(..from);
             true
         }
         None => false,
@@ -190,34 +220,28 @@ fn cut_after_announcement(words: &mut Vec<Word>) -> bool {
 
 /// A leading "answer" (after "the", "my", "final" ...), as in "Answer C" or "**Answer**
 /// C", when something follows it.
-fn strip_leading_answer(words: &mut Vec<Word>) -> bool {
-    let announcers = words.iter().take_while(|w| ANNOUNCER_WORDS.contains(&w.text.as_str())).count();
-    if words.get(announcers).is_some_and(|w| w.text == "answer") && announcers + 1 < words.len() {
-        words.drain(..=announcers);
+fn strip_leading_answer(words: &mut Words) -> bool {
+    let announcers =
+        (0..words.len()).take_while(|&i| words.text(i).is_some_and(|w| ANNOUNCER_WORDS.contains(&w))).count();
+    if words.is(announcers, "answer") && announcers + 1 < words.len() {
+        words.list.drain(..=announcers);
         return true;
     }
     false
 }
 
-fn drop_leading_article(words: &mut Vec<Word>) -> bool {
-    if words.len() > 1 && ARTICLES.contains(&words[0].text.as_str()) {
-        words.remove(0);
+fn drop_leading_article(words: &mut Words) -> bool {
+    if words.len() > 1 && words.text(0).is_some_and(|w| ARTICLES.contains(&w)) {
+        words.list.remove(0);
         return true;
     }
     false
 }
 
 /// "Yes, it is legal" is "yes"; "No it is not" is "no" (see [`super::polarity`]).
-fn read_polarity(words: &mut Vec<Word>) -> bool {
-    let texts: Vec<String> = words.iter().take(2).map(|w| w.text.clone()).collect();
-    let paused = words.first().is_some_and(|w| w.pause_after);
-    match polarity(&texts, paused) {
-        Some(key) if words.len() > 1 || words[0].text != key => {
-            *words = vec![Word { text: key.to_owned(), colon_after: false, pause_after: false }];
-            true
-        }
-        _ => false,
-    }
+fn read_polarity(words: &Words) -> Option<&'static str> {
+    let first_two: Vec<&str> = (0..words.len().min(2)).filter_map(|i| words.text(i)).collect();
+    polarity(&first_two, words.list.first().is_some_and(|w| w.pause_after))
 }
 
 #[cfg(test)]

@@ -41,10 +41,9 @@ pub(super) fn polarity_key(word: &str) -> Option<&'static str> {
 
 /// The polarity of an answer whose folded words are `words`, where `paused_after_first`
 /// says a punctuation mark followed the first word ("Yes, ...", "No. ...", "Yes — ...").
-pub(super) fn polarity(words: &[String], paused_after_first: bool) -> Option<&'static str> {
+pub(super) fn polarity(words: &[&str], paused_after_first: bool) -> Option<&'static str> {
     let key = polarity_key(words.first()?)?;
-    let one_answer =
-        words.len() == 1 || paused_after_first || words.get(1).is_some_and(|w| FOLLOWERS.contains(&w.as_str()));
+    let one_answer = words.len() == 1 || paused_after_first || words.get(1).is_some_and(|w| FOLLOWERS.contains(w));
     one_answer.then_some(key)
 }
 
@@ -52,8 +51,8 @@ pub(super) fn polarity(words: &[String], paused_after_first: bool) -> Option<&'s
 mod tests {
     use super::*;
 
-    fn words(text: &str) -> Vec<String> {
-        text.split_whitespace().map(str::to_owned).collect()
+    fn words(text: &str) -> Vec<&str> {
+        text.split_whitespace().collect()
     }
 
     #[test]
