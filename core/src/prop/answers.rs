@@ -133,7 +133,7 @@ const CLAIMS: [Claim; 4] = [
         paraphrases: &[
             "Mercury orbits closer to the Sun than Venus",
             "Mercury orbits the Sun closer than Venus does",
-            "Closer to the Sun than Venus, Mercury orbits",
+            "The orbit of Mercury is closer to the Sun than the orbit of Venus",
         ],
         contradictions: &[
             "Venus orbits closer to the Sun than Mercury",
