@@ -2,6 +2,8 @@
 //! symbols that carry meaning kept, wrappers and announcements removed, yes/no read
 //! as its polarity.
 
+use std::borrow::Cow;
+
 use super::normal::{fold_case, normalise};
 use super::polarity::polarity;
 use super::unwrap::unwrap;
@@ -62,7 +64,11 @@ pub(super) fn key(text: &str) -> Option<String> {
     // order mark, soft hyphen) join what they stand between ("Pa\u{200b}ris" is
     // Paris). They go first: before NFKC, which must compose what they separated
     // ("i\u{feff}\u{301}" is "í"), and before folding looks at neighbours.
-    let visible: String = text.chars().filter(|&c| !is_invisible(c)).collect();
+    let visible: Cow<'_, str> = if text.is_ascii() || !text.chars().any(is_invisible) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.chars().filter(|&c| !is_invisible(c)).collect())
+    };
     let unwrapped = unwrap(&normalise(&visible));
     let mut words = fold(&fold_case(&unwrapped));
     // Every rule shortens the words, so this ends. A polarity is read last: an

@@ -136,7 +136,8 @@ pub fn extract(text: &str, strategy: Strategy) -> Result<Extracted, Unreadable> 
         Strategy::Numeric => {
             let prepared = unwrap::unwrap(&normal::normalise(text));
             let chars: Vec<char> = prepared.chars().collect();
-            numeric::number(&tokens::tokenise(&chars)).map(Extracted::Number)
+            let lowered = tokens::lowered_words(&chars);
+            numeric::number(&tokens::tokenise(&chars, &lowered)).map(Extracted::Number)
         }
         Strategy::Semantic => {
             let text = unwrap::unwrap(text);

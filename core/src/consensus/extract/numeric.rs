@@ -373,12 +373,13 @@ fn marked<'a>(candidates: &'a [Candidate], marker: &Marker) -> Option<&'a Readin
 
 #[cfg(test)]
 mod tests {
-    use super::super::tokens::tokenise;
+    use super::super::tokens::{lowered_words, tokenise};
     use super::*;
 
     fn read(text: &str) -> Result<NumberValue, Unreadable> {
         let chars: Vec<char> = text.chars().collect();
-        number(&tokenise(&chars))
+        let lowered = lowered_words(&chars);
+        number(&tokenise(&chars, &lowered))
     }
 
     fn value(text: &str) -> f64 {
