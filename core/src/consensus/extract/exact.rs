@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use super::WRAPPER_LAYERS_MAX;
 use super::normal::{fold_case, normalise};
 use super::polarity::polarity;
 use super::unwrap::unwrap;
@@ -71,13 +72,18 @@ pub(super) fn key(text: &str) -> Option<String> {
     };
     let unwrapped = unwrap(&normalise(&visible));
     let mut words = fold(&fold_case(&unwrapped));
-    // Every rule shortens the words, so this ends. A polarity is read last: an
-    // announcement may stand before it ("The answer is: yes, it is").
-    while strip_dollars(&mut words)
-        || cut_after_announcement(&mut words)
-        || strip_leading_answer(&mut words)
-        || drop_leading_article(&mut words)
-    {}
+    // Every rule shortens the words; at most WRAPPER_LAYERS_MAX apply, each a pass over
+    // the words, so hostile chains ("the $the $the ...") stay linear. A polarity is
+    // read last: an announcement may stand before it ("The answer is: yes, it is").
+    for _ in 0..WRAPPER_LAYERS_MAX {
+        let changed = strip_dollars(&mut words)
+            || cut_after_announcement(&mut words)
+            || strip_leading_answer(&mut words)
+            || drop_leading_article(&mut words);
+        if !changed {
+            break;
+        }
+    }
     if let Some(key) = read_polarity(&words) {
         return Some(key.to_owned());
     }
@@ -319,6 +325,14 @@ mod tests {
         assert_eq!(k("No one knows"), "no one knows");
         assert_eq!(k("Yes and no"), "yes and no");
         assert_eq!(k("Incorrect, the answer is B"), "b", "the announced answer wins over a leading word");
+    }
+
+    #[test]
+    fn hostile_chains_stay_linear() {
+        let chain = format!("{}x$", "the $".repeat(10_000));
+        assert!(key(&chain).is_some());
+        let answers = format!("{}Rome", "answer ".repeat(10_000));
+        assert!(key(&answers).is_some());
     }
 
     #[test]

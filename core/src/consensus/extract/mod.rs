@@ -21,10 +21,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{ExclusionReason, Strategy};
 
-/// Most wrapper layers peeled from one answer. Each layer costs a pass over the text;
-/// a deeper nest keeps its inner layers (exact keys fold quotes, brackets and
-/// emphasis away anyway).
-pub const WRAPPER_LAYERS_MAX: usize = 64;
+/// Most wrapper layers peeled from one answer, and most announcement, article and
+/// `$` rules applied to an exact key. Each costs a pass over the text; a deeper nest
+/// keeps its inner layers (exact keys fold quotes, brackets and emphasis away
+/// anyway), so extraction stays linear in the answer's length.
+/// Real answers nest a handful (a code fence, a JSON field, bold, quotes, a label).
+pub const WRAPPER_LAYERS_MAX: usize = 16;
 
 /// A number read from an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -137,7 +139,8 @@ impl Unreadable {
 /// Extraction is total (any `&str`, never a panic: characters are indexed, never
 /// bytes) and idempotent: extracting an extracted value's text ([`Extracted`]'s
 /// `Display`) again gives the same value, provided the answer nests fewer than
-/// [`WRAPPER_LAYERS_MAX`] wrappers.
+/// [`WRAPPER_LAYERS_MAX`] wrappers and announcements. Its cost is linear in the
+/// answer's length, whatever the answer.
 ///
 /// # Errors
 /// [`Unreadable`] naming why the answer has nothing to compare: exact and semantic
