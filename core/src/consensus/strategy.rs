@@ -8,11 +8,12 @@ use super::extract::{Extracted, extract, is_polar};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
-    /// Equal after folding case, white space and punctuation (short factual answers,
-    /// classifications).
+    /// Equal keys after Unicode and case folding, wrappers peeled, white space and
+    /// sentence punctuation folded, yes/no read as its polarity (short factual
+    /// answers, classifications, yes/no questions; see [`super::extract()`]).
     Exact,
-    /// The final number of each answer, equal within an absolute plus relative
-    /// tolerance (calculations).
+    /// The number each answer commits to (see [`super::extract()`]), equal within an
+    /// absolute plus relative tolerance (calculations).
     Numeric,
     /// Similar enough text (free text): lexical similarity by default, embeddings when
     /// every answer carries one.

@@ -2,6 +2,9 @@
 //! symbols that carry meaning kept, wrappers and announcements removed, yes/no read
 //! as its polarity.
 
+use std::borrow::Cow;
+
+use super::WRAPPER_LAYERS_MAX;
 use super::normal::{fold_case, normalise};
 use super::polarity::polarity;
 use super::unwrap::unwrap;
@@ -62,16 +65,25 @@ pub(super) fn key(text: &str) -> Option<String> {
     // order mark, soft hyphen) join what they stand between ("Pa\u{200b}ris" is
     // Paris). They go first: before NFKC, which must compose what they separated
     // ("i\u{feff}\u{301}" is "í"), and before folding looks at neighbours.
-    let visible: String = text.chars().filter(|&c| !is_invisible(c)).collect();
+    let visible: Cow<'_, str> = if text.is_ascii() || !text.chars().any(is_invisible) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.chars().filter(|&c| !is_invisible(c)).collect())
+    };
     let unwrapped = unwrap(&normalise(&visible));
     let mut words = fold(&fold_case(&unwrapped));
-    // Every rule shortens the words, so this ends. A polarity is read last: an
-    // announcement may stand before it ("The answer is: yes, it is").
-    while strip_dollars(&mut words)
-        || cut_after_announcement(&mut words)
-        || strip_leading_answer(&mut words)
-        || drop_leading_article(&mut words)
-    {}
+    // Every rule shortens the words; at most WRAPPER_LAYERS_MAX apply, each a pass over
+    // the words, so hostile chains ("the $the $the ...") stay linear. A polarity is
+    // read last: an announcement may stand before it ("The answer is: yes, it is").
+    for _ in 0..WRAPPER_LAYERS_MAX {
+        let changed = strip_dollars(&mut words)
+            || cut_after_announcement(&mut words)
+            || strip_leading_answer(&mut words)
+            || drop_leading_article(&mut words);
+        if !changed {
+            break;
+        }
+    }
     if let Some(key) = read_polarity(&words) {
         return Some(key.to_owned());
     }
@@ -313,6 +325,14 @@ mod tests {
         assert_eq!(k("No one knows"), "no one knows");
         assert_eq!(k("Yes and no"), "yes and no");
         assert_eq!(k("Incorrect, the answer is B"), "b", "the announced answer wins over a leading word");
+    }
+
+    #[test]
+    fn hostile_chains_stay_linear() {
+        let chain = format!("{}x$", "the $".repeat(10_000));
+        assert!(key(&chain).is_some());
+        let answers = format!("{}Rome", "answer ".repeat(10_000));
+        assert!(key(&answers).is_some());
     }
 
     #[test]

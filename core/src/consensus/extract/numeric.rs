@@ -54,10 +54,9 @@ pub(super) fn number(tokens: &[Token]) -> Result<NumberValue, Unreadable> {
     let candidates = weigh(tokens, read_all(tokens));
     let markers = markers(tokens);
     // The last marker that points to a value wins.
-    for marker in markers.iter().rev() {
-        if let Some(reading) = marked(&candidates, marker) {
-            return finite(reading);
-        }
+    let pointer = Pointer::new(&candidates);
+    if let Some(reading) = markers.iter().rev().find_map(|marker| pointer.marked(marker)) {
+        return finite(reading);
     }
     let strong: Vec<&Reading> = candidates.iter().filter(|c| c.weight == Weight::Strong).map(|c| &c.reading).collect();
     let pool = if strong.is_empty() {
@@ -270,6 +269,7 @@ fn operator_between(tokens: &[Token], from: usize, to: usize) -> bool {
 /// Every marker, ordered by where its value is looked for.
 fn markers(tokens: &[Token]) -> Vec<Marker> {
     let mut found = Vec::new();
+    let closing = closing_braces(tokens);
     let mut bold_open: Option<usize> = None;
     let mut index = 0;
     while index < tokens.len() {
@@ -290,7 +290,7 @@ fn markers(tokens: &[Token]) -> Vec<Marker> {
             && tokens.get(index + 1).is_some_and(|t| t.is_word("boxed"))
             && tokens.get(index + 2).is_some_and(|t| t.is_symbol('{'))
         {
-            found.push(Marker { from: index + 3, to: closing_brace(tokens, index + 2) });
+            found.push(Marker { from: index + 3, to: closing[index + 2] });
         }
         index += 1;
     }
@@ -345,40 +345,67 @@ fn clause_end(tokens: &[Token], from: usize) -> usize {
         .unwrap_or(limit)
 }
 
-/// The index of the '}' closing the '{' at `open`, or the end of the text.
-fn closing_brace(tokens: &[Token], open: usize) -> usize {
-    let mut depth = 0usize;
-    for (index, token) in tokens.iter().enumerate().skip(open) {
+/// For each token, the index of the '}' closing it when it is a '{' (the end of the
+/// text when none does); found in one pass, so nested `\boxed{}` stay linear.
+fn closing_braces(tokens: &[Token]) -> Vec<usize> {
+    let mut closing = vec![tokens.len(); tokens.len()];
+    let mut open: Vec<usize> = Vec::new();
+    for (index, token) in tokens.iter().enumerate() {
         match token.symbol() {
-            Some('{') => depth += 1,
+            Some('{') => open.push(index),
             Some('}') => {
-                depth -= 1;
-                if depth == 0 {
-                    return index;
+                if let Some(opening) = open.pop() {
+                    closing[opening] = index;
                 }
             }
             _ => {}
         }
     }
-    tokens.len()
+    closing
 }
 
-/// The value a marker points to: the first strong value in its reach, else the first
-/// weak one that is no operand.
-fn marked<'a>(candidates: &'a [Candidate], marker: &Marker) -> Option<&'a Reading> {
-    let inside = |c: &&Candidate| c.reading.first >= marker.from && c.reading.first < marker.to;
-    let first = |weight: Weight| candidates.iter().filter(inside).find(|c| c.weight == weight);
-    first(Weight::Strong).or_else(|| first(Weight::Weak)).map(|c| &c.reading)
+/// Finds what markers point to in logarithmic time each, however many markers and
+/// values the text holds (a marker's reach can be long: a bold span, a `\boxed{}`).
+struct Pointer<'a> {
+    candidates: &'a [Candidate],
+    /// For each candidate index, the first strong candidate at or after it.
+    next_strong: Vec<usize>,
+    /// For each candidate index, the first weak (non-operand) candidate at or after it.
+    next_weak: Vec<usize>,
+}
+
+impl<'a> Pointer<'a> {
+    fn new(candidates: &'a [Candidate]) -> Self {
+        let next = |weight: Weight| {
+            let mut next = vec![candidates.len(); candidates.len() + 1];
+            for index in (0..candidates.len()).rev() {
+                next[index] = if candidates[index].weight == weight { index } else { next[index + 1] };
+            }
+            next
+        };
+        Self { candidates, next_strong: next(Weight::Strong), next_weak: next(Weight::Weak) }
+    }
+
+    /// The value a marker points to: the first strong value in its reach, else the
+    /// first weak one that is no operand.
+    fn marked(&self, marker: &Marker) -> Option<&'a Reading> {
+        // Candidates are in text order.
+        let start = self.candidates.partition_point(|c| c.reading.first < marker.from);
+        let within =
+            |index: usize| self.candidates.get(index).filter(|c| c.reading.first < marker.to).map(|c| &c.reading);
+        within(self.next_strong[start]).or_else(|| within(self.next_weak[start]))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::tokens::tokenise;
+    use super::super::tokens::{lowered_words, tokenise};
     use super::*;
 
     fn read(text: &str) -> Result<NumberValue, Unreadable> {
         let chars: Vec<char> = text.chars().collect();
-        number(&tokenise(&chars))
+        let lowered = lowered_words(&chars);
+        number(&tokenise(&chars, &lowered))
     }
 
     fn value(text: &str) -> f64 {
@@ -423,6 +450,16 @@ mod tests {
         assert_eq!(value("42. So it is 42"), 42.0);
         let Err(Unreadable::AmbiguousNumber { candidates }) = read("3 apples and 4 pears") else { panic!() };
         assert_eq!(candidates.map(|c| c.value), [3.0, 4.0]);
+    }
+
+    #[test]
+    fn hostile_shapes_stay_linear() {
+        // Thousands of markers pointing at operands only, and deeply nested boxes: each
+        // once cost a pass over every value.
+        let markers = "1 + 1 = 1 + 1 = ".repeat(4_000);
+        assert!(read(&markers).is_err());
+        let boxes = format!("{}7{}", "\\boxed{".repeat(4_000), "}".repeat(4_000));
+        assert_eq!(value(&boxes), 7.0);
     }
 
     #[test]

@@ -378,13 +378,14 @@ fn read_uncertainty(tokens: &[Token], reading: &mut Reading) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tokens::tokenise;
+    use super::super::tokens::{lowered_words, tokenise};
     use super::*;
 
     /// The value read at the first token, and whether it spans every token.
     fn read(text: &str) -> Option<(f64, bool, bool)> {
         let chars: Vec<char> = text.chars().collect();
-        let tokens = tokenise(&chars);
+        let lowered = lowered_words(&chars);
+        let tokens = tokenise(&chars, &lowered);
         match read_at(&tokens, 0)? {
             Scan::Value(r) => Some((r.value, r.percent, r.end == tokens.len())),
             Scan::Skip(_) => None,

@@ -24,84 +24,68 @@ pub(super) struct Literal {
 
 /// What a token is.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum Kind {
+pub(super) enum Kind<'a> {
     /// A run of digits.
     Number(Literal),
     /// A run of letters.
-    Word(Word),
+    Word(Word<'a>),
     /// Any other character that is not white space.
     Symbol(char),
 }
 
-/// Longest word kept, in bytes: every word the reader looks for is shorter, so a
-/// longer one is kept as "" (a word that matches nothing), and no word costs an
-/// allocation.
-const WORD_BYTES_MAX: usize = 16;
-
-/// A word in lower case, stored inline, with what it means as a number.
-#[derive(Clone, Debug, PartialEq)]
-pub(super) struct Word {
-    bytes: [u8; WORD_BYTES_MAX],
-    /// Bytes used; 0 for a word too long to matter.
-    length: u8,
+/// A word in lower case (borrowed from the text [`lowered_words`] builds), with what
+/// it means as a number.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Word<'a> {
+    lower: &'a str,
     /// Its first letter was a capital (which tells "3M", millions, from "3m", metres).
     capital: bool,
     /// Its meaning as a number word, found once here rather than at every look.
     number: Option<NumberWord>,
 }
 
-impl Word {
-    fn new(letters: &[char]) -> Self {
-        let mut word = Self { bytes: [0; WORD_BYTES_MAX], length: 0, capital: letters[0].is_uppercase(), number: None };
-        let mut length = 0;
-        for &letter in letters {
-            // ASCII first: the Unicode case table is a search.
-            let fits = if letter.is_ascii() {
-                push_char(&mut word.bytes, &mut length, letter.to_ascii_lowercase())
-            } else {
-                letter.to_lowercase().all(|lower| push_char(&mut word.bytes, &mut length, lower))
-            };
-            if !fits {
-                return word;
-            }
-        }
-        // At most WORD_BYTES_MAX (16): fits a u8.
-        word.length = length as u8;
-        word.number = NumberWord::of(word.as_str());
-        word
-    }
-
-    fn as_str(&self) -> &str {
-        // Whole characters were encoded, so this is valid UTF-8.
-        core::str::from_utf8(&self.bytes[..usize::from(self.length)]).unwrap_or_default()
+/// Appends `letter` in lower case (ASCII first: the Unicode case table is a search).
+fn push_lower(letter: char, lowered: &mut String) {
+    if letter.is_ascii() {
+        lowered.push(letter.to_ascii_lowercase());
+    } else {
+        lowered.extend(letter.to_lowercase());
     }
 }
 
-/// Appends `character` to `bytes` at `length`; false when it does not fit.
-fn push_char(bytes: &mut [u8; WORD_BYTES_MAX], length: &mut usize, character: char) -> bool {
-    let width = character.len_utf8();
-    let Some(slot) = bytes.get_mut(*length..*length + width) else { return false };
-    character.encode_utf8(slot);
-    *length += width;
-    true
+/// How many bytes `letter` takes in lower case (as [`push_lower`] writes it).
+fn lower_length(letter: char) -> usize {
+    if letter.is_ascii() { 1 } else { letter.to_lowercase().map(char::len_utf8).sum() }
+}
+
+/// The letters of every word of `chars` in lower case, one word after another: the
+/// text that [`tokenise`]'s words borrow, so that no word costs an allocation.
+pub(super) fn lowered_words(chars: &[char]) -> String {
+    let mut lowered = String::new();
+    for &character in chars {
+        if character.is_alphabetic() {
+            push_lower(character, &mut lowered);
+        }
+    }
+    lowered
 }
 
 /// A token and what separates it from the one before.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct Token {
+pub(super) struct Token<'a> {
     /// What it is.
-    pub kind: Kind,
+    pub kind: Kind<'a>,
     /// White space stands between it and the token before.
     pub space_before: bool,
     /// It is the first token of a line.
     pub line_start: bool,
 }
 
-impl Token {
+impl<'a> Token<'a> {
     /// The lower-case word, if this is one.
-    pub fn word(&self) -> Option<&str> {
+    pub fn word(&self) -> Option<&'a str> {
         match &self.kind {
-            Kind::Word(word) => Some(word.as_str()),
+            Kind::Word(word) => Some(word.lower),
             _ => None,
         }
     }
@@ -157,12 +141,14 @@ impl Token {
 }
 
 /// The tokens of `chars` (already normalised: NFKC, ASCII digits, '/' for fraction
-/// slashes, plain spaces).
-pub(super) fn tokenise(chars: &[char]) -> Vec<Token> {
+/// slashes, plain spaces); their words borrow from `lowered`, which must be
+/// [`lowered_words`] of the same `chars`.
+pub(super) fn tokenise<'a>(chars: &[char], lowered: &'a str) -> Vec<Token<'a>> {
     // About one token per four characters of prose; a guess, not a bound.
     let mut tokens = Vec::with_capacity(chars.len() / 4 + 1);
     // One buffer for every literal's text, reused.
     let mut literal = String::new();
+    let mut cursor = 0;
     let mut index = 0;
     let mut space_before = false;
     let mut line_start = true;
@@ -175,10 +161,18 @@ pub(super) fn tokenise(chars: &[char]) -> Vec<Token> {
             continue;
         }
         let (kind, end) = if starts_number(chars, index) {
-            read_literal(chars, index, &mut literal)
+            let (kind, end) = read_literal(chars, index, &mut literal);
+            // An exponent's 'e' is a letter that `lowered_words` wrote too.
+            cursor += chars[index..end].iter().filter(|c| c.is_alphabetic()).map(|&c| lower_length(c)).sum::<usize>();
+            (kind, end)
         } else if character.is_alphabetic() {
             let end = index + chars[index..].iter().take_while(|c| c.is_alphabetic()).count();
-            (Kind::Word(Word::new(&chars[index..end])), end)
+            let length: usize = chars[index..end].iter().map(|&c| lower_length(c)).sum();
+            // Built from the same letters in the same order: the slice is this word.
+            let lower = lowered.get(cursor..cursor + length).unwrap_or_default();
+            cursor += length;
+            let word = Word { lower, capital: character.is_uppercase(), number: NumberWord::of(lower) };
+            (Kind::Word(word), end)
         } else {
             (Kind::Symbol(character), index + 1)
         };
@@ -187,6 +181,8 @@ pub(super) fn tokenise(chars: &[char]) -> Vec<Token> {
         line_start = false;
         index = end;
     }
+    // Every letter of `lowered` went to exactly one token: the words are aligned.
+    debug_assert_eq!(cursor, lowered.len(), "words misaligned with their lower case");
     tokens
 }
 
@@ -210,7 +206,7 @@ fn starts_number(chars: &[char], index: usize) -> bool {
 }
 
 /// Reads the literal starting at `start`; returns it and the index just past it.
-fn read_literal(chars: &[char], start: usize, text: &mut String) -> (Kind, usize) {
+fn read_literal(chars: &[char], start: usize, text: &mut String) -> (Kind<'static>, usize) {
     let at = |i: usize| chars.get(i).copied();
     text.clear();
     let mut index = start;
@@ -301,7 +297,8 @@ mod tests {
 
     fn literals(text: &str) -> Vec<f64> {
         let chars: Vec<char> = text.chars().collect();
-        tokenise(&chars).iter().filter_map(|t| t.literal().filter(|l| !l.dotted).map(|l| l.value)).collect()
+        let lowered = lowered_words(&chars);
+        tokenise(&chars, &lowered).iter().filter_map(|t| t.literal().filter(|l| !l.dotted).map(|l| l.value)).collect()
     }
 
     #[test]
@@ -325,19 +322,29 @@ mod tests {
     }
 
     #[test]
-    fn keeps_short_words_and_blanks_long_ones() {
-        let chars: Vec<char> = "Thousand Ünïcödé incomprehensibilities".chars().collect();
-        let tokens = tokenise(&chars);
+    fn words_are_lower_case_slices() {
+        let chars: Vec<char> =
+            "Thousand \u{dc}n\u{ef}c\u{f6}d\u{e9} 3 \u{130}stanbul incomprehensibilities".chars().collect();
+        let lowered = lowered_words(&chars);
+        let tokens = tokenise(&chars, &lowered);
         assert_eq!(tokens[0].word(), Some("thousand"));
         assert!(tokens[0].is_capitalised());
-        assert_eq!(tokens[1].word(), Some("ünïcödé"));
-        assert_eq!(tokens[2].word(), Some(""), "too long to be any word the reader looks for");
+        assert_eq!(tokens[0].number_word(), Some(NumberWord::Scale(3)));
+        assert_eq!(tokens[1].word(), Some("\u{fc}n\u{ef}c\u{f6}d\u{e9}"));
+        assert_eq!(tokens[3].word(), Some("i\u{307}stanbul"), "a lower case longer than its capital");
+        assert_eq!(tokens[4].word(), Some("incomprehensibilities"));
+        // Regression: the 'e' of an exponent once shifted every later word by a letter.
+        let chars: Vec<char> = "1e3 Thousand 2E5 dozen".chars().collect();
+        let lowered = lowered_words(&chars);
+        let words: Vec<&str> = tokenise(&chars, &lowered).iter().filter_map(Token::word).collect();
+        assert_eq!(words, ["thousand", "dozen"]);
     }
 
     #[test]
     fn marks_digits_inside_words_and_line_starts() {
         let chars: Vec<char> = "h2o\nx".chars().collect();
-        let tokens = tokenise(&chars);
+        let lowered = lowered_words(&chars);
+        let tokens = tokenise(&chars, &lowered);
         assert!(tokens[1].literal().unwrap().in_word);
         assert!(tokens[3].line_start && tokens[3].is_word("x"));
     }

@@ -48,15 +48,22 @@ pub(super) fn unwrap(text: &str) -> String {
     current
 }
 
+/// Longest answer, in bytes, whose enclosing delimiters (brackets, quotes, emphasis,
+/// `\boxed{}`) are peeled. Checking that a pair wraps the whole answer costs a pass
+/// over it, per layer; a longer answer is prose, whose delimiters exact keys fold away
+/// anyway, and a hostile nest of them then costs nothing.
+pub(super) const ENCLOSED_BYTES_MAX: usize = 4 * 1024;
+
 /// One layer off, if there is one.
 fn peel(text: &str) -> Option<String> {
     // "**Rome**." and "(Paris)!" are wrapped answers ending a sentence.
     let core = text.trim_end_matches(|c: char| matches!(c, '.' | '!' | ';' | ',') || c.is_whitespace());
+    let short = core.len() <= ENCLOSED_BYTES_MAX;
     json_answer(core)
         .or_else(|| fenced(core).map(str::to_owned))
-        .or_else(|| boxed(core).map(str::to_owned))
-        .or_else(|| enclosed(core).map(str::to_owned))
-        .or_else(|| bracketed(core).map(str::to_owned))
+        .or_else(|| boxed(core).filter(|_| short).map(str::to_owned))
+        .or_else(|| enclosed(core).filter(|_| short).map(str::to_owned))
+        .or_else(|| bracketed(core).filter(|_| short).map(str::to_owned))
         .or_else(|| after_label(text).map(str::to_owned))
 }
 
@@ -206,9 +213,16 @@ mod tests {
     }
 
     #[test]
+    fn long_answers_keep_their_enclosing_delimiters() {
+        let long = format!("({})", "word ".repeat(ENCLOSED_BYTES_MAX / 5 + 1));
+        assert_eq!(unwrap(&long), long.trim());
+        assert_eq!(unwrap(&format!("Answer: {long}")), long.trim(), "labels are peeled at any length");
+    }
+
+    #[test]
     fn hostile_nesting_neither_crashes_nor_loops() {
-        let deep = format!("{}x{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert!(unwrap(&deep).len() < deep.len());
+        let deep = format!("{}x{}", "[".repeat(1_000), "]".repeat(1_000));
+        assert_eq!(unwrap(&deep).len(), deep.len() - 2 * WRAPPER_LAYERS_MAX, "peeled up to the layer limit");
         let json = format!("{}{}", "{\"answer\":".repeat(500), "}".repeat(500));
         assert!(json.contains(&unwrap(&json)));
     }
