@@ -15,44 +15,44 @@ const STOP_WORDS: [&[u8]; 32] = [
     b"were", b"which", b"with",
 ];
 
-/// [`STOP_WORDS`], each packed into an integer (all are shorter than eight bytes),
-/// sorted: one binary search of integers per word, no byte comparisons.
-const PACKED_STOP_WORDS: [u64; STOP_WORDS.len()] = {
-    let mut packed = [0u64; STOP_WORDS.len()];
+/// The [`super::claim::word_hash`] of every stop word in an open-addressing table
+/// indexed by its top bits: one load and a comparison per word, with the hash the
+/// reader already computed. (All stop words are shorter than eight bytes.)
+const STOP_WORD_SLOTS: usize = 256;
+const STOP_WORD_TABLE: [u64; STOP_WORD_SLOTS] = {
+    let mut table = [0u64; STOP_WORD_SLOTS];
     let mut index = 0;
-    while index < packed.len() {
-        packed[index] = pack(STOP_WORDS[index]);
+    while index < STOP_WORDS.len() {
+        let word = STOP_WORDS[index];
+        assert!(word.len() < 8);
+        let mut packed = 0u64;
+        let mut at = 0;
+        while at < word.len() {
+            packed |= (word[at] as u64) << (8 * at);
+            at += 1;
+        }
+        let hash = super::claim::short_word_hash(packed, word.len());
+        let mut slot = (hash >> 56) as usize;
+        while table[slot] != 0 {
+            slot = (slot + 1) % STOP_WORD_SLOTS;
+        }
+        table[slot] = hash;
         index += 1;
     }
-    // Insertion sort: a const context has no `sort`.
-    let mut sorted = 1;
-    while sorted < packed.len() {
-        let mut at = sorted;
-        while at > 0 && packed[at - 1] > packed[at] {
-            let swap = packed[at];
-            packed[at] = packed[at - 1];
-            packed[at - 1] = swap;
-            at -= 1;
-        }
-        sorted += 1;
-    }
-    packed
+    table
 };
 
-/// Up to seven bytes in one integer, the length in the top byte.
-const fn pack(word: &[u8]) -> u64 {
-    let mut packed = (word.len() as u64) << 56;
-    let mut index = 0;
-    while index < word.len() && index < 7 {
-        packed |= (word[index] as u64) << (8 * index);
-        index += 1;
+/// Whether a word with this [`super::claim::word_hash`] is a stop word. Runs for every
+/// word of every answer.
+fn is_stop_word(hash: u64) -> bool {
+    let mut slot = (hash >> 56) as usize;
+    loop {
+        match STOP_WORD_TABLE[slot] {
+            0 => return false,
+            found if found == hash => return true,
+            _ => slot = (slot + 1) % STOP_WORD_SLOTS,
+        }
     }
-    packed
-}
-
-/// Whether a lower-cased word is a stop word. Runs for every word of every answer.
-fn is_stop_word(word: &[u8]) -> bool {
-    word.len() < 8 && PACKED_STOP_WORDS.binary_search(&pack(word)).is_ok()
 }
 
 /// Buckets of the word half of a [`Profile`]'s sketch.
@@ -140,7 +140,7 @@ impl ProfileBuilder {
     /// Adds a lower-cased word (with its [`super::claim::word_hash`]) and its trigrams,
     /// unless it is a stop word.
     pub(crate) fn add_word(&mut self, word: &[u8], hash: u64) {
-        if word.is_empty() || is_stop_word(word) {
+        if word.is_empty() || is_stop_word(hash) {
             return;
         }
         self.has_words = true;
@@ -153,14 +153,17 @@ impl ProfileBuilder {
         }
         // Trigrams of " word ": padding marks word edges, so short words still yield
         // trigrams. Three bytes pack into one integer; one multiplication spreads them.
-        let mut window = u64::from(b' ');
-        for &byte in word.iter().chain(core::iter::once(&b' ')) {
+        let trigram = |window: u64| {
+            // The top bits of a multiplicative hash are its best.
+            ((window | TRIGRAM_TAG).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 48) as u16
+        };
+        // " w", then a trigram per byte, then the last two bytes and " ".
+        let mut window = u64::from(b' ') << 8 | u64::from(word[0]);
+        for &byte in &word[1..] {
             window = ((window << 8) | u64::from(byte)) & 0xff_ffff;
-            if window > 0xffff {
-                // The top bits of a multiplicative hash are its best.
-                add(trigrams, ((window | TRIGRAM_TAG).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 48) as u16);
-            }
+            add(trigrams, trigram(window));
         }
+        add(trigrams, trigram(((window << 8) | u64::from(b' ')) & 0xff_ffff));
     }
 
     /// The finished profile.
@@ -231,7 +234,10 @@ fn quantise(counts: &[i32], quantised: &mut [i16]) -> f32 {
     }
     let step = f64::from(largest) / f64::from(QUANTISED_MAX);
     for (target, &count) in quantised.iter_mut().zip(counts) {
-        *target = (f64::from(count) / step).round() as i16;
+        // Half away from zero, as `f64::round`, without its library call; the cast
+        // truncates toward zero.
+        let scaled = f64::from(count) / step;
+        *target = (scaled + 0.5f64.copysign(scaled)) as i16;
     }
     (step / norm) as f32
 }
@@ -305,7 +311,7 @@ mod tests {
             let (mut words, mut trigrams) = (Vec::new(), Vec::new());
             for word in text.split(|c: char| !c.is_alphanumeric()) {
                 let word = word.to_lowercase();
-                if word.is_empty() || is_stop_word(word.as_bytes()) {
+                if word.is_empty() || STOP_WORDS.contains(&word.as_bytes()) {
                     continue;
                 }
                 words.push(fnv1a(word.as_bytes()));
@@ -386,11 +392,12 @@ mod tests {
 
     #[test]
     fn stop_words_are_found_and_only_they() {
+        let hash = super::super::claim::word_hash;
         for word in STOP_WORDS {
-            assert!(is_stop_word(word), "{word:?}");
+            assert!(is_stop_word(hash(word)), "{word:?}");
         }
-        for word in [&b"abou"[..], b"thes", b"paris", b"", b"because1", b"whichever", b"i\0"] {
-            assert!(!is_stop_word(word), "{word:?}");
+        for word in [&b"abou"[..], b"thes", b"paris", b"", b"because1", b"whichever", b"i\0", b"the "] {
+            assert!(!is_stop_word(hash(word)), "{word:?}");
         }
     }
 

@@ -561,30 +561,39 @@ fn month_key(month: u8) -> u64 {
 }
 
 /// A hash of a word (or any bytes): eight bytes at a time folded in with one
-/// multiplication each, then [`mix`]. Stable across runs and machines (little-endian by
-/// definition), and one finaliser for the short words it mostly sees.
+/// multiplication each, the rest packed little-endian, then [`mix`]. Stable across runs
+/// and machines, and one finaliser for the short words it mostly sees.
 pub(crate) fn word_hash(bytes: &[u8]) -> u64 {
-    const FOLD: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut hash: u64 = 0x243f_6a88_85a3_08d3 ^ (bytes.len() as u64).wrapping_mul(FOLD);
+    let mut hash = word_seed(bytes.len());
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         hash = (hash ^ u64::from_le_bytes(chunk.try_into().expect("eight bytes"))).wrapping_mul(FOLD).rotate_left(29);
     }
-    mix(hash ^ tail_bits(chunks.remainder()))
+    mix(hash ^ packed_tail(chunks.remainder()))
 }
 
-/// The up to seven bytes of a word's tail in one integer, read with overlapping loads
-/// rather than copied (a copy of variable length costs a call and a stall per word).
-/// Together with the length, which seeds [`word_hash`], it determines every byte.
-fn tail_bits(tail: &[u8]) -> u64 {
+/// [`word_hash`] of a word shorter than eight bytes, given packed little-endian.
+pub(crate) const fn short_word_hash(packed: u64, length: usize) -> u64 {
+    debug_assert!(length < 8);
+    mix(word_seed(length) ^ packed)
+}
+
+const FOLD: u64 = 0x9e37_79b9_7f4a_7c15;
+
+const fn word_seed(length: usize) -> u64 {
+    0x243f_6a88_85a3_08d3 ^ (length as u64).wrapping_mul(FOLD)
+}
+
+/// Up to seven bytes packed little-endian, read with overlapping loads rather than
+/// copied (a copy of variable length costs a call and a stall per word).
+fn packed_tail(tail: &[u8]) -> u64 {
     let length = tail.len();
     let four = |at: usize| u64::from(u32::from_le_bytes([tail[at], tail[at + 1], tail[at + 2], tail[at + 3]]));
     if length >= 4 {
-        (four(0) << 32) | four(length - 4)
-    } else if length > 0 {
-        (u64::from(tail[0]) << 16) | (u64::from(tail[length / 2]) << 8) | u64::from(tail[length - 1])
+        // The two loads overlap on equal bytes, so or-ing them is exact.
+        four(0) | (four(length - 4) << (8 * (length - 4)))
     } else {
-        0
+        tail.iter().enumerate().fold(0, |packed, (at, &byte)| packed | (u64::from(byte) << (8 * at)))
     }
 }
 

@@ -7,7 +7,7 @@
 //! with the same result.
 
 use super::lexicon::{self, Entry};
-use super::word_hash;
+use super::{short_word_hash, word_hash};
 
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,16 +191,16 @@ struct Case {
 
 impl Case {
     fn shape(&self) -> Shape {
-        if self.letters == 1 && self.capitals == 1 {
+        if self.capitals == 0 {
+            Shape::Lower
+        } else if self.letters == 1 && self.capitals == 1 {
             Shape::Letter
         } else if self.letters >= 2 && self.capitals == self.letters {
             Shape::Acronym
         } else if self.first_capital {
             Shape::Capitalised
-        } else if self.capitals > 0 {
-            Shape::Inner
         } else {
-            Shape::Lower
+            Shape::Inner
         }
     }
 }
@@ -218,7 +218,26 @@ fn read_word<'a>(
     buffer: &'a mut Vec<u8>,
 ) -> (usize, Token, &'a [u8]) {
     let bytes = text.as_bytes();
-    // The common case: ASCII letters and digits up to a space or punctuation; one scan
+    if let Some(found) = read_ascii(bytes, start) {
+        let end = start + found.length;
+        let short = found.length < 8;
+        let word: &'a [u8] = if found.shape == Shape::Lower {
+            &bytes[start..end]
+        } else {
+            buffer.clear();
+            if short {
+                buffer.extend_from_slice(&found.short.to_le_bytes()[..found.length]);
+            } else {
+                buffer.extend(bytes[start..end].iter().map(u8::to_ascii_lowercase));
+            }
+            buffer.as_slice()
+        };
+        let hash = if short { short_word_hash(found.short, found.length) } else { word_hash(word) };
+        let entry = if lookup && word.len() <= LONGEST_LISTED_WORD { lexicon::lookup(hash, word) } else { None };
+        let token = Token { kind: Kind::Word, shape: found.shape, sentence_start, negated: false, bits: hash, entry };
+        return (end, token, word);
+    }
+    // Longer words: ASCII letters and digits up to a space or punctuation; one scan
     // over the class table, and no copy at all for a lower-case word.
     let mut end = start;
     let mut classes = 0;
@@ -264,6 +283,84 @@ fn read_word<'a>(
     let entry = if lookup && word.len() <= LONGEST_LISTED_WORD { lexicon::lookup(hash, word) } else { None };
     let token = Token { kind: Kind::Word, shape: case.shape(), sentence_start, negated, bits: hash, entry };
     (end, token, word)
+}
+
+/// A word of ASCII letters and digits, ended by an ASCII byte other than an
+/// apostrophe: most words of most answers.
+struct Ascii {
+    length: usize,
+    /// A word shorter than eight bytes lower-cased, packed little-endian (else 0).
+    short: u64,
+    shape: Shape,
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Bytes of `chunk` in `low..=high` (ASCII bounds), as the high bit of each byte; only
+/// for bytes below 0x80 (no carry crosses a byte: both sums stay below 0x100).
+const fn in_range(chunk: u64, low: u8, high: u8) -> u64 {
+    let at_least = chunk.wrapping_add((0x80 - low as u64) * ONES);
+    let above = chunk.wrapping_add((0x7f - high as u64) * ONES);
+    at_least & !above & HIGHS
+}
+
+/// Reads the [`Ascii`] word at `start` eight bytes at a time (bit tricks on one integer
+/// instead of a loop over bytes), as long as eight bytes remain. The shape comes from
+/// the masks without counting bits (the baseline instruction set has no popcount).
+#[inline(always)]
+fn read_ascii(bytes: &[u8], start: usize) -> Option<Ascii> {
+    let (mut any_capital, mut any_lower, mut first_capital) = (false, false, false);
+    // 0, 1, or 2 for "two or more" letters.
+    let mut letters_seen = 0u8;
+    let mut offset = start;
+    loop {
+        let chunk_bytes: [u8; 8] = bytes.get(offset..offset + 8)?.try_into().ok()?;
+        let chunk = u64::from_le_bytes(chunk_bytes);
+        let ascii = !chunk & HIGHS;
+        let low7 = chunk & !HIGHS;
+        let mut letters = in_range(low7 | (0x20 * ONES), b'a', b'z') & ascii;
+        let digits = in_range(low7, b'0', b'9') & ascii;
+        let mut capitals = in_range(low7, b'A', b'Z') & ascii;
+        let stops = !(letters | digits) & HIGHS;
+        let first = offset == start;
+        if first {
+            first_capital = capitals & 0x80 != 0;
+        }
+        let within = if stops == 0 { 8 } else { (stops.trailing_zeros() / 8) as usize };
+        if within < 8 {
+            let next = chunk_bytes[within];
+            if (first && within == 0) || !next.is_ascii() || next == b'\'' {
+                return None;
+            }
+            let kept_highs = ((1u64 << (8 * within)) - 1) & HIGHS;
+            letters &= kept_highs;
+            capitals &= kept_highs;
+        }
+        any_capital |= capitals != 0;
+        any_lower |= letters & !capitals != 0;
+        if letters != 0 {
+            letters_seen = if letters & (letters - 1) != 0 { 2 } else { (letters_seen + 1).min(2) };
+        }
+        if within == 8 {
+            offset += 8;
+            continue;
+        }
+        let shape = if !any_capital {
+            Shape::Lower
+        } else if letters_seen == 1 {
+            Shape::Letter
+        } else if !any_lower {
+            Shape::Acronym
+        } else if first_capital {
+            Shape::Capitalised
+        } else {
+            Shape::Inner
+        };
+        // A capital's high bit shifted down two is its 0x20 lower-case bit.
+        let short = if first { (chunk | (capitals >> 2)) & ((1u64 << (8 * within)) - 1) } else { 0 };
+        return Some(Ascii { length: offset - start + within, short, shape });
+    }
 }
 
 /// [`read_word`] character by character: non-ASCII letters, apostrophes.
@@ -328,9 +425,7 @@ fn read_number(text: &str, start: usize, literal: &mut Vec<u8>) -> (usize, f64) 
             index += 1;
         }
     }
-    // Only ASCII digits and one point were taken, so this parses; a run too long for
-    // f64 becomes infinity, which is still one distinct value.
-    let value = core::str::from_utf8(literal).ok().and_then(|s| s.parse().ok()).unwrap_or(f64::INFINITY);
+    let value = decimal_value(literal);
     while index < bytes.len() {
         let character = char_at(text, index);
         if !character.is_alphanumeric() {
@@ -339,6 +434,29 @@ fn read_number(text: &str, start: usize, literal: &mut Vec<u8>) -> (usize, f64) 
         index += character.len_utf8();
     }
     (index, value)
+}
+
+/// The value of ASCII digits with at most one point. Up to 15 digits, exactly as
+/// parsing would give it (an integer below 2^53 divided by an exact power of ten: one
+/// correctly rounded operation, as the parse) without the parse; longer runs are
+/// parsed, and a run too long for `f64` becomes infinity, still one distinct value.
+fn decimal_value(literal: &[u8]) -> f64 {
+    const POWERS: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    let digits = literal.iter().filter(|b| b.is_ascii_digit()).count();
+    if digits <= 15 {
+        let mut mantissa = 0u64;
+        let mut fraction_digits = None;
+        for &byte in literal {
+            if byte == b'.' {
+                fraction_digits = Some(0);
+            } else {
+                mantissa = mantissa * 10 + u64::from(byte - b'0');
+                fraction_digits = fraction_digits.map(|n| n + 1);
+            }
+        }
+        return mantissa as f64 / POWERS[fraction_digits.unwrap_or(0)];
+    }
+    core::str::from_utf8(literal).ok().and_then(|s| s.parse().ok()).unwrap_or(f64::INFINITY)
 }
 
 /// A minus sign right before the number, itself not inside a word or range ("-5",
@@ -404,6 +522,125 @@ mod tests {
                 (Shape::Letter, false),
             ]
         );
+    }
+
+    #[test]
+    fn short_words_read_eight_bytes_at_once_match_the_long_way() {
+        // Every word shape around the eight-byte boundary, in every case mix, ended by
+        // every kind of byte.
+        let words = [
+            "a",
+            "Ab",
+            "abc",
+            "ABCD",
+            "aBcDe",
+            "x1y2z3",
+            "Paris12",
+            "abcdefg",
+            "abcdefgh",
+            "Zürich",
+            "it's",
+            "Constantinople",
+            "ABCDEFGHIJKLMNOPQRSTUVWX",
+            "abcdefghijklmnopq1",
+            "pneumonoultramicroscopic",
+        ];
+        for word in words {
+            for end in [" ", ".", ",", "'", "’", "é", "", "        "] {
+                let text = format!("{word}{end}        ");
+                let mut handed = Vec::new();
+                let found = {
+                    let mut tokens = Vec::new();
+                    read(&text, &mut tokens, true, &mut |w, h| handed.push((w.to_vec(), h)));
+                    tokens
+                };
+                let (lower, hash) = &handed[0];
+                assert_eq!(*hash, word_hash(lower), "{text:?}");
+                assert_eq!(found[0].key(), *hash);
+                let expected: String = word.split('\'').next().unwrap().to_lowercase();
+                if !end.starts_with('\'') && !end.starts_with('’') && end != "é" {
+                    assert_eq!(String::from_utf8(lower.clone()).unwrap(), expected, "{text:?}");
+                }
+            }
+        }
+        let found = read_ascii(b"NASA uses", 0).unwrap();
+        assert_eq!((found.length, found.shape), (4, Shape::Acronym));
+        let found = read_ascii(b"Paris is", 0).unwrap();
+        assert_eq!((found.length, found.shape), (5, Shape::Capitalised));
+        let found = read_ascii(b"ConstantinopleX2 is a city", 0).unwrap();
+        assert_eq!((found.length, found.shape), (16, Shape::Capitalised));
+        let found = read_ascii(b"ABCDEFGHIJKLMNOPQ is an acronym", 0).unwrap();
+        assert_eq!((found.length, found.shape), (17, Shape::Acronym));
+        let found = read_ascii(b"B2 is it", 0).unwrap();
+        assert_eq!((found.length, found.shape), (2, Shape::Letter));
+        assert!(read_ascii(b"abcdefgh", 0).is_none(), "no end within the bytes left");
+        assert!(read_ascii(b"abc", 0).is_none(), "fewer than eight bytes left");
+    }
+
+    /// Words as the character-wise path alone reads them.
+    fn words_the_slow_way(text: &str) -> Vec<(Vec<u8>, Shape)> {
+        let mut words = Vec::new();
+        let mut index = 0;
+        while index < text.len() {
+            let character = char_at(text, index);
+            if character.is_alphabetic() {
+                let (mut word, mut case) = (Vec::new(), Case::default());
+                index = read_word_slowly(text, index, &mut word, &mut case);
+                if let Some(at) = word.iter().position(|&b| b == b'\'')
+                    && !word.ends_with(b"n't")
+                {
+                    word.truncate(at);
+                }
+                words.push((word, case.shape()));
+            } else if character.is_ascii_digit() {
+                index = read_number(text, index, &mut Vec::new()).0;
+            } else {
+                index += character.len_utf8();
+            }
+        }
+        words
+    }
+
+    #[test]
+    fn the_fast_paths_read_what_the_slow_path_reads() {
+        let pieces =
+            ["Paris", "is", "NASA", "iPhone", "a", "I", "Constantinople", "x1", "9", "don't", "It's", "Zürich"];
+        let ends = [" ", ". ", ", ", "'", "-", "é ", "\n", ""];
+        let mut state = 3u64;
+        for _ in 0..2_000 {
+            let mut text = String::new();
+            for _ in 0..(state % 9) {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+                text.push_str(ends[(state >> 45) as usize % ends.len()]);
+            }
+            state = state.wrapping_add(1);
+            let mut fast = Vec::new();
+            let mut tokens = Vec::new();
+            read(&text, &mut tokens, true, &mut |word, _| fast.push(word.to_vec()));
+            let shapes: Vec<Shape> = tokens.iter().filter(|t| t.kind == Kind::Word).map(|t| t.shape).collect();
+            let slow = words_the_slow_way(&text);
+            let words: Vec<Vec<u8>> = fast.into_iter().filter(|w| !w[0].is_ascii_digit()).collect();
+            assert_eq!(words, slow.iter().map(|(w, _)| w.clone()).collect::<Vec<_>>(), "{text:?}");
+            assert_eq!(shapes, slow.iter().map(|(_, s)| *s).collect::<Vec<_>>(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_read_without_parsing_are_the_parsed_values() {
+        let mut state = 11u64;
+        for _ in 0..20_000 {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let digits = 1 + (state >> 60) as usize;
+            let point = (state >> 20) as usize % (digits + 1);
+            let mut literal: Vec<u8> = (0..digits).map(|k| b'0' + ((state >> (k * 3)) % 10) as u8).collect();
+            if point < digits && point > 0 {
+                literal.insert(point, b'.');
+            }
+            let parsed: f64 = std::str::from_utf8(&literal).unwrap().parse().unwrap();
+            assert_eq!(decimal_value(&literal).to_bits(), parsed.to_bits(), "{:?}", std::str::from_utf8(&literal));
+        }
+        assert_eq!(decimal_value(b"1234567890123456789"), 1_234_567_890_123_456_789.0);
     }
 
     #[test]
