@@ -126,6 +126,25 @@ fn bench_semantic_worst_case(c: &mut Criterion) {
     group.finish();
 }
 
+/// The largest accepted input under exact and numeric matching too (every answer full of
+/// numbers and names, so extraction reads all of it), against 100 answers of 16 KiB in
+/// the same run.
+fn bench_extraction_worst_case(c: &mut Criterion) {
+    let mut group = c.benchmark_group("extraction_worst_case");
+    group.sample_size(10);
+    for strategy in [Strategy::Exact, Strategy::Numeric] {
+        let config = ConsensusConfig::default().with_strategy(strategy);
+        for (count, kib) in [(100usize, 16usize), (1_000, 64)] {
+            let input = long_answers(count, kib * 1024, 11);
+            let id = BenchmarkId::new(strategy.as_str(), format!("{count}x{kib}KiB"));
+            group.bench_with_input(id, &input, |b, input| {
+                b.iter(|| decide(std::hint::black_box(input), &config).unwrap());
+            });
+        }
+    }
+    group.finish();
+}
+
 /// The pieces of semantic matching: building a profile, comparing two.
 fn bench_similarity(c: &mut Criterion) {
     let text = SEMANTIC_RIGHT[0];
@@ -247,5 +266,12 @@ mod baseline {
     }
 }
 
-criterion_group!(benches, bench_decide, bench_similarity, bench_extract, bench_semantic_worst_case);
+criterion_group!(
+    benches,
+    bench_decide,
+    bench_similarity,
+    bench_extract,
+    bench_semantic_worst_case,
+    bench_extraction_worst_case
+);
 criterion_main!(benches);
