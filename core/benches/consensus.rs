@@ -112,7 +112,8 @@ fn long_answers(count: usize, bytes: usize, seed: u64) -> Vec<Ballot> {
 
 /// The largest accepted semantic input: 1,000 distinct answers of 16 and 64 KiB (every
 /// pair compared, no repeated text to share work), with 100 answers of 16 KiB as the
-/// baseline of the same run.
+/// baseline of the same run. Before the fixed-size sketch, 1,000 x 16 KiB took 15 s
+/// and 1,000 x 64 KiB 52 s on the development machine.
 fn bench_semantic_worst_case(c: &mut Criterion) {
     let config = ConsensusConfig::default().with_strategy(Strategy::Semantic);
     let mut group = c.benchmark_group("semantic_worst_case");

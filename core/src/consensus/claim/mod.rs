@@ -18,6 +18,9 @@ use token::{Kind, Shape, Token};
 pub const CLAIM_QUANTITIES_MAX: usize = 32;
 /// Most distinct names (of each kind: mid-sentence, sentence-initial) a signature keeps.
 pub const CLAIM_NAMES_MAX: usize = 32;
+/// The hash of "i": a capital "I" is the pronoun, not a name.
+const PRONOUN_I: u64 = short_word_hash(b'i' as u64, 1);
+
 /// Most distinct (subject, opposite predicate) pairs a signature keeps.
 pub const CLAIM_PREDICATES_MAX: usize = 32;
 /// Most distinct relations a signature keeps.
@@ -221,7 +224,7 @@ impl Claim {
         let stop = token.entry.is_some_and(|e| e.stop);
         match token.shape {
             Shape::Acronym => self.strong_names.insert(token.key(), CLAIM_NAMES_MAX),
-            Shape::Letter if !token.sentence_start && token.key() != word_hash(b"i") => {
+            Shape::Letter if !token.sentence_start && token.key() != PRONOUN_I => {
                 self.strong_names.insert(token.key(), CLAIM_NAMES_MAX);
             }
             _ if stop || listed => {}
