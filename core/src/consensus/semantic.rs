@@ -34,10 +34,9 @@
 //! signature is a set of bounded size). Embeddings cost one dot product of their length
 //! per pair, folded to at most [`EMBEDDING_COMPARED_DIMENSIONS_MAX`] numbers first.
 //! Measured (`cargo bench -p quorum-core --bench consensus -- semantic_worst_case`,
-//! on the shared 2-core development machine): the largest accepted input, 1,000
-//! distinct answers of 64 KiB, in about 0.4 to 0.75 s depending on the machine's load
-//! (it took 52 s before the sketch), 1,000 of 16 KiB in about 0.3 to 0.45 s (15 s
-//! before).
+//! on the shared 2-core development machine under a load of 2 to 3): the largest
+//! accepted input, 1,000 distinct answers of 64 KiB, in 0.68 s (52 s before the
+//! sketch), 1,000 of 16 KiB in 0.29 s (15 s before), 100 of 16 KiB in 14 ms.
 
 use super::claim::{Claim, ClaimReader, mix};
 use super::grouping::RawGroup;
