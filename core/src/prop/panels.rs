@@ -189,6 +189,18 @@ pub fn contradictions(config: &ConsensusConfig, workers: RangeInclusive<usize>) 
         .boxed()
 }
 
+/// One ballot from worker `w00`: any form of any answer of a family for `config`, at
+/// any confidence and a power in 0.25..4.
+pub fn ballot(config: &ConsensusConfig) -> BoxedStrategy<Ballot> {
+    (family(config), any::<Index>(), any::<Index>(), 0.0f64..=1.0, 0.25f64..4.0)
+        .prop_map(|(family, answer, form, confidence, power)| {
+            let answers: Vec<&Vec<String>> = core::iter::once(&family.right).chain(&family.wrong).collect();
+            let forms = answer.get(&answers);
+            Ballot::new(worker(0), form.get(forms).clone()).confidence(confidence).power(power)
+        })
+        .boxed()
+}
+
 /// Any of the panels above, 3 to 9 workers.
 pub fn any_panel(config: &ConsensusConfig) -> BoxedStrategy<Panel> {
     prop_oneof![
@@ -199,4 +211,54 @@ pub fn any_panel(config: &ConsensusConfig) -> BoxedStrategy<Panel> {
         contradictions(config, 2..=9),
     ]
     .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::test_runner::TestRunner;
+
+    use super::*;
+    use crate::consensus::{Strategy, decide};
+
+    #[test]
+    fn every_generated_ballot_is_valid_and_readable() {
+        for strategy in [Strategy::Exact, Strategy::Numeric, Strategy::Semantic] {
+            let config = ConsensusConfig::default().with_strategy(strategy);
+            TestRunner::deterministic()
+                .run(&ballot(&config), |ballot| {
+                    let decision = decide(core::slice::from_ref(&ballot), &config).unwrap();
+                    prop_assert_eq!(
+                        decision.counted,
+                        1,
+                        "{:?} under {:?}: {:?}",
+                        ballot.text,
+                        strategy,
+                        decision.excluded
+                    );
+                    Ok(())
+                })
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn honest_majorities_are_majorities_and_splits_are_even() {
+        let config = ConsensusConfig { threshold: 0.6, ..ConsensusConfig::default() };
+        let mut runner = TestRunner::deterministic();
+        runner
+            .run(&honest_majority(&config, 3..=11), |panel| {
+                let share = panel.right.len() as f64 / panel.ballots.len() as f64;
+                prop_assert!(
+                    share > config.threshold_max.max(config.threshold) || panel.right.len() == panel.ballots.len()
+                );
+                Ok(())
+            })
+            .unwrap();
+        runner
+            .run(&split(&config, 1..=4), |panel| {
+                prop_assert_eq!(panel.right.len() * 2, panel.ballots.len());
+                Ok(())
+            })
+            .unwrap();
+    }
 }
