@@ -60,8 +60,9 @@ pub use retry::RetryPolicy;
 pub use rng::SeededRng;
 pub use scaler::{FixedWorkers, ScaleError, Scaler};
 pub use supervisor::{
-    ATTEMPTS_MAX_LIMIT, Command, SUPERVISOR_DURATION_MS_MAX, SubmitError, Submitted, Supervisor, SupervisorConfig,
-    SupervisorDriver, SupervisorHandle, SupervisorMachine, SupervisorStats, SupervisorStatus, TaskResults,
+    ATTEMPTS_MAX_LIMIT, AnswerRejection, Command, SUPERVISOR_DURATION_MS_MAX, SubmitError, Submitted, Supervisor,
+    SupervisorConfig, SupervisorDriver, SupervisorHandle, SupervisorMachine, SupervisorStats, SupervisorStatus,
+    TaskResults,
 };
 pub use task::{Priority, TASK_ID_BYTES_MAX, TASK_TEXT_BYTES_MAX, Task, TaskError};
 pub use worker::{Worker, WorkerConfig, WorkerError, prompt};

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use super::config::SupervisorConfig;
+use super::rejection::AnswerRejection;
 use super::task_state::{Recorded, TaskState, reported_confidence};
 use crate::analysis::{HeuristicAnalyser, TaskPlan};
 use crate::config::ConfigError;
@@ -98,9 +99,23 @@ pub struct SupervisorStats {
     pub equivocations: u64,
     /// Rounds started.
     pub rounds_started: u64,
+    /// Answers refused as longer than consensus compares (never counted; a health
+    /// mark against the worker).
+    #[serde(default)]
+    pub rejected_too_long: u64,
+    /// Answers refused for a confidence that is not a number in `0..=1`.
+    #[serde(default)]
+    pub rejected_confidence: u64,
 }
 
 impl SupervisorStats {
+    fn count_rejection(&mut self, rejection: AnswerRejection) {
+        match rejection {
+            AnswerRejection::TooLong { .. } => self.rejected_too_long += 1,
+            AnswerRejection::InvalidConfidence { .. } => self.rejected_confidence += 1,
+        }
+    }
+
     fn count(&mut self, recorded: Recorded) {
         match recorded {
             Recorded::Vote => {}
@@ -223,12 +238,19 @@ impl SupervisorMachine {
         now_ms: u64,
     ) {
         let outcome = outcome.and_then(|answer| {
-            if &answer.worker == worker && &answer.task == task {
-                Ok(answer)
-            } else {
-                Err(LinkError::Protocol {
+            if &answer.worker != worker || &answer.task != task {
+                return Err(LinkError::Protocol {
                     detail: format!("answer for {}/{} on the channel of {worker}/{task}", answer.worker, answer.task),
-                })
+                });
+            }
+            match AnswerRejection::check(&answer) {
+                // The call ended without a usable answer: that round failed, and it
+                // counts against the worker's health like any protocol error.
+                Some(rejection) => {
+                    self.stats.count_rejection(rejection);
+                    Err(LinkError::Protocol { detail: rejection.to_string() })
+                }
+                None => Ok(answer),
             }
         });
         let mut went_offline = false;
@@ -294,6 +316,14 @@ impl SupervisorMachine {
     /// second process answering differently under the same id (a twin) is caught.
     pub fn handle_delivered(&mut self, answer: WorkerAnswer, now_ms: u64) {
         let (worker, task, attempt) = (answer.worker.clone(), answer.task.clone(), answer.attempt);
+        if let Some(rejection) = AnswerRejection::check(&answer) {
+            self.stats.count_rejection(rejection);
+            if self.pool.handle_failure(&worker, now_ms) {
+                self.handle_worker_offline(&worker, now_ms);
+            }
+            self.schedule(now_ms);
+            return;
+        }
         let Some(state) = self.tasks.get_mut(&task) else {
             self.stats.late_answers += 1;
             return;

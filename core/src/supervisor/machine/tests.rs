@@ -531,3 +531,52 @@ fn a_late_failure_of_an_old_round_leaves_the_new_ask_pending() {
     assert_eq!(result.answer(), Some("4"));
     assert!(result.metadata.votes.iter().any(|v| v.worker == worker && v.attempt == 2));
 }
+
+/// An answer as a hostile worker might send it: any text, any confidence.
+fn hostile(worker: &WorkerId, request: &ExecuteRequest, text: String, confidence: f64) -> WorkerAnswer {
+    WorkerAnswer {
+        worker: worker.clone(),
+        task: request.task.clone(),
+        attempt: request.attempt,
+        text,
+        confidence,
+        llm_calls: 1,
+        prompt_tokens: 1,
+        completion_tokens: 1,
+        latency_ms: 10,
+    }
+}
+
+#[test]
+fn oversized_answers_and_absurd_confidences_are_refused_at_the_boundary_not_a_panic() {
+    // Regression: a 65 KiB answer reached decide(), which refuses it, and the machine's
+    // expect() panicked; a NaN confidence was silently read as 0, a 7 as 1.
+    let oversized = "4".repeat(crate::consensus::ANSWER_BYTES_MAX + 1);
+    let cases: [(String, f64, fn(&SupervisorStats) -> u64); 4] = [
+        (oversized, 0.9, |s| s.rejected_too_long),
+        ("4".into(), f64::NAN, |s| s.rejected_confidence),
+        ("4".into(), 7.0, |s| s.rejected_confidence),
+        ("4".into(), -0.5, |s| s.rejected_confidence),
+    ];
+    for (text, confidence, counter) in cases {
+        let mut config = config();
+        config.early_stop = false;
+        let mut h = Harness::new(config, &["w1", "w2", "w3", "w4"]);
+        let asked = h.submit("t1", "What is 2 + 2?");
+        let (hostile_worker, request) = asked[0].clone();
+        // Once on its own call, once pushed outside it: both refused and counted.
+        let on_call = hostile(&hostile_worker, &request, text.clone(), confidence);
+        h.machine.handle_answer(&hostile_worker, &request.task, request.attempt, Ok(on_call), h.now_ms);
+        h.machine.handle_delivered(hostile(&hostile_worker, &request, text, confidence), h.now_ms);
+        assert_eq!(counter(h.machine.stats()), 2, "confidence {confidence}");
+        // The refused round failed: someone else is asked in its place.
+        let replacement = h.executes();
+        assert!(replacement.iter().all(|(w, _)| *w != hostile_worker), "{replacement:?}");
+        for (worker, request) in asked[1..].iter().chain(&replacement) {
+            h.answer(worker, request, "4");
+        }
+        let result = h.results().pop().expect("the task still ends with one result");
+        assert!(result.is_agreed(), "{result:?}");
+        assert!(result.metadata.votes.iter().all(|v| v.worker != hostile_worker), "a refused answer never votes");
+    }
+}
