@@ -552,7 +552,8 @@ fn oversized_answers_and_absurd_confidences_are_refused_at_the_boundary_not_a_pa
     // Regression: a 65 KiB answer reached decide(), which refuses it, and the machine's
     // expect() panicked; a NaN confidence was silently read as 0, a 7 as 1.
     let oversized = "4".repeat(crate::consensus::ANSWER_BYTES_MAX + 1);
-    let cases: [(String, f64, fn(&SupervisorStats) -> u64); 4] = [
+    type Counter = fn(&SupervisorStats) -> u64;
+    let cases: [(String, f64, Counter); 4] = [
         (oversized, 0.9, |s| s.rejected_too_long),
         ("4".into(), f64::NAN, |s| s.rejected_confidence),
         ("4".into(), 7.0, |s| s.rejected_confidence),
