@@ -4,7 +4,8 @@
 /// Largest magnitude written in words: beyond a million, models write digits.
 pub(crate) const WORDS_MAGNITUDE_MAX: i64 = 999_999;
 
-const ONES: [&str; 20] = [
+/// "zero" to "nineteen".
+pub(crate) const ONES: [&str; 20] = [
     "zero",
     "one",
     "two",
@@ -26,7 +27,9 @@ const ONES: [&str; 20] = [
     "eighteen",
     "nineteen",
 ];
-const TENS: [&str; 10] = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
+/// Tens by their digit ("twenty" at 2); 0 and 1 have no tens word.
+pub(crate) const TENS: [&str; 10] =
+    ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
 
 /// `value` in British English words ("and" before the last part, hyphens inside
 /// tens), with `negative` (such as "minus" or "negative") in front of a value below

@@ -424,17 +424,7 @@ fn a_delivered_answer_does_not_end_the_pending_call() {
     let mut h = Harness::new(config, &["w1", "w2", "w3"]);
     let asked = h.submit("t1", "What is 2 + 2?");
     let (twin, request) = asked[0].clone();
-    let pushed = WorkerAnswer {
-        worker: twin.clone(),
-        task: request.task.clone(),
-        attempt: request.attempt,
-        text: "7".into(),
-        confidence: 0.9,
-        llm_calls: 1,
-        prompt_tokens: 1,
-        completion_tokens: 1,
-        latency_ms: 10,
-    };
+    let pushed = answer_from(&twin, &request, "7".into(), 0.9);
     h.machine.handle_delivered(pushed, 0);
     h.answer(&asked[1].0, &asked[1].1, "4");
     h.answer(&asked[2].0, &asked[2].1, "4");
@@ -455,17 +445,7 @@ fn a_delivered_answer_from_a_worker_never_asked_never_counts() {
     let mut h = Harness::new(config, &["w1", "w2", "w3", "w4"]);
     let asked = h.submit("t1", "What is 2 + 2?");
     let stranger: WorkerId = not_asked(&["w1", "w2", "w3", "w4"], &asked);
-    let pushed = WorkerAnswer {
-        worker: stranger.clone(),
-        task: asked[0].1.task.clone(),
-        attempt: asked[0].1.attempt,
-        text: "5".into(),
-        confidence: 1.0,
-        llm_calls: 1,
-        prompt_tokens: 1,
-        completion_tokens: 1,
-        latency_ms: 10,
-    };
+    let pushed = answer_from(&stranger, &asked[0].1, "5".into(), 1.0);
     h.machine.handle_delivered(pushed, 0);
     assert_eq!(h.machine.stats().unassigned_answers, 1);
     h.answer(&asked[0].0, &asked[0].1, "4");
@@ -532,8 +512,8 @@ fn a_late_failure_of_an_old_round_leaves_the_new_ask_pending() {
     assert!(result.metadata.votes.iter().any(|v| v.worker == worker && v.attempt == 2));
 }
 
-/// An answer as a hostile worker might send it: any text, any confidence.
-fn hostile(worker: &WorkerId, request: &ExecuteRequest, text: String, confidence: f64) -> WorkerAnswer {
+/// An answer `worker` sends for `request`, whatever it says: any text, any confidence.
+fn answer_from(worker: &WorkerId, request: &ExecuteRequest, text: String, confidence: f64) -> WorkerAnswer {
     WorkerAnswer {
         worker: worker.clone(),
         task: request.task.clone(),
@@ -566,9 +546,9 @@ fn oversized_answers_and_absurd_confidences_are_refused_at_the_boundary_not_a_pa
         let asked = h.submit("t1", "What is 2 + 2?");
         let (hostile_worker, request) = asked[0].clone();
         // Once on its own call, once pushed outside it: both refused and counted.
-        let on_call = hostile(&hostile_worker, &request, text.clone(), confidence);
+        let on_call = answer_from(&hostile_worker, &request, text.clone(), confidence);
         h.machine.handle_answer(&hostile_worker, &request.task, request.attempt, Ok(on_call), h.now_ms);
-        h.machine.handle_delivered(hostile(&hostile_worker, &request, text, confidence), h.now_ms);
+        h.machine.handle_delivered(answer_from(&hostile_worker, &request, text, confidence), h.now_ms);
         assert_eq!(counter(h.machine.stats()), 2, "confidence {confidence}");
         // The refused round failed: someone else is asked in its place.
         let replacement = h.executes();
