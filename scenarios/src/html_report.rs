@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use quorum_core::{Outcome, TaskResult};
 use quorum_sim::workload::generate;
-use quorum_sim::{RunOutcome, TraceEvent};
+use quorum_sim::{FaultKind, Happening, LlmReply, Reply, Request, RunOutcome, TraceEvent};
 
 use crate::runner::ScenarioRun;
 use crate::scenario::Scenario;
@@ -178,11 +178,11 @@ fn timeline(events: &[TraceEvent], sim_ms: u64) -> String {
     }
     let restarts: BTreeSet<usize> = faults.iter().filter_map(|f| f.restart.map(|(index, _)| index)).collect();
     let llm_tasks = llm_tasks(events);
-    let messages = events.iter().filter(|e| matches!(e.kind.as_str(), "send" | "recv" | "drop")).count();
+    let messages = events.iter().filter(|e| e.is_message()).count();
     let thin = messages.div_ceil(TIMELINE_MARKS_MAX).max(1);
     let mut message_index = 0usize;
     for (index, event) in events.iter().enumerate() {
-        if event.host == "sim" && matches!(event.kind.as_str(), "liveness" | "heal") {
+        if matches!(event.what, Happening::Liveness) {
             let _ = write!(
                 svg,
                 "<line class=\"heal\" x1=\"{0}\" x2=\"{0}\" y1=\"{TOP}\" y2=\"{1}\" stroke=\"#0a8f3c\" stroke-dasharray=\"4 3\"><title>{2}</title></line>",
@@ -196,7 +196,7 @@ fn timeline(events: &[TraceEvent], sim_ms: u64) -> String {
             continue;
         }
         let Some(top) = layout.host_top(&event.host) else { continue };
-        if matches!(event.kind.as_str(), "send" | "recv" | "drop") {
+        if event.is_message() {
             message_index += 1;
             if !message_index.is_multiple_of(thin) {
                 continue;
@@ -218,7 +218,7 @@ fn mark(event: &TraceEvent, cx: f64, top: f64, described: &Described) -> Option<
         Some(task) => format!("class=\"mark\" data-task=\"{}\"", escape(task)),
         None => "class=\"mark\"".to_owned(),
     };
-    let mark = match event.kind.as_str() {
+    let mark = match event.kind() {
         "send" => format!(
             "<line {attributes} x1=\"{cx}\" x2=\"{cx}\" y1=\"{}\" y2=\"{}\" stroke=\"#999\">{title}</line>",
             top + 3.0,
@@ -235,7 +235,8 @@ fn mark(event: &TraceEvent, cx: f64, top: f64, described: &Described) -> Option<
             top + 22.0
         ),
         "llm" => {
-            let colour = if event.detail.starts_with("ok") { "#7b3fb5" } else { "#e07b00" };
+            let answered = matches!(event.what, Happening::Llm { reply: LlmReply::Ok { .. } });
+            let colour = if answered { "#7b3fb5" } else { "#e07b00" };
             format!("<circle {attributes} cx=\"{cx}\" cy=\"{}\" r=\"3\" fill=\"{colour}\">{title}</circle>", top + 13.0)
         }
         "result" => {
@@ -256,7 +257,7 @@ fn mark(event: &TraceEvent, cx: f64, top: f64, described: &Described) -> Option<
 enum Ending {
     /// Its own `end` event.
     Recorded,
-    /// The network healed (`liveness` or `heal`): every fault ended.
+    /// The network healed (the liveness phase began): every fault ended.
     Healed,
     /// Still on when the trace ends.
     RunEnd,
@@ -265,8 +266,7 @@ enum Ending {
 /// One fault as drawn.
 #[derive(Debug)]
 struct FaultSpan {
-    /// The serialized `FaultKind`, parsed.
-    fault: serde_json::Value,
+    fault: FaultKind,
     start_ms: u64,
     /// When the bar ends: the fault's end, or for a crash the host's restart.
     end_ms: u64,
@@ -278,21 +278,27 @@ struct FaultSpan {
 }
 
 impl FaultSpan {
-    fn kind(&self) -> &str {
-        self.fault["kind"].as_str().unwrap_or("fault")
+    fn kind(&self) -> &'static str {
+        self.fault.name()
+    }
+
+    /// The crashed host, for a crash.
+    fn crashed_host(&self) -> Option<&str> {
+        match &self.fault {
+            FaultKind::Crash { host } => Some(host),
+            _ => None,
+        }
     }
 
     /// The hosts whose lanes the fault shades.
     fn hosts(&self, layout: &Layout) -> Vec<String> {
-        let names = |key: &str| -> Vec<String> {
-            self.fault[key].as_array().into_iter().flatten().filter_map(|h| h.as_str().map(str::to_owned)).collect()
-        };
-        let mut hosts = match self.kind() {
-            "partition" | "hold" | "latency" => [names("left"), names("right")].concat(),
-            "partition_one_way" => [names("from"), names("to")].concat(),
-            "crash" => self.fault["host"].as_str().map(str::to_owned).into_iter().collect(),
-            "llm_storm" => layout.workers().cloned().collect(),
-            _ => Vec::new(),
+        let mut hosts = match &self.fault {
+            FaultKind::Partition { left, right }
+            | FaultKind::Hold { left, right }
+            | FaultKind::Latency { left, right, .. } => [left.clone(), right.clone()].concat(),
+            FaultKind::PartitionOneWay { from, to } => [from.clone(), to.clone()].concat(),
+            FaultKind::Crash { host } => vec![host.clone()],
+            FaultKind::LlmStorm { .. } => layout.workers().cloned().collect(),
         };
         hosts.sort();
         hosts.dedup();
@@ -301,27 +307,20 @@ impl FaultSpan {
 
     /// Hover text: what the fault is, when, for how long.
     fn sentence(&self) -> String {
-        let list = |key: &str| {
-            let names: Vec<&str> =
-                self.fault[key].as_array().into_iter().flatten().filter_map(|h| h.as_str()).collect();
-            names.join(", ")
-        };
-        let what = match self.kind() {
-            "partition" => format!("partition between {} and {}", list("left"), list("right")),
-            "partition_one_way" => format!("one-way partition from {} to {}", list("from"), list("to")),
-            "hold" => format!("hold between {} and {} (messages wait, then all arrive)", list("left"), list("right")),
-            "crash" => format!("crash of {}", self.fault["host"].as_str().unwrap_or("a host")),
-            "latency" => format!(
-                "latency of up to {} ms between {} and {}",
-                self.fault["latency_ms"].as_u64().unwrap_or(0),
-                list("left"),
-                list("right")
-            ),
-            "llm_storm" => format!(
-                "LLM storm ({:.0}% of model calls rate limited)",
-                self.fault["error_rate"].as_f64().unwrap_or(0.0) * 100.0
-            ),
-            other => format!("fault {other}"),
+        let list = |hosts: &[String]| hosts.join(", ");
+        let what = match &self.fault {
+            FaultKind::Partition { left, right } => format!("partition between {} and {}", list(left), list(right)),
+            FaultKind::PartitionOneWay { from, to } => format!("one-way partition from {} to {}", list(from), list(to)),
+            FaultKind::Hold { left, right } => {
+                format!("hold between {} and {} (messages wait, then all arrive)", list(left), list(right))
+            }
+            FaultKind::Crash { host } => format!("crash of {host}"),
+            FaultKind::Latency { left, right, latency_ms } => {
+                format!("latency of up to {latency_ms} ms between {} and {}", list(left), list(right))
+            }
+            FaultKind::LlmStorm { error_rate } => {
+                format!("LLM storm ({:.0}% of model calls rate limited)", error_rate * 100.0)
+            }
         };
         let lasts = seconds(self.end_ms - self.start_ms);
         let how = match (self.restart, self.ending) {
@@ -338,21 +337,18 @@ impl FaultSpan {
 /// ends the rest. A crash ends where its host records `start` again. Rows are given
 /// greedily, so overlapping faults are stacked.
 fn fault_spans(events: &[TraceEvent], end_ms: u64) -> Vec<FaultSpan> {
-    let mut open: Vec<(usize, u64, String)> = Vec::new();
-    let mut closed: Vec<(usize, u64, String, u64, Ending)> = Vec::new();
-    for (index, event) in events.iter().enumerate().filter(|(_, e)| e.host == "sim") {
-        match event.kind.as_str() {
-            "fault" => {
-                if let Some(fault) = event.detail.strip_prefix("start ") {
-                    open.push((index, event.at_ms, fault.to_owned()));
-                } else if let Some(fault) = event.detail.strip_prefix("end ")
-                    && let Some(position) = open.iter().position(|(_, _, f)| f == fault)
-                {
+    let mut open: Vec<(usize, u64, &FaultKind)> = Vec::new();
+    let mut closed: Vec<(usize, u64, &FaultKind, u64, Ending)> = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        match &event.what {
+            Happening::Fault { start: true, fault } => open.push((index, event.at_ms, fault)),
+            Happening::Fault { start: false, fault } => {
+                if let Some(position) = open.iter().position(|(_, _, f)| *f == fault) {
                     let (start_index, start_ms, fault) = open.remove(position);
                     closed.push((start_index, start_ms, fault, event.at_ms, Ending::Recorded));
                 }
             }
-            "liveness" | "heal" => {
+            Happening::Liveness => {
                 closed.extend(open.drain(..).map(|(i, start_ms, f)| (i, start_ms, f, event.at_ms, Ending::Healed)));
             }
             _ => {}
@@ -363,10 +359,9 @@ fn fault_spans(events: &[TraceEvent], end_ms: u64) -> Vec<FaultSpan> {
     let mut row_ends: Vec<u64> = Vec::new();
     closed
         .into_iter()
-        .map(|(start_index, start_ms, raw, end_ms, ending)| {
-            let fault: serde_json::Value = serde_json::from_str(&raw).unwrap_or_default();
-            let restart = match (fault["kind"].as_str(), fault["host"].as_str()) {
-                (Some("crash"), Some(host)) => restart_of(events, start_index, host, &raw),
+        .map(|(start_index, start_ms, fault, end_ms, ending)| {
+            let restart = match fault {
+                FaultKind::Crash { host } => restart_of(events, start_index, host, fault),
                 _ => None,
             };
             let end_ms = restart.map_or(end_ms, |(_, at_ms)| at_ms.min(end_ms)).max(start_ms);
@@ -379,19 +374,19 @@ fn fault_spans(events: &[TraceEvent], end_ms: u64) -> Vec<FaultSpan> {
             };
             // A zero-length fault still occupies its row for a moment.
             row_ends[row] = end_ms.max(start_ms + 1);
-            FaultSpan { fault, start_ms, end_ms, ending, restart, row }
+            FaultSpan { fault: fault.clone(), start_ms, end_ms, ending, restart, row }
         })
         .collect()
 }
 
 /// The host's first `start` after the crash that began at `start_index`, unless the
 /// same crash begins again first.
-fn restart_of(events: &[TraceEvent], start_index: usize, host: &str, raw: &str) -> Option<(usize, u64)> {
+fn restart_of(events: &[TraceEvent], start_index: usize, host: &str, crash: &FaultKind) -> Option<(usize, u64)> {
     for (index, event) in events.iter().enumerate().skip(start_index + 1) {
-        if event.host == host && event.kind == "start" {
+        if event.host == host && event.kind() == "start" {
             return Some((index, event.at_ms));
         }
-        if event.host == "sim" && event.kind == "fault" && event.detail.strip_prefix("start ") == Some(raw) {
+        if matches!(&event.what, Happening::Fault { start: true, fault } if fault == crash) {
             return None;
         }
     }
@@ -432,7 +427,7 @@ fn draw_fault(svg: &mut String, layout: &Layout, index: usize, fault: &FaultSpan
         }
     }
     if let Some((_, at_ms)) = fault.restart
-        && let Some(host) = fault.fault["host"].as_str()
+        && let Some(host) = fault.crashed_host()
         && let Some(lane) = layout.host_top(host)
     {
         let cx = layout.x(at_ms);
@@ -468,69 +463,35 @@ struct Described {
     task: Option<String>,
 }
 
-/// Hover text for an event: a sentence per kind the hosts record, else
-/// `at X s, HOST: KIND DETAIL`. `llm_task` is the task an LLM call was for, if known.
+/// Hover text for an event: a sentence per kind the hosts record.
+/// `llm_task` is the task an LLM call was for, if known.
 fn describe(event: &TraceEvent, llm_task: Option<&str>) -> Described {
-    sentence(event, llm_task).unwrap_or_else(|| Described {
-        sentence: format!("at {}, {}: {} {}", seconds(event.at_ms), event.host, event.kind, event.detail)
-            .trim_end()
-            .to_owned(),
-        task: None,
-    })
-}
-
-fn sentence(event: &TraceEvent, llm_task: Option<&str>) -> Option<Described> {
     let host = event.host.as_str();
-    let detail = event.detail.as_str();
-    let words: Vec<&str> = detail.split(' ').collect();
-    let (text, task): (String, Option<&str>) = match (event.kind.as_str(), host) {
-        ("send", "client") => match words.as_slice() {
-            ["submit", task] => (format!("the client submits {task}"), Some(task)),
-            ["poll", task] => (format!("the client asks for the result of {task}"), Some(task)),
-            _ => return None,
-        },
-        ("send", _) => {
-            let (worker, request) = detail.split_once(' ')?;
-            let (what, task) = request_words(request)?;
-            (format!("{host} asks {worker} {what}"), task)
+    let task = |task: &quorum_core::TaskId| Some(task.to_string());
+    let (text, about): (String, Option<String>) = match &event.what {
+        Happening::Submit { task: id } => (format!("the client submits {id}"), task(id)),
+        Happening::Poll { task: id } => (format!("the client asks for the result of {id}"), task(id)),
+        Happening::Send { to, request } => {
+            (format!("{host} asks {to} {}", request_words(request)), request.task().cloned().map(|t| t.to_string()))
         }
-        ("recv", _) => {
-            let (worker, response) = detail.split_once(' ')?;
-            match response.split(' ').collect::<Vec<_>>().as_slice() {
-                ["answer", task, attempt, ..] => {
-                    let text = unquote(response.splitn(4, ' ').nth(3)?)?;
-                    (
-                        format!(
-                            "{worker} answers {task} (attempt {}): \"{}\"",
-                            attempt.strip_prefix('#')?,
-                            shorten(&text)
-                        ),
-                        Some(*task),
-                    )
-                }
-                ["heartbeat", "load", load] => (format!("{worker} replies to the heartbeat (load {load})"), None),
-                ["cancelled"] => (format!("{worker} confirms the cancel"), None),
-                _ => {
-                    let error = response.strip_prefix("failed: ")?;
-                    (format!("{worker} could not answer: {error}"), None)
-                }
+        Happening::Recv { from, reply } => match reply {
+            Reply::Answer { task: id, attempt, text } => {
+                (format!("{from} answers {id} (attempt {attempt}): \"{}\"", shorten(text)), task(id))
             }
-        }
-        ("drop", _) => {
-            let (worker, rest) = detail.split_once(' ')?;
-            let (request, error) = rest.split_once(": ")?;
-            let (what, task) = request_words(request)?;
-            (format!("{host} asked {worker} {what}, but got no reply: {error}"), task)
-        }
-        ("llm", _) => {
+            Reply::Heartbeat { load } => (format!("{from} replies to the heartbeat (load {load})"), None),
+            Reply::Cancelled => (format!("{from} confirms the cancel"), None),
+            Reply::Failed { error } => (format!("{from} could not answer: {error}"), None),
+        },
+        Happening::Drop { to, request, error } => (
+            format!("{host} asked {to} {}, but got no reply: {error}", request_words(request)),
+            request.task().map(ToString::to_string),
+        ),
+        Happening::Llm { reply } => {
             let about = llm_task.map(|task| format!(" about {task}")).unwrap_or_default();
-            let how = if detail == "truncated" {
-                "the reply was cut off".to_owned()
-            } else if let Some(error) = detail.strip_prefix("error ") {
-                format!("the call failed ({error})")
-            } else {
-                let text = unquote(detail.strip_prefix("ok ")?)?;
-                match serde_json::from_str::<serde_json::Value>(&text) {
+            let how = match reply {
+                LlmReply::Truncated => "the reply was cut off".to_owned(),
+                LlmReply::Error { error } => format!("the call failed ({error})"),
+                LlmReply::Ok { text } => match serde_json::from_str::<serde_json::Value>(text) {
                     Ok(reply) if reply["answer"].is_string() => {
                         let answer = format!("answered \"{}\"", shorten(reply["answer"].as_str().unwrap_or_default()));
                         match reply["confidence"].as_f64() {
@@ -538,97 +499,62 @@ fn sentence(event: &TraceEvent, llm_task: Option<&str>) -> Option<Described> {
                             None => answer,
                         }
                     }
-                    _ => format!("replied \"{}\"", shorten(&text)),
-                }
+                    _ => format!("replied \"{}\"", shorten(text)),
+                },
             };
-            (format!("{host} asked the model{about}: {how}"), llm_task)
+            (format!("{host} asked the model{about}: {how}"), llm_task.map(str::to_owned))
         }
-        ("result", _) => {
-            let (task, outcome) = detail.split_once(' ')?;
-            let outcome = if let Some(rest) = outcome.strip_prefix("agreed ") {
-                let (answer, support) = rest.rsplit_once(" support ")?;
-                format!("agreed on \"{}\" (support {support})", shorten(&unquote(answer)?))
-            } else if let Some(reason) = outcome.strip_prefix("no_consensus ") {
-                format!("no consensus ({reason})")
-            } else {
-                format!("failed ({})", outcome.strip_prefix("failed ")?)
+        Happening::LlmCall { prompt_bytes } => {
+            (format!("{host} calls the model ({prompt_bytes} bytes of prompt)"), None)
+        }
+        Happening::Result { task: id, outcome } => {
+            let outcome = match outcome {
+                Outcome::Agreed { answer, support, .. } => {
+                    format!("agreed on \"{}\" (support {support:.3})", shorten(answer))
+                }
+                Outcome::NoConsensus { reason, .. } => format!("no consensus ({reason:?})"),
+                Outcome::Failed { reason } => format!("failed ({reason:?})"),
             };
             let who = if host == "client" { "the client receives the result of" } else { "the supervisor decides" };
-            (format!("{who} {task}: {outcome}"), Some(task))
+            (format!("{who} {id}: {outcome}"), task(id))
         }
-        ("twin", _) => {
-            let [task, attempt, ..] = words.as_slice() else { return None };
-            let text = unquote(detail.splitn(3, ' ').nth(2)?)?;
-            let attempt = attempt.strip_prefix('#')?;
-            (
-                format!("a twin of {host} sends a conflicting answer to {task} (attempt {attempt}): \"{text}\""),
-                Some(task),
-            )
+        Happening::Twin { task: id, attempt, text } => {
+            (format!("a twin of {host} sends a conflicting answer to {id} (attempt {attempt}): \"{text}\""), task(id))
         }
-        ("start", "supervisor") => ("the supervisor starts".to_owned(), None),
-        ("start", _) => (format!("{host} starts serving"), None),
-        ("stop", _) => (format!("{host} stops: {detail}"), None),
-        ("scale_up", _) if detail.is_empty() => {
+        Happening::SupervisorStart => ("the supervisor starts".to_owned(), None),
+        Happening::WorkerStart => (format!("{host} starts serving"), None),
+        Happening::WorkerStop => (format!("{host} stops: worker released"), None),
+        Happening::ScaleUp { started } if started.is_empty() => {
             ("the supervisor tries to scale up but starts no worker".to_owned(), None)
         }
-        ("scale_up", _) => (format!("the supervisor scales up, starting {}", words.join(", ")), None),
-        ("scale_down", _) => (format!("the supervisor scales down, releasing {detail}"), None),
-        ("resubmit", _) => (format!("the supervisor did not know {detail}; the client submits it again"), Some(detail)),
-        ("refused", _) => {
-            let (task, reason) = detail.split_once(": ")?;
-            (format!("the supervisor refuses {task}: {reason}"), Some(task))
+        Happening::ScaleUp { started } => (format!("the supervisor scales up, starting {}", started.join(", ")), None),
+        Happening::ScaleDown { worker } => (format!("the supervisor scales down, releasing {worker}"), None),
+        Happening::Resubmit { task: id } => {
+            (format!("the supervisor did not know {id}; the client submits it again"), task(id))
         }
-        ("delivered", _) => {
-            let [worker, task, attempt] = words.as_slice() else { return None };
-            let attempt = attempt.strip_prefix('#')?;
-            (format!("the supervisor takes an answer pushed by {worker} for {task} (attempt {attempt})"), Some(task))
+        Happening::Refused { task: id, reason } => (format!("the supervisor refuses {id}: {reason}"), task(id)),
+        Happening::Delivered { worker, task: id, attempt } => {
+            (format!("the supervisor takes an answer pushed by {worker} for {id} (attempt {attempt})"), task(id))
         }
-        ("bad_frame", _) => (format!("{host} received a malformed message: {detail}"), None),
-        ("done", "client") => (format!("the client is done: {detail}"), None),
-        ("liveness", "sim") => ("the faults end and the network heals: the liveness phase begins".to_owned(), None),
-        ("heal", "sim") => ("the network heals: every fault ends".to_owned(), None),
-        ("end", "sim") => (format!("the run ends: {detail}"), None),
-        _ => return None,
+        Happening::BadFrame { error } => (format!("{host} received a malformed message: {error}"), None),
+        Happening::ClientDone { results } => (format!("the client is done: {results} results"), None),
+        Happening::Liveness => ("the faults end and the network heals: the liveness phase begins".to_owned(), None),
+        Happening::End { violations } => (format!("the run ends: {violations} violations"), None),
+        Happening::Fault { start, fault } => {
+            let verb = if *start { "starts" } else { "ends" };
+            (format!("fault {} {verb}", fault.name()), None)
+        }
     };
-    Some(Described { sentence: format!("{}: {text}", seconds(event.at_ms)), task: task.map(str::to_owned) })
+    Described { sentence: format!("{}: {text}", seconds(event.at_ms)), task: about }
 }
 
-/// A request as `SimLink` labels it (`execute t004 #1`, `heartbeat`, `cancel t004`),
-/// as words after "asks w1", and its task.
-fn request_words(request: &str) -> Option<(String, Option<&str>)> {
-    match request.split(' ').collect::<Vec<_>>().as_slice() {
-        ["execute", task, attempt] => {
-            Some((format!("to answer {task} (attempt {})", attempt.strip_prefix('#')?), Some(*task)))
-        }
-        ["heartbeat"] => Some(("for a heartbeat".to_owned(), None)),
-        ["cancel", task] => Some((format!("to cancel {task}"), Some(*task))),
-        _ => None,
+/// A request as words after "asks w1".
+fn request_words(request: &Request) -> String {
+    match request {
+        Request::Execute { task, attempt } => format!("to answer {task} (attempt {attempt})"),
+        Request::Heartbeat => "for a heartbeat".to_owned(),
+        Request::Cancel { task } => format!("to cancel {task}"),
     }
-}
-
-/// Undoes Rust's `{:?}` quoting of a string.
-fn unquote(quoted: &str) -> Option<String> {
-    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
-    let mut out = String::with_capacity(inner.len());
-    let mut characters = inner.chars();
-    while let Some(character) = characters.next() {
-        if character != '\\' {
-            out.push(character);
-            continue;
-        }
-        match characters.next()? {
-            'n' => out.push('\n'),
-            'r' => out.push('\r'),
-            't' => out.push('\t'),
-            '0' => out.push('\0'),
-            'u' => {
-                let hex: String = characters.by_ref().skip(1).take_while(|c| *c != '}').collect();
-                out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
-            }
-            other => out.push(other),
-        }
-    }
-    Some(out)
 }
 
 /// Long answers are cut for hover text.
@@ -662,45 +588,45 @@ fn llm_tasks(events: &[TraceEvent]) -> BTreeMap<usize, String> {
     let mut pending: BTreeMap<&str, Vec<PendingCall<'_>>> = BTreeMap::new();
     let mut tasks = BTreeMap::new();
     for (index, event) in events.iter().enumerate() {
-        let words: Vec<&str> = event.detail.split(' ').collect();
-        match (event.kind.as_str(), words.as_slice()) {
-            ("send", [worker, "execute", task, _]) if event.host != "client" => {
-                let in_flight = asked.entry(worker).or_default();
-                if !in_flight.contains(task) {
-                    in_flight.push(task);
+        match &event.what {
+            Happening::Send { to, request: Request::Execute { task, .. } } => {
+                let in_flight = asked.entry(to.as_str()).or_default();
+                if !in_flight.contains(&task.as_str()) {
+                    in_flight.push(task.as_str());
                 }
             }
-            ("send", [worker, "cancel", task]) | ("drop", [worker, "execute", task, ..]) => {
-                asked.entry(worker).or_default().retain(|t| t != task);
+            Happening::Send { to, request: Request::Cancel { task } }
+            | Happening::Drop { to, request: Request::Execute { task, .. }, .. } => {
+                asked.entry(to.as_str()).or_default().retain(|t| *t != task.as_str());
             }
-            ("recv", [worker, "answer", task, ..]) => {
-                let answer = unquote(event.detail.splitn(5, ' ').nth(4).unwrap_or_default());
+            Happening::Recv { from, reply: Reply::Answer { task, text, .. } } => {
+                let (worker, task) = (from.as_str(), task.as_str());
                 if let Some(calls) = pending.get_mut(worker) {
                     calls.retain(|call| {
-                        let matches = call.candidates.contains(task) && call.answer.is_some() && call.answer == answer;
+                        let matches = call.candidates.contains(&task) && call.answer.as_deref() == Some(text.as_str());
                         if matches {
-                            tasks.insert(call.index, (*task).to_owned());
+                            tasks.insert(call.index, task.to_owned());
                         }
-                        !matches && call.candidates.iter().any(|t| t != task)
+                        !matches && call.candidates.iter().any(|t| *t != task)
                     });
                 }
-                asked.entry(worker).or_default().retain(|t| t != task);
+                asked.entry(worker).or_default().retain(|t| *t != task);
             }
-            ("start", _) => {
+            Happening::WorkerStart | Happening::SupervisorStart => {
                 asked.remove(event.host.as_str());
                 pending.remove(event.host.as_str());
             }
-            ("llm", _) => {
+            Happening::Llm { reply } => {
                 let candidates = asked.get(event.host.as_str()).cloned().unwrap_or_default();
                 if let [task] = candidates.as_slice() {
                     tasks.insert(index, (*task).to_owned());
                 } else if candidates.len() > 1 {
-                    let answer = event
-                        .detail
-                        .strip_prefix("ok ")
-                        .and_then(unquote)
-                        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-                        .and_then(|reply| reply["answer"].as_str().map(str::to_owned));
+                    let answer = match reply {
+                        LlmReply::Ok { text } => serde_json::from_str::<serde_json::Value>(text)
+                            .ok()
+                            .and_then(|reply| reply["answer"].as_str().map(str::to_owned)),
+                        LlmReply::Truncated | LlmReply::Error { .. } => None,
+                    };
                     pending.entry(event.host.as_str()).or_default().push(PendingCall { index, candidates, answer });
                 }
             }
@@ -812,6 +738,9 @@ pub fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use quorum_core::consensus::NoConsensusReason;
+    use quorum_core::{FailureReason, TaskId, WorkerId};
+
     use super::*;
     use crate::catalogue::find;
     use crate::runner::run_scenario;
@@ -835,24 +764,39 @@ mod tests {
         assert_eq!(html.matches("<tr id=\"task-").count(), run.tasks, "a row per task");
     }
 
-    fn event(at_ms: u64, host: &str, kind: &str, detail: &str) -> TraceEvent {
-        TraceEvent { at_ms, host: host.to_owned(), kind: kind.to_owned(), detail: detail.to_owned() }
+    fn event(at_ms: u64, host: &str, what: Happening) -> TraceEvent {
+        TraceEvent { at_ms, host: host.to_owned(), what }
+    }
+
+    /// A fault starting or ending, the fault written as in a scenario file.
+    fn fault(at_ms: u64, start: bool, kind: &str) -> TraceEvent {
+        event(at_ms, "sim", Happening::Fault { start, fault: serde_json::from_str(kind).unwrap() })
+    }
+
+    fn end(at_ms: u64) -> TraceEvent {
+        event(at_ms, "sim", Happening::End { violations: 0 })
+    }
+
+    fn worker_start(at_ms: u64, host: &str) -> TraceEvent {
+        event(at_ms, host, Happening::WorkerStart)
     }
 
     const CRASH_W1: &str = r#"{"kind":"crash","host":"w1"}"#;
     const PARTITION: &str = r#"{"kind":"partition","left":["supervisor"],"right":["w1","w2"]}"#;
 
     fn hosts_up() -> Vec<TraceEvent> {
-        ["supervisor", "w1", "w2", "w3"].iter().map(|h| event(0, h, "start", "up")).collect()
+        let mut events = vec![event(0, "supervisor", Happening::SupervisorStart)];
+        events.extend(["w1", "w2", "w3"].iter().map(|h| worker_start(0, h)));
+        events
     }
 
     #[test]
     fn a_crash_ends_where_its_host_restarts() {
         let mut events = hosts_up();
-        events.push(event(1_000, "sim", "fault", &format!("start {CRASH_W1}")));
-        events.push(event(4_000, "sim", "fault", &format!("end {CRASH_W1}")));
-        events.push(event(4_000, "w1", "start", "worker serving"));
-        events.push(event(10_000, "sim", "end", "0 violations"));
+        events.push(fault(1_000, true, CRASH_W1));
+        events.push(fault(4_000, false, CRASH_W1));
+        events.push(worker_start(4_000, "w1"));
+        events.push(end(10_000));
         let spans = fault_spans(&events, 10_000);
         assert_eq!(spans.len(), 1);
         assert_eq!((spans[0].start_ms, spans[0].end_ms, spans[0].restart), (1_000, 4_000, Some((6, 4_000))));
@@ -869,15 +813,15 @@ mod tests {
     #[test]
     fn a_crash_ends_at_the_restart_even_without_an_end_event() {
         let mut events = hosts_up();
-        events.push(event(1_000, "sim", "fault", &format!("start {CRASH_W1}")));
-        events.push(event(2_500, "w1", "start", "worker serving"));
-        events.push(event(10_000, "sim", "end", "0 violations"));
+        events.push(fault(1_000, true, CRASH_W1));
+        events.push(worker_start(2_500, "w1"));
+        events.push(end(10_000));
         let spans = fault_spans(&events, 10_000);
         assert_eq!((spans[0].end_ms, spans[0].restart), (2_500, Some((5, 2_500))));
         assert_eq!(spans[0].sentence(), "1.0 s: crash of w1 starts (lasts 1.5 s, until the restart)");
         // A second crash of the same host that never ends does not borrow a restart
         // from before it.
-        events.insert(6, event(3_000, "sim", "fault", &format!("start {CRASH_W1}")));
+        events.insert(6, fault(3_000, true, CRASH_W1));
         let spans = fault_spans(&events, 10_000);
         assert_eq!((spans[1].start_ms, spans[1].end_ms, spans[1].restart), (3_000, 10_000, None));
     }
@@ -885,9 +829,9 @@ mod tests {
     #[test]
     fn a_crash_the_host_never_comes_back_from_lasts_to_the_end_of_the_trace() {
         let mut events = hosts_up();
-        events.push(event(1_000, "sim", "fault", &format!("start {CRASH_W1}")));
-        events.push(event(9_000, "w2", "start", "worker serving"));
-        events.push(event(12_000, "sim", "end", "0 violations"));
+        events.push(fault(1_000, true, CRASH_W1));
+        events.push(worker_start(9_000, "w2"));
+        events.push(end(12_000));
         let spans = fault_spans(&events, 12_000);
         assert_eq!((spans[0].end_ms, spans[0].restart, spans[0].ending), (12_000, None, Ending::RunEnd));
         assert!(spans[0].sentence().ends_with("(lasts 11.0 s, still on when the run ends)"));
@@ -895,33 +839,31 @@ mod tests {
     }
 
     #[test]
-    fn liveness_and_heal_end_every_open_fault() {
-        for heal in ["liveness", "heal"] {
-            let mut events = hosts_up();
-            events.push(event(1_000, "sim", "fault", &format!("start {PARTITION}")));
-            events.push(event(2_000, "sim", "fault", r#"start {"kind":"llm_storm","error_rate":0.5}"#));
-            events.push(event(5_000, "sim", heal, "faults end, network heals"));
-            events.push(event(9_000, "sim", "end", "0 violations"));
-            let spans = fault_spans(&events, 9_000);
-            assert_eq!(spans.iter().map(|s| (s.end_ms, s.ending)).collect::<Vec<_>>(), [(5_000, Ending::Healed); 2]);
-        }
+    fn the_liveness_phase_ends_every_open_fault() {
+        let mut events = hosts_up();
+        events.push(fault(1_000, true, PARTITION));
+        events.push(fault(2_000, true, r#"{"kind":"llm_storm","error_rate":0.5}"#));
+        events.push(event(5_000, "sim", Happening::Liveness));
+        events.push(end(9_000));
+        let spans = fault_spans(&events, 9_000);
+        assert_eq!(spans.iter().map(|s| (s.end_ms, s.ending)).collect::<Vec<_>>(), [(5_000, Ending::Healed); 2]);
     }
 
     #[test]
     fn overlapping_faults_get_rows_of_their_own_and_the_area_grows() {
         let mut events = hosts_up();
         let storm = r#"{"kind":"llm_storm","error_rate":0.5}"#;
-        for (at_ms, verb, fault) in [
-            (1_000, "start", PARTITION),
-            (2_000, "start", storm),
-            (3_000, "end", PARTITION),
-            (3_500, "start", CRASH_W1),
-            (4_000, "end", storm),
-            (5_000, "end", CRASH_W1),
-            (6_000, "start", PARTITION),
-            (7_000, "end", PARTITION),
+        for (at_ms, start, kind) in [
+            (1_000, true, PARTITION),
+            (2_000, true, storm),
+            (3_000, false, PARTITION),
+            (3_500, true, CRASH_W1),
+            (4_000, false, storm),
+            (5_000, false, CRASH_W1),
+            (6_000, true, PARTITION),
+            (7_000, false, PARTITION),
         ] {
-            events.push(event(at_ms, "sim", "fault", &format!("{verb} {fault}")));
+            events.push(fault(at_ms, start, kind));
         }
         let spans = fault_spans(&events, 8_000);
         assert_eq!(spans.iter().map(|s| s.row).collect::<Vec<_>>(), [0, 1, 0, 0]);
@@ -963,7 +905,7 @@ mod tests {
             assert_eq!(span(fault).hosts(&layout), hosts, "{fault}");
         }
         let mut events = events;
-        events.push(event(100, "sim", "fault", &format!("start {PARTITION}")));
+        events.push(fault(100, true, PARTITION));
         let svg = timeline(&events, 1_000);
         let shaded: Vec<&str> = svg
             .split("<rect class=\"shade\"")
@@ -975,121 +917,134 @@ mod tests {
 
     #[test]
     fn hover_text_is_a_sentence_per_kind() {
-        let answer = r#"ok "{\"answer\":\"Paris\",\"confidence\":0.9}""#;
+        let (w2, t004) = (WorkerId::new("w2"), TaskId::new("t004"));
+        let execute = Request::Execute { task: t004.clone(), attempt: 1 };
+        let send = |request: Request| event(3_100, "supervisor", Happening::Send { to: w2.clone(), request });
+        let recv = |reply: Reply| event(3_100, "supervisor", Happening::Recv { from: w2.clone(), reply });
+        let llm = |reply: LlmReply| event(3_100, "w2", Happening::Llm { reply });
+        let ok = |text: &str| llm(LlmReply::Ok { text: text.to_owned() });
+        let result =
+            |host: &str, outcome: Outcome| event(3_100, host, Happening::Result { task: t004.clone(), outcome });
+        let at = |host: &str, what: Happening| event(3_100, host, what);
         let cases = [
             (
-                event(12_400, "sim", "liveness", "faults end, network heals"),
+                event(12_400, "sim", Happening::Liveness),
                 "12.4 s: the faults end and the network heals: the liveness phase begins",
                 None,
             ),
+            (send(execute.clone()), "3.1 s: supervisor asks w2 to answer t004 (attempt 1)", Some("t004")),
+            (send(Request::Heartbeat), "3.1 s: supervisor asks w2 for a heartbeat", None),
+            (send(Request::Cancel { task: t004.clone() }), "3.1 s: supervisor asks w2 to cancel t004", Some("t004")),
+            (at("client", Happening::Submit { task: t004.clone() }), "3.1 s: the client submits t004", Some("t004")),
             (
-                event(3_100, "supervisor", "send", "w2 execute t004 #1"),
-                "3.1 s: supervisor asks w2 to answer t004 (attempt 1)",
-                Some("t004"),
-            ),
-            (event(3_100, "supervisor", "send", "w2 heartbeat"), "3.1 s: supervisor asks w2 for a heartbeat", None),
-            (
-                event(3_100, "supervisor", "send", "w2 cancel t004"),
-                "3.1 s: supervisor asks w2 to cancel t004",
-                Some("t004"),
-            ),
-            (event(3_100, "client", "send", "submit t004"), "3.1 s: the client submits t004", Some("t004")),
-            (
-                event(3_100, "client", "send", "poll t004"),
+                at("client", Happening::Poll { task: t004.clone() }),
                 "3.1 s: the client asks for the result of t004",
                 Some("t004"),
             ),
             (
-                event(3_100, "supervisor", "recv", r#"w2 answer t004 #2 "Paris""#),
+                recv(Reply::Answer { task: t004.clone(), attempt: 2, text: "Paris".to_owned() }),
                 "3.1 s: w2 answers t004 (attempt 2): \"Paris\"",
                 Some("t004"),
             ),
+            (recv(Reply::Heartbeat { load: 3 }), "3.1 s: w2 replies to the heartbeat (load 3)", None),
+            (recv(Reply::Cancelled), "3.1 s: w2 confirms the cancel", None),
             (
-                event(3_100, "supervisor", "recv", "w2 heartbeat load 3"),
-                "3.1 s: w2 replies to the heartbeat (load 3)",
-                None,
-            ),
-            (event(3_100, "supervisor", "recv", "w2 cancelled"), "3.1 s: w2 confirms the cancel", None),
-            (
-                event(3_100, "supervisor", "recv", "w2 failed: model refused"),
+                recv(Reply::Failed { error: "model refused".to_owned() }),
                 "3.1 s: w2 could not answer: model refused",
                 None,
             ),
             (
-                event(3_100, "supervisor", "drop", "w2 execute t004 #1: worker unavailable"),
+                at(
+                    "supervisor",
+                    Happening::Drop { to: w2.clone(), request: execute, error: "worker unavailable".to_owned() },
+                ),
                 "3.1 s: supervisor asked w2 to answer t004 (attempt 1), but got no reply: worker unavailable",
                 Some("t004"),
             ),
             (
-                event(3_100, "w2", "llm", answer),
+                ok(r#"{"answer":"Paris","confidence":0.9}"#),
                 "3.1 s: w2 asked the model about t004: answered \"Paris\" (confidence 0.90)",
                 Some("t004"),
             ),
             (
-                event(3_100, "w2", "llm", "error rate limited"),
+                llm(LlmReply::Error { error: "rate limited".to_owned() }),
                 "3.1 s: w2 asked the model about t004: the call failed (rate limited)",
                 Some("t004"),
             ),
+            (llm(LlmReply::Truncated), "3.1 s: w2 asked the model about t004: the reply was cut off", Some("t004")),
+            (ok("néant"), "3.1 s: w2 asked the model about t004: replied \"néant\"", Some("t004")),
             (
-                event(3_100, "w2", "llm", "truncated"),
-                "3.1 s: w2 asked the model about t004: the reply was cut off",
-                Some("t004"),
+                at("w2", Happening::LlmCall { prompt_bytes: 812 }),
+                "3.1 s: w2 calls the model (812 bytes of prompt)",
+                None,
             ),
             (
-                event(3_100, "w2", "llm", r#"ok "n\u{e9}ant""#),
-                "3.1 s: w2 asked the model about t004: replied \"néant\"",
-                Some("t004"),
-            ),
-            (
-                event(3_100, "supervisor", "result", r#"t004 agreed "Paris" support 1.000"#),
+                result(
+                    "supervisor",
+                    Outcome::Agreed { answer: "Paris".to_owned(), support: 1.0, margin: 1.0, confidence: 0.9 },
+                ),
                 "3.1 s: the supervisor decides t004: agreed on \"Paris\" (support 1.000)",
                 Some("t004"),
             ),
             (
-                event(3_100, "client", "result", "t004 no_consensus Split"),
-                "3.1 s: the client receives the result of t004: no consensus (Split)",
+                result(
+                    "client",
+                    Outcome::NoConsensus { reason: NoConsensusReason::BelowThreshold, support: 0.4, margin: 0.0 },
+                ),
+                "3.1 s: the client receives the result of t004: no consensus (BelowThreshold)",
                 Some("t004"),
             ),
             (
-                event(3_100, "supervisor", "result", "t004 failed NoWorkers"),
-                "3.1 s: the supervisor decides t004: failed (NoWorkers)",
+                result("supervisor", Outcome::Failed { reason: FailureReason::ShutDown }),
+                "3.1 s: the supervisor decides t004: failed (ShutDown)",
                 Some("t004"),
             ),
             (
-                event(3_100, "w3", "twin", r#"t004 #1 "TWIN""#),
+                at("w3", Happening::Twin { task: t004.clone(), attempt: 1, text: "TWIN".to_owned() }),
                 "3.1 s: a twin of w3 sends a conflicting answer to t004 (attempt 1): \"TWIN\"",
                 Some("t004"),
             ),
-            (event(3_100, "supervisor", "start", "supervisor up"), "3.1 s: the supervisor starts", None),
-            (event(3_100, "w3", "start", "worker serving"), "3.1 s: w3 starts serving", None),
-            (event(3_100, "w3", "stop", "worker released"), "3.1 s: w3 stops: worker released", None),
-            (event(3_100, "supervisor", "scale_up", "w6 w7"), "3.1 s: the supervisor scales up, starting w6, w7", None),
-            (event(3_100, "supervisor", "scale_down", "w6"), "3.1 s: the supervisor scales down, releasing w6", None),
+            (at("supervisor", Happening::SupervisorStart), "3.1 s: the supervisor starts", None),
+            (at("w3", Happening::WorkerStart), "3.1 s: w3 starts serving", None),
+            (at("w3", Happening::WorkerStop), "3.1 s: w3 stops: worker released", None),
             (
-                event(3_100, "client", "resubmit", "t004"),
+                at("supervisor", Happening::ScaleUp { started: vec!["w6".to_owned(), "w7".to_owned()] }),
+                "3.1 s: the supervisor scales up, starting w6, w7",
+                None,
+            ),
+            (
+                at("supervisor", Happening::ScaleUp { started: Vec::new() }),
+                "3.1 s: the supervisor tries to scale up but starts no worker",
+                None,
+            ),
+            (
+                at("supervisor", Happening::ScaleDown { worker: WorkerId::new("w6") }),
+                "3.1 s: the supervisor scales down, releasing w6",
+                None,
+            ),
+            (
+                at("client", Happening::Resubmit { task: t004.clone() }),
                 "3.1 s: the supervisor did not know t004; the client submits it again",
                 Some("t004"),
             ),
             (
-                event(3_100, "client", "refused", "t004: queue full"),
+                at("client", Happening::Refused { task: t004.clone(), reason: "queue full".to_owned() }),
                 "3.1 s: the supervisor refuses t004: queue full",
                 Some("t004"),
             ),
             (
-                event(3_100, "supervisor", "delivered", "w3 t004 #1"),
+                at("supervisor", Happening::Delivered { worker: WorkerId::new("w3"), task: t004.clone(), attempt: 1 }),
                 "3.1 s: the supervisor takes an answer pushed by w3 for t004 (attempt 1)",
                 Some("t004"),
             ),
             (
-                event(3_100, "w3", "bad_frame", "frame too long"),
+                at("w3", Happening::BadFrame { error: "frame too long".to_owned() }),
                 "3.1 s: w3 received a malformed message: frame too long",
                 None,
             ),
-            (event(3_100, "client", "done", "20 results"), "3.1 s: the client is done: 20 results", None),
-            (event(3_100, "sim", "heal", ""), "3.1 s: the network heals: every fault ends", None),
-            (event(3_100, "sim", "end", "0 violations"), "3.1 s: the run ends: 0 violations", None),
-            (event(3_100, "w3", "gossip", "{\"x\":1}"), "at 3.1 s, w3: gossip {\"x\":1}", None),
-            (event(3_100, "supervisor", "send", "w2 teleport"), "at 3.1 s, supervisor: send w2 teleport", None),
+            (at("client", Happening::ClientDone { results: 20 }), "3.1 s: the client is done: 20 results", None),
+            (at("sim", Happening::End { violations: 0 }), "3.1 s: the run ends: 0 violations", None),
+            (fault(3_100, false, CRASH_W1), "3.1 s: fault crash ends", None),
         ];
         for (event, sentence, task) in cases {
             let described = describe(&event, Some("t004"));
@@ -1099,24 +1054,37 @@ mod tests {
                 "{event:?}"
             );
         }
-        let unknown = describe(&event(3_100, "w2", "llm", "truncated"), None);
+        let unknown = describe(&llm(LlmReply::Truncated), None);
         assert_eq!(unknown.sentence, "3.1 s: w2 asked the model: the reply was cut off");
         assert_eq!(unknown.task, None);
     }
 
     #[test]
     fn llm_calls_are_tied_to_the_task_their_worker_was_answering() {
+        let w1 = WorkerId::new("w1");
+        let execute = |at_ms: u64, task: &str| {
+            let request = Request::Execute { task: TaskId::new(task), attempt: 1 };
+            event(at_ms, "supervisor", Happening::Send { to: w1.clone(), request })
+        };
+        let answer = |at_ms: u64, task: &str, text: &str| {
+            let reply = Reply::Answer { task: TaskId::new(task), attempt: 1, text: text.to_owned() };
+            event(at_ms, "supervisor", Happening::Recv { from: w1.clone(), reply })
+        };
+        let llm = |at_ms: u64, answer: &str| {
+            let text = format!(r#"{{"answer":"{answer}"}}"#);
+            event(at_ms, "w1", Happening::Llm { reply: LlmReply::Ok { text } })
+        };
         let events = [
-            event(0, "supervisor", "send", "w1 execute t001 #1"),
-            event(1, "w1", "llm", r#"ok "{\"answer\":\"Oslo\"}""#),
-            event(2, "supervisor", "recv", r#"w1 answer t001 #1 "Oslo""#),
-            event(3, "supervisor", "send", "w1 execute t002 #1"),
-            event(4, "supervisor", "send", "w1 execute t003 #1"),
-            event(5, "w1", "llm", r#"ok "{\"answer\":\"Rome\"}""#),
-            event(6, "w1", "llm", r#"ok "{\"answer\":\"Lima\"}""#),
-            event(7, "supervisor", "recv", r#"w1 answer t003 #1 "Lima""#),
-            event(8, "supervisor", "recv", r#"w1 answer t002 #1 "Rome""#),
-            event(9, "w1", "llm", "truncated"),
+            execute(0, "t001"),
+            llm(1, "Oslo"),
+            answer(2, "t001", "Oslo"),
+            execute(3, "t002"),
+            execute(4, "t003"),
+            llm(5, "Rome"),
+            llm(6, "Lima"),
+            answer(7, "t003", "Lima"),
+            answer(8, "t002", "Rome"),
+            event(9, "w1", Happening::Llm { reply: LlmReply::Truncated }),
         ];
         let tasks = llm_tasks(&events);
         let expected: BTreeMap<usize, String> =

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use quorum_sim::{ClusterConfig, Invariant, RunOutcome};
+use quorum_sim::{ClusterConfig, FaultKind, Happening, Invariant, Reply, RunOutcome};
 
 /// What a scenario expects of every seed, on top of the invariants that every run
 /// keeps. Every field is optional; an empty table expects nothing more.
@@ -166,16 +166,15 @@ impl Expectations {
     }
 }
 
-/// The fault events of a run's trace: `(at_ms, starts, kind as JSON)`.
-fn fault_events(outcome: &RunOutcome) -> Vec<(u64, bool, String)> {
+/// The fault events of a run's trace: `(at_ms, starts, kind)`.
+fn fault_events(outcome: &RunOutcome) -> Vec<(u64, bool, FaultKind)> {
     outcome
         .trace
         .events()
         .into_iter()
-        .filter(|e| e.host == "sim" && e.kind == "fault")
-        .filter_map(|e| {
-            let (verb, kind) = e.detail.split_once(' ')?;
-            Some((e.at_ms, verb == "start", kind.to_owned()))
+        .filter_map(|e| match e.what {
+            Happening::Fault { start, fault } => Some((e.at_ms, start, fault)),
+            _ => None,
         })
         .collect()
 }
@@ -202,7 +201,6 @@ fn faults_not_played_out(outcome: &RunOutcome) -> Option<String> {
 pub fn recovered_workers(outcome: &RunOutcome) -> Vec<String> {
     let mut last_end: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     for (at_ms, start, kind) in fault_events(outcome) {
-        let Ok(kind) = serde_json::from_str::<quorum_sim::FaultKind>(&kind) else { continue };
         for host in fault_hosts(&kind) {
             let entry = last_end.entry(host).or_insert(0);
             if !start {
@@ -214,20 +212,17 @@ pub fn recovered_workers(outcome: &RunOutcome) -> Vec<String> {
     last_end
         .into_iter()
         .filter(|(host, end)| {
-            let answered = format!("{host} answer ");
             events.iter().any(|e| {
                 e.host == quorum_sim::SUPERVISOR_HOST
-                    && e.kind == "recv"
                     && e.at_ms > *end
-                    && e.detail.starts_with(&answered)
+                    && matches!(&e.what, Happening::Recv { from, reply: Reply::Answer { .. } } if from.as_str() == host)
             })
         })
         .map(|(host, _)| host)
         .collect()
 }
 
-fn fault_hosts(kind: &quorum_sim::FaultKind) -> Vec<String> {
-    use quorum_sim::FaultKind;
+fn fault_hosts(kind: &FaultKind) -> Vec<String> {
     match kind {
         FaultKind::Partition { left, right }
         | FaultKind::Hold { left, right }

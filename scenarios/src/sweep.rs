@@ -47,7 +47,7 @@ pub struct SweepFailure {
 }
 
 /// A seed whose two runs differed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Nondeterminism {
     /// Scenario.
     pub scenario: String,

@@ -116,8 +116,8 @@ fn main() {
         harness.runs += 1;
         failures += u64::from(!outcome.passed());
         let events = outcome.trace.events();
-        let supervisor_calls = events.iter().filter(|e| e.kind == "send" && e.host == "supervisor").count() as u64;
-        let client_calls = events.iter().filter(|e| e.kind == "send" && e.host == "client").count() as u64;
+        let supervisor_calls = events.iter().filter(|e| e.kind() == "send" && e.host == "supervisor").count() as u64;
+        let client_calls = events.iter().filter(|e| e.kind() == "send" && e.host == "client").count() as u64;
         messages += supervisor_calls + client_calls;
 
         let started = Instant::now();

@@ -14,9 +14,8 @@ use turmoil::net::TcpStream;
 use quorum_core::consensus::ConsensusConfig;
 use quorum_core::{Task, TaskId, TaskResult};
 
-use crate::hosts::outcome_label;
 use crate::invariants::{Violation, check_result};
-use crate::trace::Trace;
+use crate::trace::{Happening, Trace};
 use crate::wire::{SUPERVISOR_PORT, SupervisorRequest, SupervisorResponse, TaskStatus, read_frame, write_frame};
 use crate::workload::PlannedTask;
 
@@ -69,7 +68,7 @@ pub async fn client(
         }
         let open: Vec<TaskId> = state.acknowledged.keys().filter(|id| !is_done(&state.log, id)).cloned().collect();
         if next == workload.len() && open.is_empty() {
-            state.trace.record("client", "done", format!("{} results", workload.len()));
+            state.trace.record("client", Happening::ClientDone { results: workload.len() });
             return Ok(());
         }
         // In batches of at most CLIENT_CALLS_IN_FLIGHT_MAX calls.
@@ -119,8 +118,8 @@ impl ClientState {
                 });
                 record.submissions += 1;
             }
-            let label = if submitting { format!("submit {id}") } else { format!("poll {id}") };
-            self.trace.record("client", "send", label);
+            let task = id.clone();
+            self.trace.record("client", if submitting { Happening::Submit { task } } else { Happening::Poll { task } });
             calls.push(call(request));
         }
         let responses = futures_util::future::join_all(calls).await;
@@ -133,11 +132,11 @@ impl ClientState {
                     take_result(*result, self.now_ms(), &self.log, &self.consensus, &self.violations, &self.trace);
                 }
                 Some(SupervisorResponse::Status(TaskStatus::Unknown)) => {
-                    self.trace.record("client", "resubmit", id.to_string());
+                    self.trace.record("client", Happening::Resubmit { task: id.clone() });
                     self.acknowledged.insert(id, false);
                 }
                 Some(SupervisorResponse::Refused(reason)) => {
-                    self.trace.record("client", "refused", format!("{id}: {reason}"))
+                    self.trace.record("client", Happening::Refused { task: id, reason })
                 }
                 Some(SupervisorResponse::Status(TaskStatus::Pending) | SupervisorResponse::Delivered) | None => {}
             }
@@ -173,7 +172,7 @@ fn take_result(
     if record.result.is_some() {
         return;
     }
-    trace.record("client", "result", format!("{} {}", result.task, outcome_label(&result)));
+    trace.record("client", Happening::Result { task: result.task.clone(), outcome: result.outcome.clone() });
     let found = check_result(&result, consensus);
     if !found.is_empty() {
         violations.lock().unwrap_or_else(PoisonError::into_inner).extend(found);

@@ -14,7 +14,7 @@ use crate::hosts::{Activation, SupervisorSpec, WorkerSpec, supervisor_host, work
 use crate::invariants::{Invariant, Violation};
 use crate::mock_llm::{LlmControl, LlmProfile};
 use crate::report::{RunReport, build_report};
-use crate::trace::{Divergence, Trace, first_divergence};
+use crate::trace::{Divergence, Happening, Trace, first_divergence};
 use crate::workload::{WorkloadConfig, generate};
 
 /// Every run starts at this wall-clock instant (2026-01-01T00:00:00Z), so nothing
@@ -652,12 +652,12 @@ fn account(
         }
     }
     let events = shared.trace.events();
-    let llm_calls = events.iter().filter(|e| e.kind == "llm_call").count() as u64;
+    let llm_calls = events.iter().filter(|e| matches!(e.what, Happening::LlmCall { .. })).count() as u64;
     let mut report = build_report(&records, &texts, &shared.workload.truths, llm_calls, sim_ms);
     (report.workers_peak, report.workers_after_peak_min, report.workers_final) =
         crate::report::worker_counts(&events, config.workers.len());
     let trace = shared.trace.clone();
-    trace.record_at(sim_ms, "sim", "end", format!("{} violations", violations.len()));
+    trace.record_at(sim_ms, "sim", Happening::End { violations: violations.len() });
     RunOutcome { seed, violations, report, trace, results: records, steps, window }
 }
 
@@ -676,13 +676,7 @@ struct Injector<'a> {
 impl Injector<'_> {
     fn apply(&mut self, sim: &mut turmoil::Sim<'_>, index: usize, start: bool, now_ms: u64) {
         let fault = &self.faults[index];
-        let verb = if start { "start" } else { "end" };
-        self.trace.record_at(
-            now_ms,
-            "sim",
-            "fault",
-            format!("{verb} {}", serde_json::to_string(&fault.kind).expect("plain data")),
-        );
+        self.trace.record_at(now_ms, "sim", Happening::Fault { start, fault: fault.kind.clone() });
         match &fault.kind {
             FaultKind::Partition { left, right } => {
                 for (a, b) in pairs(left, right) {
@@ -746,7 +740,7 @@ impl Injector<'_> {
     /// Every fault has ended: whatever is still cut, held, crashed, slow or stormy
     /// ends now (nothing, unless faults were cut short at the end of the phase).
     fn heal_all(&mut self, sim: &mut turmoil::Sim<'_>, now_ms: u64) {
-        self.trace.record_at(now_ms, "sim", "liveness", "faults end, network heals");
+        self.trace.record_at(now_ms, "sim", Happening::Liveness);
         for (from, to) in self.cuts.cut_links() {
             sim.repair_oneway(from.as_str(), to.as_str());
         }

@@ -53,6 +53,20 @@ pub enum FaultKind {
     },
 }
 
+impl FaultKind {
+    /// Its name, as scenario files write it (`partition`, `crash`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Partition { .. } => "partition",
+            Self::PartitionOneWay { .. } => "partition_one_way",
+            Self::Hold { .. } => "hold",
+            Self::Crash { .. } => "crash",
+            Self::Latency { .. } => "latency",
+            Self::LlmStorm { .. } => "llm_storm",
+        }
+    }
+}
+
 /// A fault at a time, for a while.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Fault {

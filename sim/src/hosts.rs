@@ -22,7 +22,7 @@ use quorum_core::{
 use crate::invariants::{Invariant, Violation};
 use crate::link::SimLink;
 use crate::mock_llm::{LlmControl, LlmProfile, MockLlm};
-use crate::trace::Trace;
+use crate::trace::{Happening, Trace};
 use crate::wire::{
     SUPERVISOR_PORT, SupervisorRequest, SupervisorResponse, TaskStatus, WORKER_PORT, WorkerRequest, WorkerResponse,
     read_frame, write_frame,
@@ -102,7 +102,7 @@ pub async fn worker_host(spec: WorkerSpec) -> turmoil::Result {
         while !spec.activation.is_active(&spec.name) {
             tokio::time::sleep(Duration::from_millis(ACTIVATION_POLL_MS)).await;
         }
-        spec.trace.record(&spec.name, "start", "worker serving");
+        spec.trace.record(&spec.name, Happening::WorkerStart);
         let llm = MockLlm::new(
             &spec.name,
             spec.profile.clone(),
@@ -122,7 +122,7 @@ pub async fn worker_host(spec: WorkerSpec) -> turmoil::Result {
                 }
                 () = tokio::time::sleep(Duration::from_millis(ACTIVATION_POLL_MS)) => {
                     if !spec.activation.is_active(&spec.name) {
-                        spec.trace.record(&spec.name, "stop", "worker released");
+                        spec.trace.record(&spec.name, Happening::WorkerStop);
                         break;
                     }
                 }
@@ -135,7 +135,7 @@ async fn serve_worker_connection(worker: Arc<Worker<MockLlm>>, mut stream: TcpSt
     let request: WorkerRequest = match read_frame(&mut stream).await {
         Ok(request) => request,
         Err(error) => {
-            spec.trace.record(&spec.name, "bad_frame", error.to_string());
+            spec.trace.record(&spec.name, Happening::BadFrame { error: error.to_string() });
             return;
         }
     };
@@ -162,7 +162,8 @@ async fn serve_worker_connection(worker: Arc<Worker<MockLlm>>, mut stream: TcpSt
 /// A twin: a second process under the same worker id delivers a different answer.
 async fn push_twin_answer(answer: &WorkerAnswer, spec: &WorkerSpec) {
     let conflicting = WorkerAnswer { text: TWIN_ANSWER.to_owned(), ..answer.clone() };
-    spec.trace.record(&spec.name, "twin", format!("{} #{} {:?}", answer.task, answer.attempt, TWIN_ANSWER));
+    let (task, attempt, text) = (answer.task.clone(), answer.attempt, TWIN_ANSWER.to_owned());
+    spec.trace.record(&spec.name, Happening::Twin { task, attempt, text });
     let push = async {
         let mut stream = TcpStream::connect(("supervisor", SUPERVISOR_PORT)).await.ok()?;
         write_frame(&mut stream, &SupervisorRequest::Deliver(conflicting)).await.ok()?;
@@ -188,8 +189,7 @@ impl SimScaler {
 impl Scaler for SimScaler {
     async fn scale_up(&self, count: usize) -> Result<Vec<WorkerId>, ScaleError> {
         let started = self.activation.activate(count);
-        // Detail: the started hosts, space-separated (parsed by the report).
-        self.trace.record("supervisor", "scale_up", started.join(" "));
+        self.trace.record("supervisor", Happening::ScaleUp { started: started.clone() });
         if started.is_empty() {
             return Err(ScaleError::NoCapacity);
         }
@@ -201,7 +201,7 @@ impl Scaler for SimScaler {
             return Err(ScaleError::UnknownWorker(worker.clone()));
         }
         self.activation.set(worker.as_str(), false);
-        self.trace.record("supervisor", "scale_down", worker.to_string());
+        self.trace.record("supervisor", Happening::ScaleDown { worker: worker.clone() });
         Ok(())
     }
 }
@@ -229,7 +229,7 @@ struct Incarnation {
 /// The supervisor host: the core supervisor over [`SimLink`], and the client
 /// protocol (submit, poll, deliver) on [`SUPERVISOR_PORT`].
 pub async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
-    spec.trace.record("supervisor", "start", "supervisor up");
+    spec.trace.record("supervisor", Happening::SupervisorStart);
     let workers: Vec<WorkerId> = spec.activation.active_hosts().into_iter().map(WorkerId::new).collect();
     let supervisor = Supervisor::new(
         spec.config.clone(),
@@ -244,7 +244,8 @@ pub async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
         let (state, trace, violations) = (Arc::clone(&state), spec.trace.clone(), Arc::clone(&spec.violations));
         tokio::task::spawn_local(async move {
             while let Some(result) = results.recv().await {
-                trace.record("supervisor", "result", format!("{} {}", result.task, outcome_label(&result)));
+                let (task, outcome) = (result.task.clone(), result.outcome.clone());
+                trace.record("supervisor", Happening::Result { task, outcome });
                 let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
                 if state.results.contains_key(&result.task) {
                     violations.lock().unwrap_or_else(PoisonError::into_inner).push(Violation {
@@ -269,15 +270,6 @@ pub async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
     }
 }
 
-/// A one-line summary of a result's outcome, for traces.
-pub fn outcome_label(result: &TaskResult) -> String {
-    match &result.outcome {
-        quorum_core::Outcome::Agreed { answer, support, .. } => format!("agreed {answer:?} support {support:.3}"),
-        quorum_core::Outcome::NoConsensus { reason, .. } => format!("no_consensus {reason:?}"),
-        quorum_core::Outcome::Failed { reason } => format!("failed {reason:?}"),
-    }
-}
-
 async fn serve_supervisor_connection(
     handle: SupervisorHandle,
     state: Arc<Mutex<Incarnation>>,
@@ -287,7 +279,7 @@ async fn serve_supervisor_connection(
     let request: SupervisorRequest = match read_frame(&mut stream).await {
         Ok(request) => request,
         Err(error) => {
-            trace.record("supervisor", "bad_frame", error.to_string());
+            trace.record("supervisor", Happening::BadFrame { error: error.to_string() });
             return;
         }
     };
@@ -313,7 +305,8 @@ async fn serve_supervisor_connection(
             SupervisorResponse::Status(status)
         }
         SupervisorRequest::Deliver(answer) => {
-            trace.record("supervisor", "delivered", format!("{} {} #{}", answer.worker, answer.task, answer.attempt));
+            let (worker, task, attempt) = (answer.worker.clone(), answer.task.clone(), answer.attempt);
+            trace.record("supervisor", Happening::Delivered { worker, task, attempt });
             let _ = handle.deliver(answer).await;
             SupervisorResponse::Delivered
         }

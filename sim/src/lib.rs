@@ -37,4 +37,4 @@ pub use mock_llm::{
 };
 pub use report::RunReport;
 pub use sim_time::{SimTime, init_tracing};
-pub use trace::{Divergence, Trace, TraceEvent};
+pub use trace::{Divergence, Happening, LlmReply, Reply, Request, Trace, TraceEvent, outcome_label};

@@ -11,7 +11,7 @@ use turmoil::net::TcpStream;
 
 use quorum_core::{ExecuteRequest, Heartbeat, LinkError, TaskId, WorkerAnswer, WorkerId, WorkerLink};
 
-use crate::trace::Trace;
+use crate::trace::{Happening, Reply, Request, Trace};
 use crate::wire::{WORKER_PORT, WireError, WorkerRequest, WorkerResponse, read_frame, write_frame};
 
 /// Deadline of a heartbeat or cancel call.
@@ -39,8 +39,8 @@ impl SimLink {
         request: WorkerRequest,
         timeout_ms: u64,
     ) -> Result<WorkerResponse, LinkError> {
-        let label = request_label(&request);
-        self.trace.record(&self.host, "send", format!("{worker} {label}"));
+        let traced = traced_request(&request);
+        self.trace.record(&self.host, Happening::Send { to: worker.clone(), request: traced.clone() });
         let exchange = async {
             let mut stream = TcpStream::connect((worker.as_str(), WORKER_PORT)).await.map_err(WireError::Io)?;
             write_frame(&mut stream, &request).await?;
@@ -53,32 +53,39 @@ impl SimLink {
             Ok(Ok(response)) => Ok(response),
         };
         match &outcome {
-            Ok(response) => self.trace.record(&self.host, "recv", format!("{worker} {}", response_label(response))),
-            Err(error) => self.trace.record(&self.host, "drop", format!("{worker} {label}: {error}")),
+            Ok(response) => {
+                self.trace.record(&self.host, Happening::Recv { from: worker.clone(), reply: traced_reply(response) });
+            }
+            Err(error) => {
+                let error = error.to_string();
+                self.trace.record(&self.host, Happening::Drop { to: worker.clone(), request: traced, error });
+            }
         }
         outcome
     }
 }
 
-fn request_label(request: &WorkerRequest) -> String {
+fn traced_request(request: &WorkerRequest) -> Request {
     match request {
-        WorkerRequest::Execute(request) => format!("execute {} #{}", request.task, request.attempt),
-        WorkerRequest::Heartbeat => "heartbeat".to_owned(),
-        WorkerRequest::Cancel(task) => format!("cancel {task}"),
+        WorkerRequest::Execute(request) => Request::Execute { task: request.task.clone(), attempt: request.attempt },
+        WorkerRequest::Heartbeat => Request::Heartbeat,
+        WorkerRequest::Cancel(task) => Request::Cancel { task: task.clone() },
     }
 }
 
-fn response_label(response: &WorkerResponse) -> String {
+fn traced_reply(response: &WorkerResponse) -> Reply {
     match response {
-        WorkerResponse::Answer(Ok(answer)) => format!("answer {} #{} {:?}", answer.task, answer.attempt, answer.text),
-        WorkerResponse::Answer(Err(error)) => format!("failed: {error}"),
-        WorkerResponse::Heartbeat(heartbeat) => format!("heartbeat load {}", heartbeat.load),
-        WorkerResponse::Cancelled => "cancelled".to_owned(),
+        WorkerResponse::Answer(Ok(answer)) => {
+            Reply::Answer { task: answer.task.clone(), attempt: answer.attempt, text: answer.text.clone() }
+        }
+        WorkerResponse::Answer(Err(error)) => Reply::Failed { error: error.to_string() },
+        WorkerResponse::Heartbeat(heartbeat) => Reply::Heartbeat { load: heartbeat.load },
+        WorkerResponse::Cancelled => Reply::Cancelled,
     }
 }
 
 fn unexpected(response: &WorkerResponse) -> LinkError {
-    LinkError::Protocol { detail: format!("unexpected reply: {}", response_label(response)) }
+    LinkError::Protocol { detail: format!("unexpected reply: {}", traced_reply(response).label()) }
 }
 
 impl WorkerLink for SimLink {

@@ -8,6 +8,7 @@ use quorum_core::consensus::{ConsensusConfig, Strategy, answers_match};
 use quorum_core::{Outcome, TaskId};
 
 use crate::client::ClientRecord;
+use crate::trace::{Happening, TraceEvent};
 use crate::workload::{TRUTH_TOLERANCE_RELATIVE, Truth, TruthBook};
 
 /// The numbers of one run.
@@ -56,14 +57,14 @@ pub struct RunReport {
 }
 
 /// Peak, fewest-after-peak and final counts of active workers, from the scaler's
-/// `scale_up` (started hosts) and `scale_down` (one host) trace events.
-pub fn worker_counts(events: &[crate::trace::TraceEvent], initial: usize) -> (usize, usize, usize) {
+/// scale-up (started hosts) and scale-down (one host) trace events.
+pub fn worker_counts(events: &[TraceEvent], initial: usize) -> (usize, usize, usize) {
     let mut active = initial;
     let (mut peak, mut after_peak_min) = (initial, initial);
     for event in events {
-        match event.kind.as_str() {
-            "scale_up" => active += event.detail.split_whitespace().count(),
-            "scale_down" => active = active.saturating_sub(1),
+        match &event.what {
+            Happening::ScaleUp { started } => active += started.len(),
+            Happening::ScaleDown { .. } => active = active.saturating_sub(1),
             _ => continue,
         }
         if active > peak {

@@ -6,7 +6,7 @@ use quorum_core::consensus::Strategy;
 use quorum_scenarios::{Expectations, Invocation, Overrides, find, parse_scenario, render_summary, run_scenario};
 use quorum_sim::workload::{Arrival, Truth};
 use quorum_sim::{
-    ClusterBuilder, ClusterConfig, Fault, FaultKind, Invariant, RunBudget, RunOutcome, honest_workers, run,
+    ClusterBuilder, ClusterConfig, Fault, FaultKind, Happening, Invariant, RunBudget, RunOutcome, honest_workers, run,
 };
 
 fn hosts(names: &[&str]) -> Vec<String> {
@@ -89,7 +89,7 @@ fn item_3_the_crashed_worker_restarts_and_answers_before_the_run_ends() {
     for name in ["worker-crash", "rolling-restarts"] {
         let scenario = find(name).unwrap();
         let (_, outcome) = run_scenario(&scenario, 2, &Invocation::catalogue(), RunBudget::default()).unwrap();
-        let restarts = outcome.trace.events().iter().filter(|e| e.kind == "start" && e.host.starts_with('w')).count();
+        let restarts = outcome.trace.events().iter().filter(|e| matches!(e.what, Happening::WorkerStart)).count();
         let workers = scenario.cluster.workers.len();
         let crashed = scenario.cluster.faults.faults.len();
         assert_eq!(restarts, workers + crashed, "{name}: every crashed worker came back");
@@ -272,8 +272,9 @@ fn item_11_llm_calls_count_calls_made_not_only_calls_finished() {
     let scenario = find("worker-crash").unwrap();
     let (_, outcome) = run_scenario(&scenario, 1, &Invocation::catalogue(), RunBudget::default()).unwrap();
     let events = outcome.trace.events();
-    let finished = events.iter().filter(|e| e.kind == "llm").count() as u64;
-    assert_eq!(outcome.report.llm_calls, events.iter().filter(|e| e.kind == "llm_call").count() as u64);
+    let finished = events.iter().filter(|e| matches!(e.what, Happening::Llm { .. })).count() as u64;
+    let made = events.iter().filter(|e| matches!(e.what, Happening::LlmCall { .. })).count() as u64;
+    assert_eq!(outcome.report.llm_calls, made);
     assert!(outcome.report.llm_calls > finished, "calls cut short by the crash are counted");
 }
 

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use quorum_scenarios::{Invocation, find, render_report, run_scenario};
-use quorum_sim::{RunBudget, TraceEvent};
+use quorum_sim::{FaultKind, Happening, RunBudget, TraceEvent};
 use serde_json::Value;
 
 const WIDTH: u32 = 1300;
@@ -152,16 +152,21 @@ fn swarm_run_with_every_kind_of_fault_drawing() -> (u64, Vec<TraceEvent>, String
     for seed in 1..=40 {
         let (run, outcome) = run_scenario(&scenario, seed, &Invocation::catalogue(), RunBudget::default()).unwrap();
         let events = outcome.trace.events();
-        let faults: Vec<&TraceEvent> = events.iter().filter(|e| e.host == "sim" && e.kind == "fault").collect();
+        let faults: Vec<(bool, &FaultKind)> = events
+            .iter()
+            .filter_map(|e| match &e.what {
+                Happening::Fault { start, fault } => Some((*start, fault)),
+                _ => None,
+            })
+            .collect();
         let restarted = events.windows(2).any(|pair| {
-            pair[0].detail.starts_with("end {\"kind\":\"crash\"")
-                && pair[0].detail.contains(&format!("\"host\":\"{}\"", pair[1].host))
-                && pair[1].kind == "start"
+            matches!(&pair[0].what, Happening::Fault { start: false, fault: FaultKind::Crash { host } } if *host == pair[1].host)
+                && matches!(pair[1].what, Happening::WorkerStart)
         });
-        let partition = faults.iter().any(|e| e.detail.starts_with("start {\"kind\":\"partition\","));
+        let partition = faults.iter().any(|(start, fault)| *start && matches!(fault, FaultKind::Partition { .. }));
         let mut open = 0i32;
-        let overlap = faults.iter().any(|e| {
-            open += if e.detail.starts_with("start ") { 1 } else { -1 };
+        let overlap = faults.iter().any(|(start, _)| {
+            open += if *start { 1 } else { -1 };
             open >= 2
         });
         if restarted && partition && overlap {
@@ -182,10 +187,12 @@ fn faults_sit_on_their_lanes_and_a_click_finds_the_task_in_chromium() {
     let task = events
         .iter()
         .rev()
-        .find(|e| e.host == "supervisor" && e.kind == "result")
-        .and_then(|e| e.detail.split(' ').next())
-        .unwrap()
-        .to_owned();
+        .filter(|e| e.host == "supervisor")
+        .find_map(|e| match &e.what {
+            Happening::Result { task, .. } => Some(task.to_string()),
+            _ => None,
+        })
+        .unwrap();
     let page = html.replace("</body>", &format!("{}</body>", MEASURE.replace("TASK", &task)));
     let path = scratch().join("measured.html");
     std::fs::write(&path, page).unwrap();
@@ -226,24 +233,28 @@ fn faults_sit_on_their_lanes_and_a_click_finds_the_task_in_chromium() {
     }
 
     // A partition shades exactly the lanes of the hosts on either side.
-    let faults: Vec<Value> = events
+    let started: Vec<&FaultKind> = events
         .iter()
-        .filter(|e| e.host == "sim" && e.kind == "fault")
-        .filter_map(|e| e.detail.strip_prefix("start "))
-        .map(|f| serde_json::from_str(f).unwrap())
+        .filter_map(|e| match &e.what {
+            Happening::Fault { start: true, fault } => Some(fault),
+            _ => None,
+        })
         .collect();
-    let (index, partition) = faults.iter().enumerate().find(|(_, f)| f["kind"] == "partition").unwrap();
-    let mut involved: Vec<&str> = ["left", "right"]
+    let (index, (left, right)) = started
         .iter()
-        .flat_map(|side| partition[side].as_array().unwrap())
-        .map(|h| h.as_str().unwrap())
-        .collect();
+        .enumerate()
+        .find_map(|(index, fault)| match fault {
+            FaultKind::Partition { left, right } => Some((index, (left, right))),
+            _ => None,
+        })
+        .unwrap();
+    let mut involved: Vec<&str> = left.iter().chain(right).map(String::as_str).collect();
     involved.sort();
     let shades: Vec<&Value> =
         measured["shades"].as_array().unwrap().iter().filter(|s| s["fault"] == index.to_string().as_str()).collect();
     let mut shaded: Vec<&str> = shades.iter().map(|s| s["host"].as_str().unwrap()).collect();
     shaded.sort();
-    assert_eq!(shaded, involved, "seed {seed}: partition {partition}");
+    assert_eq!(shaded, involved, "seed {seed}: partition {left:?} | {right:?}");
     for shade in &shades {
         let (top, bottom) = lane(shade["host"].as_str().unwrap());
         assert!(near(number(&shade["box"]["top"]), top) && near(number(&shade["box"]["bottom"]), bottom), "{shade}");

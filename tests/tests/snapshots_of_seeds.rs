@@ -17,13 +17,13 @@ fn digest(name: &str, seed: u64) -> String {
     let events = outcome.trace.events();
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for event in &events {
-        *kinds.entry(event.kind.as_str()).or_insert(0) += 1;
+        *kinds.entry(event.kind()).or_insert(0) += 1;
     }
     let results: Vec<String> = events
         .iter()
-        .filter(|e| e.kind == "result" && e.host == "client")
+        .filter(|e| e.kind() == "result" && e.host == "client")
         .take(5)
-        .map(|e| format!("{} {}", e.at_ms, e.detail))
+        .map(|e| format!("{} {}", e.at_ms, e.detail()))
         .collect();
     let document = serde_json::json!({
         "summary": summary,

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use quorum_core::{Completion, CompletionRequest, Llm, LlmError, SeededRng};
 
-use crate::trace::Trace;
+use crate::trace::{Happening, LlmReply, Trace};
 use crate::workload::{Truth, TruthBook, format_number};
 
 /// How right answers are worded.
@@ -479,15 +479,15 @@ impl Llm for MockLlm {
     async fn complete(&self, request: CompletionRequest) -> Result<Completion, LlmError> {
         // Counted when made, so that calls cut short by a crash or the end of the run
         // are counted too.
-        self.trace.record(&self.name, "llm_call", format!("{} bytes", request.prompt.len()));
+        self.trace.record(&self.name, Happening::LlmCall { prompt_bytes: request.prompt.len() });
         let plan = self.plan(&request);
         let outcome = self.respond(&request, &plan).await;
-        let summary = match &outcome {
-            Ok(completion) if completion.truncated => "truncated".to_owned(),
-            Ok(completion) => format!("ok {:?}", completion.text),
-            Err(error) => format!("error {error}"),
+        let reply = match &outcome {
+            Ok(completion) if completion.truncated => LlmReply::Truncated,
+            Ok(completion) => LlmReply::Ok { text: completion.text.clone() },
+            Err(error) => LlmReply::Error { error: error.to_string() },
         };
-        self.trace.record(&self.name, "llm", summary);
+        self.trace.record(&self.name, Happening::Llm { reply });
         outcome
     }
 }

@@ -3,31 +3,14 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
+mod event;
+
 use serde::{Deserialize, Serialize};
+
+pub use event::{Happening, LlmReply, Reply, Request, TraceEvent, outcome_label};
 
 /// Events kept in memory; beyond it they are still hashed and counted, not stored.
 pub const TRACE_EVENTS_MAX: usize = 2_000_000;
-
-/// One thing that happened.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TraceEvent {
-    /// Simulated time, ms since the run started.
-    pub at_ms: u64,
-    /// The host it happened on (`sim` for the harness itself).
-    pub host: String,
-    /// What kind of event (`send`, `recv`, `drop`, `llm`, `fault`, `answer`,
-    /// `result`, ...).
-    pub kind: String,
-    /// The particulars.
-    pub detail: String,
-}
-
-impl TraceEvent {
-    /// The event as one JSON line (no newline).
-    pub fn to_json_line(&self) -> String {
-        serde_json::to_string(self).expect("trace events are plain data")
-    }
-}
 
 #[derive(Debug, Default)]
 struct TraceState {
@@ -58,17 +41,18 @@ impl Trace {
     }
 
     /// Records an event at the current host's simulated time (0 outside a host).
-    pub fn record(&self, host: &str, kind: &str, detail: impl Into<String>) {
+    pub fn record(&self, host: &str, what: Happening) {
         let at_ms = turmoil::sim_elapsed().map_or(0, |elapsed| elapsed.as_millis() as u64);
-        self.record_at(at_ms, host, kind, detail);
+        self.record_at(at_ms, host, what);
     }
 
     /// Records an event at an explicit simulated time.
-    pub fn record_at(&self, at_ms: u64, host: &str, kind: &str, detail: impl Into<String>) {
-        let event = TraceEvent { at_ms, host: host.to_owned(), kind: kind.to_owned(), detail: detail.into() };
-        let line = event.to_json_line();
+    pub fn record_at(&self, at_ms: u64, host: &str, what: Happening) {
+        let event = TraceEvent { at_ms, host: host.to_owned(), what };
+        let line = event.canonical_line();
         let mut state = self.lock();
-        // FNV-1a over every line and its newline: stable across machines and runs.
+        // FNV-1a over every canonical line and its newline: stable across machines,
+        // runs and versions of the event types.
         for byte in line.bytes().chain(core::iter::once(b'\n')) {
             state.hash ^= u64::from(byte);
             state.hash = state.hash.wrapping_mul(FNV_PRIME);
@@ -121,7 +105,7 @@ impl Trace {
 }
 
 /// Where two traces part.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Divergence {
     /// Index of the first differing event.
     pub index: usize,
@@ -143,22 +127,70 @@ pub fn first_divergence(first: &[TraceEvent], second: &[TraceEvent]) -> Option<D
 
 #[cfg(test)]
 mod tests {
+    use quorum_core::{TaskId, WorkerId};
+
     use super::*;
 
     #[test]
     fn hash_depends_on_every_event_and_divergence_is_located() {
         let a = Trace::new();
         let b = Trace::new();
+        let answer = |text: &str| Happening::Recv {
+            from: WorkerId::new("w2"),
+            reply: Reply::Answer { task: TaskId::new("t1"), attempt: 1, text: text.to_owned() },
+        };
         for trace in [&a, &b] {
-            trace.record_at(1, "w1", "send", "execute t1");
+            trace.record_at(1, "w1", Happening::Send { to: WorkerId::new("w2"), request: Request::Heartbeat });
         }
         assert_eq!(a.hash(), b.hash());
-        a.record_at(2, "w1", "recv", "answer 4");
-        b.record_at(2, "w1", "recv", "answer 5");
+        a.record_at(2, "w1", answer("4"));
+        b.record_at(2, "w1", answer("5"));
         assert_ne!(a.hash(), b.hash());
         let divergence = first_divergence(&a.events(), &b.events()).unwrap();
         assert_eq!(divergence.index, 1);
         assert!(first_divergence(&a.events(), &a.events()).is_none());
         assert_eq!(first_divergence(&a.events(), &a.events()[..1]).unwrap().index, 1);
+    }
+
+    #[test]
+    fn the_hash_covers_the_canonical_lines_of_the_first_traces() {
+        // The hash of these two events as the string-typed traces recorded them: a
+        // typed event must render to the same line, or every recorded hash changes.
+        let trace = Trace::new();
+        trace.record_at(0, "supervisor", Happening::SupervisorStart);
+        trace.record_at(
+            7,
+            "supervisor",
+            Happening::Recv {
+                from: WorkerId::new("w1"),
+                reply: Reply::Answer { task: TaskId::new("t001"), attempt: 1, text: "Paris \"x\"".to_owned() },
+            },
+        );
+        let lines = trace.events().iter().map(TraceEvent::canonical_line).collect::<Vec<_>>();
+        assert_eq!(
+            lines,
+            [
+                r#"{"at_ms":0,"host":"supervisor","kind":"start","detail":"supervisor up"}"#,
+                r#"{"at_ms":7,"host":"supervisor","kind":"recv","detail":"w1 answer t001 #1 \"Paris \\\"x\\\"\""}"#,
+            ]
+        );
+        let mut hash = FNV_OFFSET;
+        for byte in lines.iter().flat_map(|line| line.bytes().chain(core::iter::once(b'\n'))) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME);
+        }
+        assert_eq!(trace.hash(), format!("{hash:016x}"));
+    }
+
+    #[test]
+    fn typed_events_read_back_from_their_json_lines() {
+        let event = TraceEvent {
+            at_ms: 3,
+            host: "sim".to_owned(),
+            what: Happening::Fault { start: true, fault: crate::FaultKind::Crash { host: "w2".to_owned() } },
+        };
+        let line = event.to_json_line();
+        assert!(line.contains(r#""kind":"fault""#), "{line}");
+        assert_eq!(serde_json::from_str::<TraceEvent>(&line).unwrap(), event);
+        assert_eq!(event.detail(), r#"start {"kind":"crash","host":"w2"}"#);
     }
 }
