@@ -8,9 +8,13 @@
 //! - Bookkeeping: [`WorkerPool`] (health, selection, scaling), [`TaskQueue`],
 //!   [`VotingPowers`].
 //! - Seams: [`WorkerLink`], [`Llm`], [`Embedder`] (and [`embed_ballots`]), [`Entailment`]
-//!   (and [`judge_meanings`]), [`Scaler`].
-//! - Agents: [`Worker`] (asks its LLM), [`SupervisorMachine`] (sans-IO) and
-//!   [`Supervisor`] (its one async driver), [`LocalLink`] (in-process transport).
+//!   (and [`judge_meanings`]), [`Scaler`], and the [`WorkerRegistry`] that a link, a
+//!   scaler and the supervisor share (who is a worker now, and where).
+//! - Agents: [`Worker`] (asks its LLM); the supervisor: [`SupervisorMachine`]
+//!   (sans-IO), [`Supervisor`] (its builder), [`SupervisorDriver`] (its one async
+//!   driver), [`SupervisorService`] (the client-facing service: idempotent submit,
+//!   [`TaskStatus`] and results by id, bounded [`TaskEvents`] streams), [`Deadlines`]
+//!   (every call's deadline); [`LocalLink`] (in-process transport).
 //! - Support: [`SeededRng`], [`RetryPolicy`], [`TokenBucket`], [`ConfigError`].
 
 mod analysis;
@@ -28,6 +32,7 @@ mod power;
 pub mod prop;
 mod queue;
 mod rate_limit;
+mod registry;
 mod reply;
 mod result;
 mod retry;
@@ -54,15 +59,16 @@ pub use pool::{PoolConfig, ScaleDecision, WORKERS_MAX, WorkerPool, WorkerStatus,
 pub use power::{PowerConfig, PowerRecord, VotingPowers};
 pub use queue::{QueueError, TaskQueue};
 pub use rate_limit::{RateLimit, SharedLimiter, TokenBucket};
+pub use registry::{Joined, Members, RegistryError, WorkerRegistry};
 pub use reply::{CONFIDENCE_UNREPORTED, ParsedReply, ReplyError, parse_reply};
 pub use result::{AssignmentFailure, FailureReason, Outcome, ResultMetadata, TaskResult, Vote};
 pub use retry::RetryPolicy;
 pub use rng::SeededRng;
 pub use scaler::{FixedWorkers, ScaleError, Scaler};
 pub use supervisor::{
-    ATTEMPTS_MAX_LIMIT, AnswerRejection, Command, SUPERVISOR_DURATION_MS_MAX, SubmitError, Submitted, Supervisor,
-    SupervisorConfig, SupervisorDriver, SupervisorHandle, SupervisorMachine, SupervisorStats, SupervisorStatus,
-    TaskResults,
+    ATTEMPTS_MAX_LIMIT, AnswerRejection, Command, Deadlines, Emission, ResultHook, SUPERVISOR_DURATION_MS_MAX, Stopped,
+    SubmitError, Submitted, Supervisor, SupervisorConfig, SupervisorDriver, SupervisorMachine, SupervisorService,
+    SupervisorStats, SupervisorStatus, TASK_EVENTS_MAX_LIMIT, TaskEvent, TaskEvents, TaskStatus, UnknownTask,
 };
 pub use task::{Priority, TASK_ID_BYTES_MAX, TASK_TEXT_BYTES_MAX, Task, TaskError};
 pub use worker::{Worker, WorkerConfig, WorkerError, prompt};

@@ -1,24 +1,28 @@
 //! An in-process `WorkerLink`: workers called directly, with switches to take one
 //! down. For tests, examples and single-process runs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::link::{ExecuteRequest, Heartbeat, LinkError, WorkerAnswer, WorkerLink};
 use crate::llm::Llm;
+use crate::registry::{RegistryError, WorkerRegistry};
 use crate::worker::Worker;
 use crate::{TaskId, WorkerId};
 
-/// Workers in this process, reachable unless marked down.
+/// Workers in this process, reachable unless marked down. Its workers are a
+/// [`WorkerRegistry`] whose address is the worker itself: a supervisor built
+/// `with_registry(link.registry())` follows every [`LocalLink::add`] and
+/// [`LocalLink::remove`].
 #[derive(Debug)]
 pub struct LocalLink<L> {
-    workers: Mutex<BTreeMap<WorkerId, Arc<Worker<L>>>>,
+    registry: WorkerRegistry<Arc<Worker<L>>>,
     down: Mutex<BTreeSet<WorkerId>>,
 }
 
 impl<L> Default for LocalLink<L> {
     fn default() -> Self {
-        Self { workers: Mutex::new(BTreeMap::new()), down: Mutex::new(BTreeSet::new()) }
+        Self { registry: WorkerRegistry::new(), down: Mutex::new(BTreeSet::new()) }
     }
 }
 
@@ -29,9 +33,22 @@ impl<L: Llm> LocalLink<L> {
     }
 
     /// Adds a worker (replacing one with the same id).
-    pub fn add(&self, worker: Worker<L>) {
-        let id = worker.id().clone();
-        self.workers.lock().unwrap_or_else(PoisonError::into_inner).insert(id, Arc::new(worker));
+    ///
+    /// # Errors
+    /// [`RegistryError::Full`] when the registry holds its maximum.
+    pub fn add(&self, worker: Worker<L>) -> Result<(), RegistryError> {
+        self.registry.join(worker.id().clone(), Arc::new(worker)).map(|_| ())
+    }
+
+    /// Removes a worker: calls to it fail from now on, and a supervisor watching the
+    /// registry sees it leave. Returns whether it was there.
+    pub fn remove(&self, worker: &WorkerId) -> bool {
+        self.registry.leave(worker).is_some()
+    }
+
+    /// The workers, as a registry to watch or share with a scaler.
+    pub fn registry(&self) -> &WorkerRegistry<Arc<Worker<L>>> {
+        &self.registry
     }
 
     /// Marks a worker unreachable (`true`) or reachable again (`false`).
@@ -48,7 +65,7 @@ impl<L: Llm> LocalLink<L> {
         if self.down.lock().unwrap_or_else(PoisonError::into_inner).contains(worker) {
             return Err(LinkError::Unavailable);
         }
-        self.workers.lock().unwrap_or_else(PoisonError::into_inner).get(worker).cloned().ok_or(LinkError::Unavailable)
+        self.registry.address(worker).ok_or(LinkError::Unavailable)
     }
 }
 

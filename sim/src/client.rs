@@ -21,8 +21,6 @@ use crate::workload::PlannedTask;
 
 /// How often the client polls for results and retries submissions.
 pub const CLIENT_POLL_MS: u64 = 500;
-/// Deadline of one client call.
-const CLIENT_CALL_TIMEOUT_MS: u64 = 1_000;
 /// Calls the client has open at once: back-pressure, so that a burst of tasks (or a
 /// backlog built up while its link was held) never floods the supervisor's listener.
 pub const CLIENT_CALLS_IN_FLIGHT_MAX: usize = 32;
@@ -43,10 +41,12 @@ pub struct ClientRecord {
 /// Results gathered by the client, by task.
 pub type ClientLog = Arc<Mutex<BTreeMap<TaskId, ClientRecord>>>;
 
-/// The client's software.
+/// The client's software; each call waits at most `client_call_ms` (the
+/// supervisor config's `deadlines.client_call_ms`).
 pub async fn client(
     workload: Vec<PlannedTask>,
     consensus: ConsensusConfig,
+    client_call_ms: u64,
     log: ClientLog,
     violations: Arc<Mutex<Vec<Violation>>>,
     trace: Trace,
@@ -57,6 +57,7 @@ pub async fn client(
         acknowledged: BTreeMap::new(),
         log,
         consensus,
+        client_call_ms,
         violations,
         trace,
     };
@@ -87,6 +88,7 @@ struct ClientState {
     acknowledged: BTreeMap<TaskId, bool>,
     log: ClientLog,
     consensus: ConsensusConfig,
+    client_call_ms: u64,
     violations: Arc<Mutex<Vec<Violation>>>,
     trace: Trace,
 }
@@ -120,7 +122,7 @@ impl ClientState {
             }
             let task = id.clone();
             self.trace.record("client", if submitting { Happening::Submit { task } } else { Happening::Poll { task } });
-            calls.push(call(request));
+            calls.push(call(request, self.client_call_ms));
         }
         let responses = futures_util::future::join_all(calls).await;
         for (id, response) in batch.iter().cloned().zip(responses) {
@@ -148,13 +150,13 @@ fn is_done(log: &ClientLog, id: &TaskId) -> bool {
     log.lock().unwrap_or_else(PoisonError::into_inner).get(id).is_some_and(|r| r.result.is_some())
 }
 
-async fn call(request: SupervisorRequest) -> Option<SupervisorResponse> {
+async fn call(request: SupervisorRequest, timeout_ms: u64) -> Option<SupervisorResponse> {
     let exchange = async {
         let mut stream = TcpStream::connect(("supervisor", SUPERVISOR_PORT)).await.ok()?;
         write_frame(&mut stream, &request).await.ok()?;
         read_frame(&mut stream).await.ok()
     };
-    tokio::time::timeout(Duration::from_millis(CLIENT_CALL_TIMEOUT_MS), exchange).await.ok().flatten()
+    tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await.ok().flatten()
 }
 
 /// Keeps the first result of a task and checks it; a later, different result for a

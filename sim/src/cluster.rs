@@ -10,7 +10,7 @@ use quorum_core::{SupervisorConfig, TaskId, WorkerConfig};
 
 use crate::client::{ClientLog, ClientRecord, client};
 use crate::faults::{Fault, FaultKind, FaultPlan, Hosts, LinkCuts, timeline};
-use crate::hosts::{Activation, SupervisorSpec, WorkerSpec, supervisor_host, worker_host};
+use crate::hosts::{SimRegistry, SupervisorSpec, WorkerSpec, supervisor_host, worker_host};
 use crate::invariants::{Invariant, Violation};
 use crate::mock_llm::{LlmControl, LlmProfile};
 use crate::report::{RunReport, build_report};
@@ -473,7 +473,7 @@ pub fn run_with_budget(seed: u64, config: &ClusterConfig, budget: RunBudget) -> 
 struct Shared {
     trace: Trace,
     workload: crate::workload::Workload,
-    activation: Activation,
+    registry: SimRegistry,
     control: LlmControl,
     violations: Arc<Mutex<Vec<Violation>>>,
     log: ClientLog,
@@ -481,17 +481,16 @@ struct Shared {
 
 impl Shared {
     fn new(seed: u64, config: &ClusterConfig) -> Self {
-        let activation = Activation::default();
+        // The first workers are switched on; spares wait for the scaler.
+        let registry = SimRegistry::new();
         for plan in &config.workers {
-            activation.set(&plan.name, true);
-        }
-        for plan in &config.spares {
-            activation.set(&plan.name, false);
+            // Validation bounds the workers far below the registry's limit.
+            let _ = registry.join(plan.name.as_str().into(), plan.name.clone());
         }
         Self {
             trace: Trace::new(),
             workload: generate(seed, &config.workload),
-            activation,
+            registry,
             control: LlmControl::default(),
             violations: Arc::new(Mutex::new(Vec::new())),
             log: Arc::new(Mutex::new(BTreeMap::new())),
@@ -524,7 +523,8 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         .build();
     let supervisor = SupervisorSpec {
         config: config.effective_supervisor(),
-        activation: shared.activation.clone(),
+        registry: shared.registry.clone(),
+        hosts: config.worker_names(),
         violations: Arc::clone(&shared.violations),
         trace: shared.trace.clone(),
     };
@@ -539,7 +539,7 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
             seed,
             truths: Arc::clone(&truths),
             control: shared.control.clone(),
-            activation: shared.activation.clone(),
+            registry: shared.registry.clone(),
             trace: shared.trace.clone(),
         };
         sim.host(plan.name.as_str(), move || worker_host(spec.clone()));
@@ -547,6 +547,7 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
     let client_software = client(
         shared.workload.tasks.clone(),
         config.supervisor.consensus.clone(),
+        config.supervisor.deadlines.client_call_ms,
         Arc::clone(&shared.log),
         Arc::clone(&shared.violations),
         shared.trace.clone(),

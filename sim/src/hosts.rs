@@ -1,5 +1,6 @@
-//! The software of each simulated host: workers, the supervisor, and the scaler
-//! that switches spare worker hosts on and off.
+//! The software of each simulated host: workers, the supervisor (a thin wire
+//! adapter over the core [`quorum_core::SupervisorService`]), and the scaler that
+//! switches spare worker hosts on and off through the [`WorkerRegistry`].
 //!
 //! Hosts spawn with `spawn_local`, never `tokio::spawn`: a crash drops the host's
 //! runtime, and tokio drops `spawn`ed tasks shard by shard, the shard chosen by a task
@@ -9,14 +10,13 @@
 //! order.
 
 use core::time::Duration;
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use turmoil::net::{TcpListener, TcpStream};
 
 use quorum_core::{
-    ScaleError, Scaler, Submitted, Supervisor, SupervisorConfig, SupervisorHandle, TaskId, TaskResult, Worker,
-    WorkerAnswer, WorkerConfig, WorkerId,
+    Emission, ResultHook, ScaleError, Scaler, Submitted, Supervisor, SupervisorConfig, SupervisorService, TaskStatus,
+    Worker, WorkerAnswer, WorkerConfig, WorkerId, WorkerRegistry,
 };
 
 use crate::invariants::{Invariant, Violation};
@@ -24,8 +24,8 @@ use crate::link::SimLink;
 use crate::mock_llm::{LlmControl, LlmProfile, MockLlm};
 use crate::trace::{Happening, Trace};
 use crate::wire::{
-    SUPERVISOR_PORT, SupervisorRequest, SupervisorResponse, TaskStatus, WORKER_PORT, WorkerRequest, WorkerResponse,
-    read_frame, write_frame,
+    SUPERVISOR_PORT, SupervisorRequest, SupervisorResponse, WORKER_PORT, WorkerRequest, WorkerResponse, read_frame,
+    write_frame,
 };
 use crate::workload::TruthBook;
 
@@ -34,42 +34,9 @@ const ACTIVATION_POLL_MS: u64 = 200;
 /// The text a twin pushes under its sibling's id: unlike any real answer.
 pub const TWIN_ANSWER: &str = "The answer cannot be determined.";
 
-/// Which worker hosts are switched on. Shared by the scaler and the hosts.
-#[derive(Clone, Debug, Default)]
-pub struct Activation {
-    active: Arc<Mutex<BTreeMap<String, bool>>>,
-}
-
-impl Activation {
-    /// Sets a host on or off.
-    pub fn set(&self, host: &str, active: bool) {
-        self.lock().insert(host.to_owned(), active);
-    }
-
-    /// Whether a host is on.
-    pub fn is_active(&self, host: &str) -> bool {
-        self.lock().get(host).copied().unwrap_or(false)
-    }
-
-    /// Switches on up to `count` hosts that are off, lowest name first.
-    pub fn activate(&self, count: usize) -> Vec<String> {
-        let mut active = self.lock();
-        let chosen: Vec<String> = active.iter().filter(|(_, on)| !**on).map(|(h, _)| h.clone()).take(count).collect();
-        for host in &chosen {
-            active.insert(host.clone(), true);
-        }
-        chosen
-    }
-
-    /// Hosts switched on.
-    pub fn active_hosts(&self) -> Vec<String> {
-        self.lock().iter().filter(|(_, on)| **on).map(|(h, _)| h.clone()).collect()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, bool>> {
-        self.active.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
+/// The registry of a simulation: worker host names by worker id (a worker's id is
+/// its host's name). A worker host serves while it is registered.
+pub type SimRegistry = WorkerRegistry<String>;
 
 /// Everything one worker host needs.
 #[derive(Clone, Debug)]
@@ -88,18 +55,19 @@ pub struct WorkerSpec {
     pub truths: Arc<TruthBook>,
     /// Storm switch.
     pub control: LlmControl,
-    /// Who is switched on.
-    pub activation: Activation,
+    /// Who is switched on: the registered workers.
+    pub registry: SimRegistry,
     /// The trace.
     pub trace: Trace,
 }
 
-/// A worker host: waits until switched on, then serves the worker protocol until
-/// switched off (and then waits again). A crash loses everything; a restart begins
-/// here afresh.
+/// A worker host: waits until switched on (registered), then serves the worker
+/// protocol until switched off (and then waits again). A crash loses everything; a
+/// restart begins here afresh.
 pub async fn worker_host(spec: WorkerSpec) -> turmoil::Result {
+    let id = WorkerId::new(spec.name.clone());
     loop {
-        while !spec.activation.is_active(&spec.name) {
+        while !spec.registry.contains(&id) {
             tokio::time::sleep(Duration::from_millis(ACTIVATION_POLL_MS)).await;
         }
         spec.trace.record(&spec.name, Happening::WorkerStart);
@@ -121,7 +89,7 @@ pub async fn worker_host(spec: WorkerSpec) -> turmoil::Result {
                     tokio::task::spawn_local(serve_worker_connection(Arc::clone(&worker), stream, spec.clone()));
                 }
                 () = tokio::time::sleep(Duration::from_millis(ACTIVATION_POLL_MS)) => {
-                    if !spec.activation.is_active(&spec.name) {
+                    if !spec.registry.contains(&id) {
                         spec.trace.record(&spec.name, Happening::WorkerStop);
                         break;
                     }
@@ -172,23 +140,38 @@ async fn push_twin_answer(answer: &WorkerAnswer, spec: &WorkerSpec) {
     let _ = tokio::time::timeout(Duration::from_secs(2), push).await;
 }
 
-/// The scaler of a simulation: switches spare worker hosts on and off.
+/// The scaler of a simulation: switches worker hosts on (joins them to the
+/// registry) and off (removes them).
 #[derive(Clone, Debug)]
 pub struct SimScaler {
-    activation: Activation,
+    registry: SimRegistry,
+    /// Every worker host it may switch on, in name order.
+    hosts: Vec<String>,
     trace: Trace,
 }
 
 impl SimScaler {
-    /// A scaler over `activation`.
-    pub fn new(activation: Activation, trace: Trace) -> Self {
-        Self { activation, trace }
+    /// A scaler over `registry`, choosing among `hosts`.
+    pub fn new(registry: SimRegistry, mut hosts: Vec<String>, trace: Trace) -> Self {
+        hosts.sort_unstable();
+        hosts.dedup();
+        Self { registry, hosts, trace }
     }
 }
 
 impl Scaler for SimScaler {
+    /// Switches on up to `count` hosts that are off, lowest name first.
     async fn scale_up(&self, count: usize) -> Result<Vec<WorkerId>, ScaleError> {
-        let started = self.activation.activate(count);
+        let mut started = Vec::new();
+        for host in &self.hosts {
+            if started.len() == count {
+                break;
+            }
+            let worker = WorkerId::new(host.clone());
+            if !self.registry.contains(&worker) && self.registry.join(worker, host.clone()).is_ok() {
+                started.push(host.clone());
+            }
+        }
         self.trace.record("supervisor", Happening::ScaleUp { started: started.clone() });
         if started.is_empty() {
             return Err(ScaleError::NoCapacity);
@@ -197,10 +180,9 @@ impl Scaler for SimScaler {
     }
 
     async fn scale_down(&self, worker: &WorkerId) -> Result<(), ScaleError> {
-        if !self.activation.is_active(worker.as_str()) {
+        if self.registry.leave(worker).is_none() {
             return Err(ScaleError::UnknownWorker(worker.clone()));
         }
-        self.activation.set(worker.as_str(), false);
         self.trace.record("supervisor", Happening::ScaleDown { worker: worker.clone() });
         Ok(())
     }
@@ -212,70 +194,51 @@ pub struct SupervisorSpec {
     /// Its config.
     pub config: SupervisorConfig,
     /// Who is switched on (its first workers, and its scaler's spares).
-    pub activation: Activation,
+    pub registry: SimRegistry,
+    /// Every worker host its scaler may switch on.
+    pub hosts: Vec<String>,
     /// Where broken invariants go.
     pub violations: Arc<Mutex<Vec<Violation>>>,
     /// The trace.
     pub trace: Trace,
 }
 
-/// What one supervisor incarnation knows; all of it is lost in a crash.
-#[derive(Debug, Default)]
-struct Incarnation {
-    submitted: BTreeSet<TaskId>,
-    results: BTreeMap<TaskId, TaskResult>,
-}
-
-/// The supervisor host: the core supervisor over [`SimLink`], and the client
-/// protocol (submit, poll, deliver) on [`SUPERVISOR_PORT`].
+/// The supervisor host: the core supervisor over [`SimLink`] and the registry, and
+/// its service on [`SUPERVISOR_PORT`] (submit, poll, deliver). Everything it knows
+/// is lost in a crash.
 pub async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
     spec.trace.record("supervisor", Happening::SupervisorStart);
-    let workers: Vec<WorkerId> = spec.activation.active_hosts().into_iter().map(WorkerId::new).collect();
-    let supervisor = Supervisor::new(
-        spec.config.clone(),
-        SimLink::new("supervisor", spec.trace.clone()),
-        SimScaler::new(spec.activation.clone(), spec.trace.clone()),
-    )?
-    .with_workers(workers);
-    let (handle, mut results, driver) = supervisor.start();
+    let link = SimLink::new("supervisor", spec.trace.clone(), spec.registry.clone(), spec.config.deadlines.clone());
+    let scaler = SimScaler::new(spec.registry.clone(), spec.hosts.clone(), spec.trace.clone());
+    let supervisor = Supervisor::new(spec.config.clone(), link, scaler)?
+        .with_registry(&spec.registry)
+        .on_result(result_hook(spec.trace.clone(), Arc::clone(&spec.violations)));
+    let (service, driver) = supervisor.start();
     tokio::task::spawn_local(driver.run());
-    let state = Arc::new(Mutex::new(Incarnation::default()));
-    {
-        let (state, trace, violations) = (Arc::clone(&state), spec.trace.clone(), Arc::clone(&spec.violations));
-        tokio::task::spawn_local(async move {
-            while let Some(result) = results.recv().await {
-                let (task, outcome) = (result.task.clone(), result.outcome.clone());
-                trace.record("supervisor", Happening::Result { task, outcome });
-                let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-                if state.results.contains_key(&result.task) {
-                    violations.lock().unwrap_or_else(PoisonError::into_inner).push(Violation {
-                        invariant: Invariant::DuplicateResult,
-                        task: Some(result.task.clone()),
-                        detail: "emitted twice by one supervisor incarnation".to_owned(),
-                    });
-                }
-                state.results.insert(result.task.clone(), result);
-            }
-        });
-    }
     let listener = TcpListener::bind(("0.0.0.0", SUPERVISOR_PORT)).await?;
     loop {
         let (stream, _) = listener.accept().await?;
-        tokio::task::spawn_local(serve_supervisor_connection(
-            handle.clone(),
-            Arc::clone(&state),
-            stream,
-            spec.trace.clone(),
-        ));
+        tokio::task::spawn_local(serve_supervisor_connection(service.clone(), stream, spec.trace.clone()));
     }
 }
 
-async fn serve_supervisor_connection(
-    handle: SupervisorHandle,
-    state: Arc<Mutex<Incarnation>>,
-    mut stream: TcpStream,
-    trace: Trace,
-) {
+/// Traces every result, and reports a second result for one task in one
+/// incarnation as a broken invariant.
+fn result_hook(trace: Trace, violations: Arc<Mutex<Vec<Violation>>>) -> ResultHook {
+    ResultHook::new(move |result, emission| {
+        let (task, outcome) = (result.task.clone(), result.outcome.clone());
+        trace.record("supervisor", Happening::Result { task, outcome });
+        if emission == Emission::Duplicate {
+            violations.lock().unwrap_or_else(PoisonError::into_inner).push(Violation {
+                invariant: Invariant::DuplicateResult,
+                task: Some(result.task.clone()),
+                detail: "emitted twice by one supervisor incarnation".to_owned(),
+            });
+        }
+    })
+}
+
+async fn serve_supervisor_connection(service: SupervisorService, mut stream: TcpStream, trace: Trace) {
     let request: SupervisorRequest = match read_frame(&mut stream).await {
         Ok(request) => request,
         Err(error) => {
@@ -284,30 +247,16 @@ async fn serve_supervisor_connection(
         }
     };
     let response = match request {
-        SupervisorRequest::Submit(task) => {
-            let id = task.id.clone();
-            match handle.submit(task).await {
-                Ok(Submitted::Completed(result)) => SupervisorResponse::Status(TaskStatus::Done(result)),
-                Ok(Submitted::Accepted | Submitted::InProgress) => {
-                    state.lock().unwrap_or_else(PoisonError::into_inner).submitted.insert(id);
-                    SupervisorResponse::Submitted
-                }
-                Err(error) => SupervisorResponse::Refused(error.to_string()),
-            }
-        }
-        SupervisorRequest::Poll(task) => {
-            let state = state.lock().unwrap_or_else(PoisonError::into_inner);
-            let status = match state.results.get(&task) {
-                Some(result) => TaskStatus::Done(Box::new(result.clone())),
-                None if state.submitted.contains(&task) => TaskStatus::Pending,
-                None => TaskStatus::Unknown,
-            };
-            SupervisorResponse::Status(status)
-        }
+        SupervisorRequest::Submit(task) => match service.submit(task).await {
+            Ok(Submitted::Completed(result)) => SupervisorResponse::Status(TaskStatus::Done(result)),
+            Ok(Submitted::Accepted | Submitted::InProgress) => SupervisorResponse::Submitted,
+            Err(error) => SupervisorResponse::Refused(error.to_string()),
+        },
+        SupervisorRequest::Poll(task) => SupervisorResponse::Status(service.task_status(&task)),
         SupervisorRequest::Deliver(answer) => {
             let (worker, task, attempt) = (answer.worker.clone(), answer.task.clone(), answer.attempt);
             trace.record("supervisor", Happening::Delivered { worker, task, attempt });
-            let _ = handle.deliver(answer).await;
+            let _ = service.deliver(answer).await;
             SupervisorResponse::Delivered
         }
     };

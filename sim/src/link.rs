@@ -1,7 +1,10 @@
 //! `SimLink`: the supervisor's `WorkerLink` over turmoil TCP.
 //!
-//! One connection per call: connect, send one frame, read one frame, all under one
-//! deadline. turmoil never resends segments a partition swallowed, so a call that
+//! A worker's host is resolved through the registry; a worker that is not
+//! registered is unavailable without a connection attempt. One connection per call:
+//! connect, send one frame, read one frame, all under one deadline from the
+//! supervisor's [`Deadlines`] (the driver enforces the same ones; the link's own say
+//! in the trace that the call timed out). turmoil never resends segments a partition swallowed, so a call that
 //! loses its request or reply simply times out; the next call connects afresh, which
 //! is the reconnect.
 
@@ -9,28 +12,26 @@ use core::time::Duration;
 
 use turmoil::net::TcpStream;
 
-use quorum_core::{ExecuteRequest, Heartbeat, LinkError, TaskId, WorkerAnswer, WorkerId, WorkerLink};
+use quorum_core::{Deadlines, ExecuteRequest, Heartbeat, LinkError, TaskId, WorkerAnswer, WorkerId, WorkerLink};
 
+use crate::hosts::SimRegistry;
 use crate::trace::{Happening, Reply, Request, Trace};
 use crate::wire::{WORKER_PORT, WireError, WorkerRequest, WorkerResponse, read_frame, write_frame};
 
-/// Deadline of a heartbeat or cancel call.
-pub const CONTROL_CALL_TIMEOUT_MS: u64 = 1_000;
-/// Extra time an execute call gets beyond the task's own timeout (the worker answers
-/// a deadline error itself by then).
-pub const EXECUTE_GRACE_MS: u64 = 500;
-
-/// Calls worker hosts named by their worker id.
+/// Calls worker hosts found in the registry.
 #[derive(Clone, Debug)]
 pub struct SimLink {
     host: String,
     trace: Trace,
+    registry: SimRegistry,
+    deadlines: Deadlines,
 }
 
 impl SimLink {
-    /// A link used by `host`, recording into `trace`.
-    pub fn new(host: &str, trace: Trace) -> Self {
-        Self { host: host.to_owned(), trace }
+    /// A link used by `host`, recording into `trace`, resolving workers through
+    /// `registry`, under `deadlines`.
+    pub fn new(host: &str, trace: Trace, registry: SimRegistry, deadlines: Deadlines) -> Self {
+        Self { host: host.to_owned(), trace, registry, deadlines }
     }
 
     async fn call(
@@ -41,16 +42,9 @@ impl SimLink {
     ) -> Result<WorkerResponse, LinkError> {
         let traced = traced_request(&request);
         self.trace.record(&self.host, Happening::Send { to: worker.clone(), request: traced.clone() });
-        let exchange = async {
-            let mut stream = TcpStream::connect((worker.as_str(), WORKER_PORT)).await.map_err(WireError::Io)?;
-            write_frame(&mut stream, &request).await?;
-            read_frame::<_, WorkerResponse>(&mut stream).await
-        };
-        let outcome = match tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await {
-            Err(_) => Err(LinkError::Timeout),
-            Ok(Err(WireError::Io(_))) => Err(LinkError::Unavailable),
-            Ok(Err(error)) => Err(LinkError::Protocol { detail: error.to_string() }),
-            Ok(Ok(response)) => Ok(response),
+        let outcome = match self.registry.address(worker) {
+            None => Err(LinkError::Unavailable),
+            Some(address) => exchange(&address, &request, timeout_ms).await,
         };
         match &outcome {
             Ok(response) => {
@@ -62,6 +56,21 @@ impl SimLink {
             }
         }
         outcome
+    }
+}
+
+/// One call to the worker host at `address`, under `timeout_ms`.
+async fn exchange(address: &str, request: &WorkerRequest, timeout_ms: u64) -> Result<WorkerResponse, LinkError> {
+    let exchange = async {
+        let mut stream = TcpStream::connect((address, WORKER_PORT)).await.map_err(WireError::Io)?;
+        write_frame(&mut stream, request).await?;
+        read_frame::<_, WorkerResponse>(&mut stream).await
+    };
+    match tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await {
+        Err(_) => Err(LinkError::Timeout),
+        Ok(Err(WireError::Io(_))) => Err(LinkError::Unavailable),
+        Ok(Err(error)) => Err(LinkError::Protocol { detail: error.to_string() }),
+        Ok(Ok(response)) => Ok(response),
     }
 }
 
@@ -90,7 +99,7 @@ fn unexpected(response: &WorkerResponse) -> LinkError {
 
 impl WorkerLink for SimLink {
     async fn execute(&self, worker: &WorkerId, request: ExecuteRequest) -> Result<WorkerAnswer, LinkError> {
-        let timeout_ms = request.timeout_ms + EXECUTE_GRACE_MS;
+        let timeout_ms = self.deadlines.execute_call_ms(request.timeout_ms);
         match self.call(worker, WorkerRequest::Execute(request), timeout_ms).await? {
             WorkerResponse::Answer(Ok(answer)) => Ok(answer),
             WorkerResponse::Answer(Err(error)) => Err(LinkError::Worker(error)),
@@ -99,14 +108,14 @@ impl WorkerLink for SimLink {
     }
 
     async fn heartbeat(&self, worker: &WorkerId) -> Result<Heartbeat, LinkError> {
-        match self.call(worker, WorkerRequest::Heartbeat, CONTROL_CALL_TIMEOUT_MS).await? {
+        match self.call(worker, WorkerRequest::Heartbeat, self.deadlines.heartbeat_call_ms).await? {
             WorkerResponse::Heartbeat(heartbeat) => Ok(heartbeat),
             other => Err(unexpected(&other)),
         }
     }
 
     async fn cancel(&self, worker: &WorkerId, task: &TaskId) -> Result<(), LinkError> {
-        match self.call(worker, WorkerRequest::Cancel(task.clone()), CONTROL_CALL_TIMEOUT_MS).await? {
+        match self.call(worker, WorkerRequest::Cancel(task.clone()), self.deadlines.control_call_ms).await? {
             WorkerResponse::Cancelled => Ok(()),
             other => Err(unexpected(&other)),
         }

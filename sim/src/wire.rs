@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use quorum_core::{ExecuteRequest, Heartbeat, Task, TaskId, TaskResult, WorkerAnswer, WorkerError};
+use quorum_core::{ExecuteRequest, Heartbeat, Task, TaskId, WorkerAnswer, WorkerError};
 
 /// Largest frame accepted: a task of the maximum size plus its envelope, with room.
 pub const FRAME_BYTES_MAX: usize = 1024 * 1024;
@@ -103,17 +103,8 @@ pub enum SupervisorRequest {
     Deliver(WorkerAnswer),
 }
 
-/// Where a polled task stands.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskStatus {
-    /// Queued or running.
-    Pending,
-    /// Finished.
-    Done(Box<TaskResult>),
-    /// This supervisor does not know the task (it restarted): submit it again.
-    Unknown,
-}
+/// Where a polled task stands: the service's own answer, sent as it is.
+pub use quorum_core::TaskStatus;
 
 /// What the supervisor replies.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

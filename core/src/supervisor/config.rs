@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::deadlines::Deadlines;
 use crate::analysis::AnalysisLimits;
 use crate::config::ConfigError;
 use crate::consensus::{ConsensusConfig, Strategy};
@@ -63,7 +64,17 @@ pub struct SupervisorConfig {
     pub queue_wait_ms_max: u64,
     /// Results remembered for idempotent resubmission. Default 10,000.
     pub completed_results_max: usize,
+    /// Deadlines of every call the supervisor makes or takes.
+    pub deadlines: Deadlines,
+    /// Events buffered per task for its subscribers; when full, the oldest are
+    /// dropped (never the final result), so a slow subscriber costs bounded memory.
+    /// Default 64, at most 4,096.
+    pub task_events_max: usize,
 }
+
+/// Most events buffered per task: each may carry an answer of up to
+/// `ANSWER_BYTES_MAX` bytes.
+pub const TASK_EVENTS_MAX_LIMIT: usize = 4_096;
 
 impl Default for SupervisorConfig {
     fn default() -> Self {
@@ -83,6 +94,8 @@ impl Default for SupervisorConfig {
             running_tasks_max: 256,
             queue_wait_ms_max: 60_000,
             completed_results_max: 10_000,
+            deadlines: Deadlines::default(),
+            task_events_max: 64,
         }
     }
 }
@@ -129,6 +142,11 @@ impl SupervisorConfig {
             if value < least || value > SUPERVISOR_DURATION_MS_MAX {
                 return Err(ConfigError::invalid(field, value, expected));
             }
+        }
+        self.deadlines.validate(self.pool.heartbeat_interval_ms)?;
+        if self.task_events_max < 2 || self.task_events_max > TASK_EVENTS_MAX_LIMIT {
+            // Two at least: room for the final result beside the latest other event.
+            return Err(ConfigError::invalid("supervisor.task_events_max", self.task_events_max, "in 2..=4096"));
         }
         if self.escalation_workers > self.pool.workers_max {
             return Err(ConfigError::invalid(
@@ -197,5 +215,10 @@ mod tests {
         let mut config = SupervisorConfig::default();
         config.consensus.strategy = Strategy::Numeric;
         assert!(config.validate().unwrap_err().to_string().contains("supervisor.strategy"));
+        let mut config = SupervisorConfig::default();
+        config.deadlines.heartbeat_call_ms = config.pool.heartbeat_interval_ms + 1;
+        assert!(config.validate().unwrap_err().to_string().contains("supervisor.deadlines.heartbeat_call_ms"));
+        let config = SupervisorConfig { task_events_max: 1, ..SupervisorConfig::default() };
+        assert!(config.validate().unwrap_err().to_string().contains("supervisor.task_events_max"));
     }
 }

@@ -826,5 +826,6 @@ impl SupervisorMachine {
     }
 }
 
+mod membership;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,154 @@
+//! What the service knows about tasks: the live ones with their event feeds, and the
+//! finished ones' results by id. The driver writes it as it works; clients read it
+//! without a round trip through the driver.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+use super::task_event::TaskEvent;
+use super::task_events::{Feed, TaskEvents};
+use crate::TaskId;
+use crate::result::TaskResult;
+
+/// Where a task stands, as one supervisor incarnation knows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Queued or running.
+    Pending,
+    /// Finished.
+    Done(Box<TaskResult>),
+    /// This supervisor does not know the task (never submitted here, forgotten
+    /// after `completed_results_max` newer results, or lost in a restart): submit it
+    /// again.
+    Unknown,
+}
+
+/// Whether a result is the first of its task in this incarnation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Emission {
+    /// The task's one result.
+    First,
+    /// A second result for a task that had one: a broken promise, counted.
+    Duplicate,
+}
+
+/// The shared table. Every lock is held for a few map operations, never across an
+/// await, so the driver never waits on a client.
+#[derive(Debug)]
+pub(crate) struct Ledger {
+    state: Mutex<LedgerState>,
+}
+
+#[derive(Debug)]
+struct LedgerState {
+    live: BTreeMap<TaskId, Arc<Feed>>,
+    results: BTreeMap<TaskId, TaskResult>,
+    /// Result ids oldest first, to forget the oldest beyond `results_max`.
+    results_order: VecDeque<TaskId>,
+    results_max: usize,
+    task_events_max: usize,
+    duplicate_results: u64,
+}
+
+impl Ledger {
+    /// An empty ledger keeping `results_max` results and `task_events_max` events
+    /// per live task.
+    pub(crate) fn new(results_max: usize, task_events_max: usize) -> Self {
+        Self {
+            state: Mutex::new(LedgerState {
+                live: BTreeMap::new(),
+                results: BTreeMap::new(),
+                results_order: VecDeque::new(),
+                results_max,
+                task_events_max,
+                duplicate_results: 0,
+            }),
+        }
+    }
+
+    /// The machine accepted `task`: it is pending, and its feed opens.
+    pub(crate) fn accept(&self, task: &TaskId) {
+        let mut state = self.lock();
+        let feed = Feed::new(state.task_events_max);
+        feed.push(TaskEvent::Accepted);
+        if let Some(previous) = state.live.insert(task.clone(), feed) {
+            // The machine accepts an id only when it is not live; close a stray
+            // feed rather than leave its subscribers waiting.
+            previous.close();
+        }
+    }
+
+    /// Adds `event` to a live task's feed; events of other tasks are dropped.
+    pub(crate) fn publish(&self, task: &TaskId, event: TaskEvent) {
+        let feed = self.lock().live.get(task).cloned();
+        if let Some(feed) = feed {
+            feed.push(event);
+        }
+    }
+
+    /// Records `result`: kept by id (the first of its task), its feed finished.
+    pub(crate) fn finish(&self, result: &TaskResult) -> Emission {
+        let mut state = self.lock();
+        let emission = if state.results.contains_key(&result.task) {
+            state.duplicate_results += 1;
+            Emission::Duplicate
+        } else {
+            state.results.insert(result.task.clone(), result.clone());
+            state.results_order.push_back(result.task.clone());
+            while state.results_order.len() > state.results_max {
+                if let Some(oldest) = state.results_order.pop_front() {
+                    state.results.remove(&oldest);
+                }
+            }
+            Emission::First
+        };
+        if let Some(feed) = state.live.remove(&result.task) {
+            feed.push(TaskEvent::Finished { result: Box::new(result.clone()) });
+        }
+        emission
+    }
+
+    /// The supervisor is gone: live tasks end without results and become unknown.
+    pub(crate) fn stop(&self) {
+        let live = core::mem::take(&mut self.lock().live);
+        for feed in live.values() {
+            feed.close();
+        }
+    }
+
+    pub(crate) fn status(&self, task: &TaskId) -> TaskStatus {
+        let state = self.lock();
+        match state.results.get(task) {
+            Some(result) => TaskStatus::Done(Box::new(result.clone())),
+            None if state.live.contains_key(task) => TaskStatus::Pending,
+            None => TaskStatus::Unknown,
+        }
+    }
+
+    pub(crate) fn result(&self, task: &TaskId) -> Option<TaskResult> {
+        self.lock().results.get(task).cloned()
+    }
+
+    /// A subscription to a live task (from its oldest buffered event) or to a
+    /// finished one (its result alone); `None` for an unknown task.
+    pub(crate) fn subscribe(&self, task: &TaskId) -> Option<TaskEvents> {
+        let state = self.lock();
+        if let Some(feed) = state.live.get(task) {
+            return Some(feed.subscribe());
+        }
+        state.results.get(task).map(|result| Feed::finished(result.clone()).subscribe())
+    }
+
+    pub(crate) fn duplicate_results(&self) -> u64 {
+        self.lock().duplicate_results
+    }
+
+    fn lock(&self) -> MutexGuard<'_, LedgerState> {
+        // Each update is a few map operations that leave the state whole.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

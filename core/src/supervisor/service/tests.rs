@@ -1,0 +1,247 @@
+//! The service: its bounded feeds and ledger alone, then end to end over the driver
+//! and an in-process link, in paused tokio time.
+
+use core::time::Duration;
+use std::sync::Arc;
+
+use super::task_events::Feed;
+use super::*;
+use crate::WorkerId;
+use crate::analysis::{AnalysisLimits, HeuristicAnalyser};
+use crate::link::LinkError;
+use crate::local_link::LocalLink;
+use crate::result::{FailureReason, Outcome, ResultMetadata};
+use crate::scaler::FixedWorkers;
+use crate::supervisor::{Supervisor, SupervisorConfig};
+use crate::testing::ScriptedLlm;
+use crate::worker::{Worker, WorkerConfig};
+
+fn result_of(task: &str) -> TaskResult {
+    TaskResult {
+        task: task.into(),
+        outcome: Outcome::Failed { reason: FailureReason::ShutDown },
+        alternatives: Vec::new(),
+        metadata: ResultMetadata {
+            plan: HeuristicAnalyser::new(AnalysisLimits::default()).analyse("What is 2 + 2?"),
+            threshold: 0.5,
+            workers_asked: Vec::new(),
+            votes: Vec::new(),
+            excluded: Vec::new(),
+            failures: Vec::new(),
+            rounds: 0,
+            early_stopped: false,
+            submitted_at_ms: 0,
+            started_at_ms: None,
+            finished_at_ms: 0,
+            llm_calls: 0,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+        },
+    }
+}
+
+fn failure(attempt: u32) -> TaskEvent {
+    TaskEvent::Failed { worker: "w1".into(), attempt, error: LinkError::Timeout }
+}
+
+#[test]
+fn a_full_feed_drops_the_oldest_events_says_how_many_and_keeps_the_result() {
+    let feed = Feed::new(3);
+    let mut early = feed.subscribe();
+    feed.push(TaskEvent::Accepted);
+    assert_eq!(early.try_next(), Some(TaskEvent::Accepted));
+    let mut late = feed.subscribe();
+    for attempt in 1..=5 {
+        feed.push(failure(attempt));
+    }
+    feed.push(TaskEvent::Finished { result: Box::new(result_of("t1")) });
+    feed.push(failure(9));
+    // `early` read one event; of the six after it, the buffer holds the last three.
+    assert_eq!(early.try_next(), Some(TaskEvent::Dropped { events: 3 }));
+    assert_eq!(early.try_next(), Some(failure(4)));
+    assert_eq!(early.try_next(), Some(failure(5)));
+    assert!(!early.is_ended());
+    assert!(early.try_next().unwrap().is_final(), "the result is never the one dropped");
+    assert!(early.is_ended(), "nothing is written after the result");
+    assert_eq!(early.try_next(), None);
+    // `late` started at the oldest event buffered then: Accepted, then lost four.
+    assert_eq!(late.try_next(), Some(TaskEvent::Dropped { events: 4 }));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_waiting_subscriber_wakes_for_each_event_and_ends_when_the_feed_closes() {
+    let feed = Feed::new(8);
+    let mut events = feed.subscribe();
+    let writer = {
+        let feed = Arc::clone(&feed);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            feed.push(TaskEvent::Accepted);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            feed.close();
+        })
+    };
+    assert_eq!(events.next().await, Some(TaskEvent::Accepted));
+    assert_eq!(events.next().await, None, "closed without a result: the supervisor is gone");
+    writer.await.unwrap();
+}
+
+#[test]
+fn the_ledger_keeps_results_by_id_for_nobody_in_particular_bounded_and_counts_duplicates() {
+    let ledger = Ledger::new(2, 8);
+    assert_eq!(ledger.status(&"t1".into()), TaskStatus::Unknown);
+    ledger.accept(&"t1".into());
+    assert_eq!(ledger.status(&"t1".into()), TaskStatus::Pending);
+    // Nobody subscribed to t1: its result is kept all the same.
+    assert_eq!(ledger.finish(&result_of("t1")), Emission::First);
+    assert_eq!(ledger.status(&"t1".into()), TaskStatus::Done(Box::new(result_of("t1"))));
+    let mut events = ledger.subscribe(&"t1".into()).expect("a finished task can be subscribed to");
+    assert_eq!(events.try_next(), Some(TaskEvent::Finished { result: Box::new(result_of("t1")) }));
+    assert!(events.is_ended());
+    assert_eq!(ledger.finish(&result_of("t1")), Emission::Duplicate);
+    assert_eq!(ledger.duplicate_results(), 1);
+    // Two results are kept: a third forgets the oldest.
+    for task in ["t2", "t3"] {
+        ledger.accept(&task.into());
+        ledger.finish(&result_of(task));
+    }
+    assert_eq!(ledger.result(&"t1".into()), None);
+    assert!(ledger.subscribe(&"t1".into()).is_none());
+    assert!(ledger.result(&"t3".into()).is_some());
+}
+
+#[test]
+fn a_stopped_ledger_ends_live_streams_and_forgets_live_tasks() {
+    let ledger = Ledger::new(8, 8);
+    ledger.accept(&"t1".into());
+    let mut events = ledger.subscribe(&"t1".into()).unwrap();
+    ledger.stop();
+    assert_eq!(events.try_next(), Some(TaskEvent::Accepted));
+    assert!(events.is_ended());
+    assert_eq!(ledger.status(&"t1".into()), TaskStatus::Unknown, "a restarted client submits it again");
+    ledger.publish(&"t1".into(), failure(1));
+    assert!(ledger.subscribe(&"t1".into()).is_none());
+}
+
+fn link(workers: &[(&str, &'static str, u64)]) -> Arc<LocalLink<ScriptedLlm>> {
+    let link = Arc::new(LocalLink::new());
+    for (id, answer, latency_ms) in workers {
+        let llm = ScriptedLlm::answering(*latency_ms, answer);
+        link.add(Worker::new((*id).into(), WorkerConfig::default(), llm, 1).unwrap()).unwrap();
+    }
+    link
+}
+
+fn start(
+    config: SupervisorConfig,
+    workers: &[(&str, &'static str, u64)],
+) -> (SupervisorService, Arc<LocalLink<ScriptedLlm>>) {
+    let link = link(workers);
+    let supervisor = Supervisor::new(config, Arc::clone(&link), FixedWorkers).unwrap().with_registry(link.registry());
+    let (service, driver) = supervisor.start();
+    tokio::spawn(driver.run());
+    (service, link)
+}
+
+#[tokio::test(start_paused = true)]
+async fn submit_is_idempotent_by_id_and_status_follows_the_task() {
+    let (service, _link) = start(SupervisorConfig::default(), &[("w1", "4", 100), ("w2", "4", 200), ("w3", "4", 300)]);
+    let task = Task::new("t1", "What is 2 + 2?");
+    assert_eq!(service.task_status(&"t1".into()), TaskStatus::Unknown);
+    assert!(matches!(service.subscribe(&"t1".into()), Err(UnknownTask { task }) if task.as_str() == "t1"));
+    assert_eq!(service.submit(task.clone()).await, Ok(Submitted::Accepted));
+    assert_eq!(service.submit(task.clone()).await, Ok(Submitted::InProgress), "never a second task");
+    assert_eq!(service.task_status(&"t1".into()), TaskStatus::Pending);
+    let result = service.subscribe(&"t1".into()).unwrap().result().await.unwrap();
+    assert_eq!(service.task_status(&"t1".into()), TaskStatus::Done(Box::new(result.clone())));
+    assert_eq!(service.result(&"t1".into()), Some(result.clone()));
+    assert_eq!(service.submit(task).await, Ok(Submitted::Completed(Box::new(result))));
+    let status = service.status().await.unwrap();
+    assert_eq!(status.stats.rounds_started, 1, "resubmissions started nothing");
+    service.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_stream_tells_acceptance_the_round_each_answer_and_the_result_in_order() {
+    let config = SupervisorConfig { early_stop: false, ..SupervisorConfig::default() };
+    let (service, _link) = start(config, &[("w1", "4", 300), ("w2", "4", 100), ("w3", "5", 200)]);
+    service.submit(Task::new("t1", "What is 2 + 2?")).await.unwrap();
+    let mut events = service.subscribe(&"t1".into()).unwrap();
+    let mut seen = Vec::new();
+    while let Some(event) = events.next().await {
+        seen.push(event);
+    }
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    assert_eq!(seen[0], TaskEvent::Accepted);
+    let TaskEvent::RoundStarted { attempt: 1, workers } = &seen[1] else { panic!("{:?}", seen[1]) };
+    let mut asked: Vec<&str> = workers.iter().map(WorkerId::as_str).collect();
+    asked.sort_unstable();
+    assert_eq!(asked, ["w1", "w2", "w3"]);
+    let answered: Vec<(&str, &str)> = seen[2..5]
+        .iter()
+        .map(|event| match event {
+            TaskEvent::Answered { worker, attempt: 1, text, pushed: false, .. } => (worker.as_str(), text.as_str()),
+            other => panic!("expected an answer, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(answered, [("w2", "4"), ("w3", "5"), ("w1", "4")], "in the order they arrived");
+    let TaskEvent::Finished { result } = &seen[5] else { panic!("{:?}", seen[5]) };
+    assert_eq!(result.answer(), Some("4"));
+    service.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_flood_of_pushed_answers_cannot_grow_a_task_buffer_nor_lose_its_result() {
+    let config = SupervisorConfig { task_events_max: 4, ..SupervisorConfig::default() };
+    let (service, _link) = start(config, &[("w1", "4", 5_000), ("w2", "4", 5_000), ("w3", "4", 5_000)]);
+    service.submit(Task::new("t1", "What is 2 + 2?")).await.unwrap();
+    let mut events = service.subscribe(&"t1".into()).unwrap();
+    // A worker nobody asked pushes answer after answer while nobody reads.
+    for i in 0..500 {
+        let answer = crate::link::WorkerAnswer {
+            worker: "intruder".into(),
+            task: "t1".into(),
+            attempt: 1,
+            text: format!("flood {i}"),
+            confidence: 0.9,
+            llm_calls: 1,
+            prompt_tokens: 1,
+            completion_tokens: 1,
+            latency_ms: 1,
+        };
+        service.deliver(answer).await.unwrap();
+    }
+    // The reader comes back only after the task finished.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let mut seen = Vec::new();
+    while let Some(event) = events.next().await {
+        seen.push(event);
+    }
+    let dropped: u64 =
+        seen.iter().filter_map(|e| if let TaskEvent::Dropped { events } = e { Some(*events) } else { None }).sum();
+    // Accepted, the round and 500 pushes were written before the three answers and
+    // the result; the reader saw at most four of them besides the drop notice.
+    assert!(dropped >= 500, "dropped {dropped}: {seen:?}");
+    assert!(seen.len() <= 5, "{seen:?}");
+    let TaskEvent::Finished { result } = seen.last().unwrap() else { panic!("{seen:?}") };
+    assert_eq!(result.answer(), Some("4"), "the intruder's answers were never counted");
+    service.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_driver_ends_streams_and_the_service_answers_stopped() {
+    let link = link(&[("w1", "4", 5_000)]);
+    let supervisor = Supervisor::new(SupervisorConfig::default().fit_to_workers(1), Arc::clone(&link), FixedWorkers)
+        .unwrap()
+        .with_registry(link.registry());
+    let (service, driver) = supervisor.start();
+    let running = tokio::spawn(driver.run());
+    service.submit(Task::new("t1", "What is 2 + 2?")).await.unwrap();
+    let events = service.subscribe(&"t1".into()).unwrap();
+    running.abort();
+    let _ = running.await;
+    assert_eq!(events.result().await, None, "a crashed supervisor leaves no result");
+    assert_eq!(service.task_status(&"t1".into()), TaskStatus::Unknown);
+    assert_eq!(service.status().await, Err(Stopped));
+    assert!(matches!(service.submit(Task::new("t2", "x")).await, Err(SubmitError::ShuttingDown)));
+}
