@@ -89,7 +89,9 @@ impl LinkError {
 }
 
 /// How the supervisor reaches workers: over turmoil in simulation, over gRPC in real
-/// mode, in process in tests.
+/// mode, in process in tests. A link resolves a worker's address through the
+/// [`crate::WorkerRegistry`] it shares with the scaler and the supervisor; a worker
+/// that is not registered is [`LinkError::Unavailable`].
 pub trait WorkerLink: Send + Sync {
     /// Runs a task on `worker` and returns its answer.
     fn execute(

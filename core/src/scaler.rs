@@ -23,6 +23,11 @@ pub enum ScaleError {
 
 /// Starts and stops workers: hosts in simulation, processes or an orchestrator in real
 /// mode.
+///
+/// A scaler that shares a [`crate::WorkerRegistry`] with the link and the supervisor
+/// joins the workers it starts to it (so the link can reach them) and removes the
+/// ones it stops. The driver then hears of each worker twice, from the reply and from
+/// the registry, and tells the machine once, whichever comes first.
 pub trait Scaler: Send + Sync {
     /// Starts up to `count` workers and returns the ids of those started.
     fn scale_up(&self, count: usize) -> impl Future<Output = Result<Vec<WorkerId>, ScaleError>> + Send;
