@@ -29,6 +29,7 @@ pub fn catalogue() -> Vec<Scenario> {
         garbage_answers_wide(),
         byzantine_minority(),
         twin_worker(),
+        hostile_workers(),
         colluding_majority(),
         split_vote(),
         hard_answers(),
@@ -313,6 +314,23 @@ fn twin_worker() -> Scenario {
         "a second process under w3's id sends different answers; both are caught and neither counts (no early stop)",
         cluster,
         Expectations { twins_caught_min: Some(1), ..healthy() },
+    )
+}
+
+fn hostile_workers() -> Scenario {
+    let mut cluster = cluster();
+    cluster.workers = honest_workers(5, reliable());
+    cluster.workers[3].profile.byzantine = Some(Byzantine::Oversized);
+    cluster.workers[4].profile.byzantine = Some(Byzantine::Flood);
+    // Room on the wire for answers over the supervisor's limit: the boundary, not
+    // the network, must refuse them.
+    cluster.tcp_capacity = 4 * quorum_core::consensus::ANSWER_BYTES_MAX;
+    scenario(
+        "hostile-workers",
+        "w4 sends answers over the size limit and absurd confidences, w5 floods answers for tasks and rounds it was \
+         never given: every one is refused at the boundary and the honest majority decides",
+        full_panels(cluster),
+        Expectations { no_wrong_answers: true, ..healthy() },
     )
 }
 

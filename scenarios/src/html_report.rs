@@ -242,7 +242,9 @@ fn mark(event: &TraceEvent, cx: f64, top: f64, described: &Described) -> Option<
         "result" => {
             format!("<path {attributes} d=\"M{cx} {} l5 6 l-5 6 l-5 -6 z\" fill=\"#1f5fbf\">{title}</path>", top + 7.0)
         }
-        "twin" => format!("<path {attributes} d=\"M{cx} {} l5 9 h-10 z\" fill=\"#c0c\">{title}</path>", top + 8.0),
+        "twin" | "push" => {
+            format!("<path {attributes} d=\"M{cx} {} l5 9 h-10 z\" fill=\"#c0c\">{title}</path>", top + 8.0)
+        }
         "start" | "stop" | "scale_up" | "scale_down" | "resubmit" | "refused" => format!(
             "<rect {attributes} x=\"{}\" y=\"{top}\" width=\"2\" height=\"{LANE}\" fill=\"#333\">{title}</rect>",
             cx - 1.0
@@ -520,6 +522,9 @@ fn describe(event: &TraceEvent, llm_task: Option<&str>) -> Described {
         }
         Happening::Twin { task: id, attempt, text } => {
             (format!("a twin of {host} sends a conflicting answer to {id} (attempt {attempt}): \"{text}\""), task(id))
+        }
+        Happening::Push { task: id, attempt, text } => {
+            (format!("{host} pushes an answer to {id} (attempt {attempt}): \"{}\"", shorten(text)), task(id))
         }
         Happening::SupervisorStart => ("the supervisor starts".to_owned(), None),
         Happening::WorkerStart => (format!("{host} starts serving"), None),

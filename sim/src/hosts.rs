@@ -19,6 +19,7 @@ use quorum_core::{
     Worker, WorkerAnswer, WorkerConfig, WorkerId, WorkerRegistry,
 };
 
+use crate::hostile::Hostility;
 use crate::invariants::{Invariant, Violation};
 use crate::link::SimLink;
 use crate::mock_llm::{LlmControl, LlmProfile, MockLlm};
@@ -107,13 +108,20 @@ async fn serve_worker_connection(worker: Arc<Worker<MockLlm>>, mut stream: TcpSt
             return;
         }
     };
+    let mut pushes = Vec::new();
     let response = match request {
         WorkerRequest::Execute(request) => {
-            let outcome = worker.execute(request).await;
+            let mut outcome = worker.execute(request).await;
             if spec.twin
                 && let Ok(answer) = &outcome
             {
                 push_twin_answer(answer, &spec).await;
+            }
+            if let Some(hostility) = Hostility::of(spec.profile.byzantine)
+                && let Ok(answer) = outcome
+            {
+                pushes = hostility.pushes(&answer);
+                outcome = Ok(hostility.reply(answer));
             }
             WorkerResponse::Answer(outcome)
         }
@@ -125,6 +133,12 @@ async fn serve_worker_connection(worker: Arc<Worker<MockLlm>>, mut stream: TcpSt
     };
     // A lost reply is the caller's timeout to handle.
     let _ = write_frame(&mut stream, &response).await;
+    drop(stream);
+    for answer in pushes {
+        let (task, attempt, text) = (answer.task.clone(), answer.attempt, answer.text.clone());
+        spec.trace.record(&spec.name, Happening::Push { task, attempt, text });
+        push_answer(answer).await;
+    }
 }
 
 /// A twin: a second process under the same worker id delivers a different answer.
@@ -132,9 +146,14 @@ async fn push_twin_answer(answer: &WorkerAnswer, spec: &WorkerSpec) {
     let conflicting = WorkerAnswer { text: TWIN_ANSWER.to_owned(), ..answer.clone() };
     let (task, attempt, text) = (answer.task.clone(), answer.attempt, TWIN_ANSWER.to_owned());
     spec.trace.record(&spec.name, Happening::Twin { task, attempt, text });
+    push_answer(conflicting).await;
+}
+
+/// Delivers an answer to the supervisor outside any execute call (best effort).
+async fn push_answer(answer: WorkerAnswer) {
     let push = async {
         let mut stream = TcpStream::connect(("supervisor", SUPERVISOR_PORT)).await.ok()?;
-        write_frame(&mut stream, &SupervisorRequest::Deliver(conflicting)).await.ok()?;
+        write_frame(&mut stream, &SupervisorRequest::Deliver(answer)).await.ok()?;
         read_frame::<_, SupervisorResponse>(&mut stream).await.ok()
     };
     let _ = tokio::time::timeout(Duration::from_secs(2), push).await;

@@ -14,6 +14,7 @@
 pub mod client;
 pub mod cluster;
 pub mod faults;
+mod hostile;
 pub mod hosts;
 pub mod invariants;
 mod link;

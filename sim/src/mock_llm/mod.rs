@@ -99,6 +99,23 @@ pub enum Byzantine {
         /// Which wrong answer.
         slot: u64,
     },
+    /// The model answers honestly; the worker host sends answers over the size limit
+    /// or with confidences of NaN or out of range.
+    Oversized,
+    /// The model answers honestly; after each reply the worker host pushes answers for
+    /// tasks and rounds it was not given, and repeats.
+    Flood,
+    /// The model answers honestly; the worker host pushes a different answer to the
+    /// same call on each further delivery.
+    Equivocate,
+}
+
+impl Byzantine {
+    /// Whether the misbehaviour is on the wire (the host's), not in the model's
+    /// answers: the model then answers like an honest one.
+    pub fn is_on_the_wire(self) -> bool {
+        matches!(self, Self::Oversized | Self::Flood | Self::Equivocate)
+    }
 }
 
 /// Probabilities of each failure per call.
@@ -292,7 +309,8 @@ impl MockLlm {
             let failure = pick_failure(rng, &profile.failures, storm);
             let right = rng.chance(profile.accuracy);
             let variant = rng.next_u64();
-            let confidence = match (profile.confidence, right && profile.byzantine.is_none()) {
+            let lies = profile.byzantine.is_some_and(|mode| !mode.is_on_the_wire());
+            let confidence = match (profile.confidence, right && !lies) {
                 (ConfidenceBehaviour::Calibrated, true) => 0.7 + 0.25 * rng.next_f64(),
                 (ConfidenceBehaviour::Calibrated, false) => 0.3 + 0.3 * rng.next_f64(),
                 (ConfidenceBehaviour::Overconfident, _) => 0.95 + 0.05 * rng.next_f64(),
@@ -310,8 +328,12 @@ impl MockLlm {
             Some(Byzantine::AlwaysWrong) => wording.wrong(truth, stable_hash(prompt) ^ stable_hash(&self.name)),
             Some(Byzantine::Colluding { group }) => wording.wrong(truth, stable_hash(prompt) ^ group.rotate_left(29)),
             Some(Byzantine::Scatter { slot }) => wording.wrong(truth, slot),
-            None if plan.right => wording.right(truth, plan.variant),
-            None => wording.wrong(truth, plan.variant),
+            Some(Byzantine::Oversized | Byzantine::Flood | Byzantine::Equivocate) | None if plan.right => {
+                wording.right(truth, plan.variant)
+            }
+            Some(Byzantine::Oversized | Byzantine::Flood | Byzantine::Equivocate) | None => {
+                wording.wrong(truth, plan.variant)
+            }
         }
     }
 }

@@ -142,6 +142,16 @@ pub enum Happening {
         /// The conflicting answer.
         text: String,
     },
+    /// A hostile worker pushed an answer outside its execute call (a flood or an
+    /// equivocation).
+    Push {
+        /// Which task it names.
+        task: TaskId,
+        /// Which round it names.
+        attempt: u32,
+        /// The answer.
+        text: String,
+    },
     /// The supervisor took an answer a worker pushed outside its execute call.
     Delivered {
         /// Who pushed it.
@@ -226,6 +236,7 @@ impl TraceEvent {
             Happening::LlmCall { .. } => "llm_call",
             Happening::Llm { .. } => "llm",
             Happening::Twin { .. } => "twin",
+            Happening::Push { .. } => "push",
             Happening::Delivered { .. } => "delivered",
             Happening::ScaleUp { .. } => "scale_up",
             Happening::ScaleDown { .. } => "scale_down",
@@ -257,7 +268,9 @@ impl TraceEvent {
                 LlmReply::Truncated => "truncated".to_owned(),
                 LlmReply::Error { error } => format!("error {error}"),
             },
-            Happening::Twin { task, attempt, text } => format!("{task} #{attempt} {text:?}"),
+            Happening::Twin { task, attempt, text } | Happening::Push { task, attempt, text } => {
+                format!("{task} #{attempt} {text:?}")
+            }
             Happening::Delivered { worker, task, attempt } => format!("{worker} {task} #{attempt}"),
             Happening::ScaleUp { started } => started.join(" "),
             Happening::ScaleDown { worker } => worker.to_string(),
@@ -301,6 +314,7 @@ impl TraceEvent {
             Happening::Send { request, .. } | Happening::Drop { request, .. } => request.task(),
             Happening::Recv { reply: Reply::Answer { task, .. }, .. }
             | Happening::Twin { task, .. }
+            | Happening::Push { task, .. }
             | Happening::Delivered { task, .. }
             | Happening::Submit { task }
             | Happening::Poll { task }
