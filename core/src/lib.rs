@@ -50,7 +50,7 @@ pub use ids::{TaskId, WorkerId, natural_cmp};
 pub use link::{ExecuteRequest, Heartbeat, LinkError, WorkerAnswer, WorkerLink};
 pub use llm::{Completion, CompletionRequest, Embedder, Llm, LlmError};
 pub use local_link::LocalLink;
-pub use pool::{PoolConfig, ScaleDecision, WORKERS_MAX, WorkerPool, WorkerStatus, WorkerSummary};
+pub use pool::{PoolConfig, ScaleDecision, WORKER_CAPACITY_MAX, WORKERS_MAX, WorkerPool, WorkerStatus, WorkerSummary};
 pub use power::{PowerConfig, PowerRecord, VotingPowers};
 pub use queue::{QueueError, TaskQueue};
 pub use rate_limit::{RateLimit, SharedLimiter, TokenBucket};
@@ -60,9 +60,9 @@ pub use retry::RetryPolicy;
 pub use rng::SeededRng;
 pub use scaler::{FixedWorkers, ScaleError, Scaler};
 pub use supervisor::{
-    ATTEMPTS_MAX_LIMIT, AnswerRejection, Command, SUPERVISOR_DURATION_MS_MAX, SubmitError, Submitted, Supervisor,
-    SupervisorConfig, SupervisorDriver, SupervisorHandle, SupervisorMachine, SupervisorStats, SupervisorStatus,
-    TaskResults,
+    ATTEMPTS_MAX_LIMIT, AnswerRejection, Command, HeartbeatRejection, MachineInvariant, SUPERVISOR_DURATION_MS_MAX,
+    SubmitError, Submitted, Supervisor, SupervisorConfig, SupervisorDriver, SupervisorHandle, SupervisorMachine,
+    SupervisorStats, SupervisorStatus, TaskResults,
 };
 pub use task::{Priority, TASK_ID_BYTES_MAX, TASK_TEXT_BYTES_MAX, Task, TaskError};
 pub use worker::{Worker, WorkerConfig, WorkerError, prompt};

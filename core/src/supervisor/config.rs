@@ -63,6 +63,12 @@ pub struct SupervisorConfig {
     pub queue_wait_ms_max: u64,
     /// Results remembered for idempotent resubmission. Default 10,000.
     pub completed_results_max: usize,
+    /// Check the machine's invariants after every input, panicking on a broken one
+    /// (see `SupervisorMachine::assert_invariants`). Always on in debug builds;
+    /// simulations switch it on so release sweeps check too. Default off: it costs a
+    /// pass over the open tasks per input.
+    #[serde(skip_serializing_if = "core::ops::Not::not")]
+    pub check_invariants: bool,
 }
 
 impl Default for SupervisorConfig {
@@ -83,6 +89,7 @@ impl Default for SupervisorConfig {
             running_tasks_max: 256,
             queue_wait_ms_max: 60_000,
             completed_results_max: 10_000,
+            check_invariants: false,
         }
     }
 }

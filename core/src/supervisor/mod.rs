@@ -10,5 +10,5 @@ mod task_state;
 
 pub use config::{ATTEMPTS_MAX_LIMIT, SUPERVISOR_DURATION_MS_MAX, SupervisorConfig};
 pub use driver::{Supervisor, SupervisorDriver, SupervisorHandle, SupervisorStatus, TaskResults};
-pub use machine::{Command, SubmitError, Submitted, SupervisorMachine, SupervisorStats};
-pub use rejection::AnswerRejection;
+pub use machine::{Command, MachineInvariant, SubmitError, Submitted, SupervisorMachine, SupervisorStats};
+pub use rejection::{AnswerRejection, HeartbeatRejection};
