@@ -265,3 +265,6 @@ impl SupervisorMachine {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod boundary_tests;
