@@ -12,12 +12,17 @@
 //! - Agents: [`Worker`] (asks its LLM), [`SupervisorMachine`] (sans-IO) and
 //!   [`Supervisor`] (its one async driver), [`LocalLink`] (in-process transport).
 //! - Support: [`SeededRng`], [`RetryPolicy`], [`TokenBucket`], [`ConfigError`].
+//! - Checks: [`recompute_mismatches`] (a result follows from its votes),
+//!   [`SupervisorMachine::assert_invariants`], and (feature `harness`) `harness`: the
+//!   machine and scripted workers in memory, for property tests.
 
 mod analysis;
 mod config;
 pub mod consensus;
 mod embedding;
 mod entailment;
+#[cfg(any(test, feature = "harness"))]
+pub mod harness;
 mod ids;
 mod link;
 mod llm;
@@ -28,6 +33,7 @@ mod power;
 pub mod prop;
 mod queue;
 mod rate_limit;
+mod recompute;
 mod reply;
 mod result;
 mod retry;
@@ -54,6 +60,7 @@ pub use pool::{PoolConfig, ScaleDecision, WORKER_CAPACITY_MAX, WORKERS_MAX, Work
 pub use power::{PowerConfig, PowerRecord, VotingPowers};
 pub use queue::{QueueError, TaskQueue};
 pub use rate_limit::{RateLimit, SharedLimiter, TokenBucket};
+pub use recompute::{RecomputeMismatch, recompute_mismatches, recorded_ballots};
 pub use reply::{CONFIDENCE_UNREPORTED, ParsedReply, ReplyError, parse_reply};
 pub use result::{AssignmentFailure, FailureReason, Outcome, ResultMetadata, TaskResult, Vote};
 pub use retry::RetryPolicy;
