@@ -62,8 +62,8 @@ pub enum HarnessError {
         /// The cluster's time then.
         now_ms: u64,
     },
-    /// The machine broke an invariant (only reachable when the machine itself does
-    /// not check, in release builds without `check_invariants`).
+    /// The machine broke an invariant (reported here in release builds without
+    /// `check_invariants`; otherwise the machine panics on it first).
     #[error("step {step} at {now_ms} ms: {broken}")]
     Invariant {
         /// The step after which it was found.
@@ -123,13 +123,13 @@ pub struct Cluster {
 
 impl Cluster {
     /// A cluster of `workers`, all joined at time 0, every draw seeded by `seed`.
-    /// The machine checks its invariants after every input (the config's switch is
-    /// turned on).
+    /// The cluster checks the machine's invariants after every step, and reports a
+    /// broken one as [`HarnessError::Invariant`] (in debug builds, or with
+    /// `check_invariants` on, the machine panics on it first).
     ///
     /// # Errors
     /// [`ConfigError`] for an invalid config.
     pub fn new(config: SupervisorConfig, workers: Vec<(WorkerId, Script)>, seed: u64) -> Result<Self, ConfigError> {
-        let config = SupervisorConfig { check_invariants: true, ..config };
         let mut machine = SupervisorMachine::new(config)?;
         for (worker, _) in &workers {
             machine.handle_worker_joined(worker.clone(), 0);

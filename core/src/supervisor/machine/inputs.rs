@@ -211,18 +211,19 @@ impl SupervisorMachine {
     /// an absurd capacity or load, is refused (see
     /// [`super::super::HeartbeatRejection`]) and counts as a failed heartbeat.
     pub fn handle_heartbeat(&mut self, worker: &WorkerId, outcome: Result<Heartbeat, LinkError>, now_ms: u64) {
-        match outcome.as_ref().map(|heartbeat| HeartbeatRejection::check(worker, heartbeat)) {
-            Ok(None) => {
-                let capacity = outcome.map_or(0, |heartbeat| heartbeat.capacity);
-                self.pool.handle_heartbeat(worker, capacity, now_ms);
-                self.known_offline.remove(worker);
-                self.schedule(now_ms);
-            }
-            Ok(Some(rejection)) => {
-                self.stats.count_heartbeat_rejection(&rejection);
-                tracing::debug!(%worker, %rejection, "heartbeat refused");
-                self.mark(worker, now_ms);
-            }
+        match outcome {
+            Ok(heartbeat) => match HeartbeatRejection::check(worker, &heartbeat) {
+                None => {
+                    self.pool.handle_heartbeat(worker, heartbeat.capacity, now_ms);
+                    self.known_offline.remove(worker);
+                    self.schedule(now_ms);
+                }
+                Some(rejection) => {
+                    self.stats.count_heartbeat_rejection(&rejection);
+                    tracing::debug!(%worker, %rejection, "heartbeat refused");
+                    self.mark(worker, now_ms);
+                }
+            },
             Err(_) => self.mark(worker, now_ms),
         }
         self.check_invariants();
