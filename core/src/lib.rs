@@ -16,12 +16,17 @@
 //!   [`TaskStatus`] and results by id, bounded [`TaskEvents`] streams), [`Deadlines`]
 //!   (every call's deadline); [`LocalLink`] (in-process transport).
 //! - Support: [`SeededRng`], [`RetryPolicy`], [`TokenBucket`], [`ConfigError`].
+//! - Checks: [`recompute_mismatches`] (a result follows from its votes),
+//!   [`SupervisorMachine::assert_invariants`], and (feature `harness`) `harness`: the
+//!   machine and scripted workers in memory, for property tests.
 
 mod analysis;
 mod config;
 pub mod consensus;
 mod embedding;
 mod entailment;
+#[cfg(any(test, feature = "harness"))]
+pub mod harness;
 mod ids;
 mod link;
 mod llm;
@@ -32,6 +37,7 @@ mod power;
 pub mod prop;
 mod queue;
 mod rate_limit;
+mod recompute;
 mod registry;
 mod reply;
 mod result;
@@ -55,10 +61,11 @@ pub use ids::{TaskId, WorkerId, natural_cmp};
 pub use link::{ExecuteRequest, Heartbeat, LinkError, WorkerAnswer, WorkerLink};
 pub use llm::{Completion, CompletionRequest, Embedder, Llm, LlmError};
 pub use local_link::LocalLink;
-pub use pool::{PoolConfig, ScaleDecision, WORKERS_MAX, WorkerPool, WorkerStatus, WorkerSummary};
+pub use pool::{PoolConfig, ScaleDecision, WORKER_CAPACITY_MAX, WORKERS_MAX, WorkerPool, WorkerStatus, WorkerSummary};
 pub use power::{PowerConfig, PowerRecord, VotingPowers};
 pub use queue::{QueueError, TaskQueue};
 pub use rate_limit::{RateLimit, SharedLimiter, TokenBucket};
+pub use recompute::{RecomputeMismatch, recompute_mismatches, recorded_ballots};
 pub use registry::{Joined, Members, RegistryError, WorkerRegistry};
 pub use reply::{CONFIDENCE_UNREPORTED, ParsedReply, ReplyError, parse_reply};
 pub use result::{AssignmentFailure, FailureReason, Outcome, ResultMetadata, TaskResult, Vote};
@@ -66,9 +73,10 @@ pub use retry::RetryPolicy;
 pub use rng::SeededRng;
 pub use scaler::{FixedWorkers, ScaleError, Scaler};
 pub use supervisor::{
-    ATTEMPTS_MAX_LIMIT, AnswerRejection, Command, Deadlines, Emission, ResultHook, SUPERVISOR_DURATION_MS_MAX, Stopped,
-    SubmitError, Submitted, Supervisor, SupervisorConfig, SupervisorDriver, SupervisorMachine, SupervisorService,
-    SupervisorStats, SupervisorStatus, TASK_EVENTS_MAX_LIMIT, TaskEvent, TaskEvents, TaskStatus, UnknownTask,
+    ATTEMPTS_MAX_LIMIT, AnswerRejection, Command, Deadlines, Emission, HeartbeatRejection, MachineInvariant,
+    ResultHook, SUPERVISOR_DURATION_MS_MAX, Stopped, SubmitError, Submitted, Supervisor, SupervisorConfig,
+    SupervisorDriver, SupervisorMachine, SupervisorService, SupervisorStats, SupervisorStatus, TASK_EVENTS_MAX_LIMIT,
+    TaskEvent, TaskEvents, TaskStatus, UnknownTask,
 };
 pub use task::{Priority, TASK_ID_BYTES_MAX, TASK_TEXT_BYTES_MAX, Task, TaskError};
 pub use worker::{Worker, WorkerConfig, WorkerError, prompt};

@@ -67,6 +67,9 @@ impl Default for PoolConfig {
 pub const WORKERS_MAX: usize = 1_000;
 /// Longest pool duration setting (one day), so that sums of times cannot overflow.
 pub const POOL_DURATION_MS_MAX: u64 = 86_400_000;
+/// Most tasks one worker takes at once (a worker's own config refuses more): a
+/// heartbeat claiming more is refused, so that one worker cannot draw every task.
+pub const WORKER_CAPACITY_MAX: u32 = 1_024;
 
 impl PoolConfig {
     /// Checks every field.
@@ -83,8 +86,8 @@ impl PoolConfig {
         if self.workers_max > WORKERS_MAX {
             return Err(ConfigError::invalid("pool.workers_max", self.workers_max, "at most 1000"));
         }
-        if self.capacity_default == 0 {
-            return Err(ConfigError::invalid("pool.capacity_default", 0, "at least 1"));
+        if self.capacity_default == 0 || self.capacity_default > WORKER_CAPACITY_MAX {
+            return Err(ConfigError::invalid("pool.capacity_default", self.capacity_default, "1..=1024"));
         }
         if self.heartbeat_interval_ms == 0 {
             return Err(ConfigError::invalid("pool.heartbeat_interval_ms", 0, "at least 1"));
@@ -206,7 +209,7 @@ impl WorkerPool {
     pub fn handle_heartbeat(&mut self, worker: &WorkerId, capacity: u32, now_ms: u64) {
         self.handle_success(worker, now_ms);
         if let Some(entry) = self.workers.get_mut(worker) {
-            entry.capacity = capacity.max(1);
+            entry.capacity = capacity.clamp(1, WORKER_CAPACITY_MAX);
         }
     }
 
@@ -302,6 +305,11 @@ impl WorkerPool {
     /// Every worker id.
     pub fn ids(&self) -> impl Iterator<Item = &WorkerId> {
         self.workers.keys()
+    }
+
+    /// Tasks counted against the worker's load, if it is known.
+    pub fn load(&self, worker: &WorkerId) -> Option<u32> {
+        self.workers.get(worker).map(|entry| entry.load)
     }
 
     /// Whether the worker is known.

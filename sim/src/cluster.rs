@@ -522,7 +522,7 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         .tcp_capacity(config.tcp_capacity)
         .build();
     let supervisor = SupervisorSpec {
-        config: config.effective_supervisor(),
+        config: SupervisorConfig { check_invariants: true, ..config.effective_supervisor() },
         registry: shared.registry.clone(),
         hosts: config.worker_names(),
         violations: Arc::clone(&shared.violations),

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use quorum_core::consensus::{
-    Ballot, ConsensusConfig, ExclusionReason, NoConsensusReason, SMALL_PANEL_ANSWERS, Strategy, Verdict, answers_match,
-    decide, exact_key, extract, final_number,
+    ConsensusConfig, ExclusionReason, NoConsensusReason, SMALL_PANEL_ANSWERS, Strategy, answers_match, exact_key,
+    extract, final_number,
 };
-use quorum_core::{Outcome, TaskId, TaskResult, Vote, WorkerId};
+use quorum_core::{Outcome, TaskId, TaskResult, Vote, WorkerId, recompute_mismatches};
 
 /// Which promise was broken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -156,65 +156,11 @@ fn check_twins(result: &TaskResult, config: &ConsensusConfig, violations: &mut V
     }
 }
 
-/// Support, margin and verdict recompute bit for bit from the recorded votes.
+/// Support, margin and verdict recompute bit for bit from the recorded votes (the
+/// check core shares with its cluster harness).
 fn check_recompute(result: &TaskResult, config: &ConsensusConfig, violations: &mut Vec<Violation>) {
-    let ballots: Vec<Ballot> = result
-        .metadata
-        .votes
-        .iter()
-        .map(|v| Ballot {
-            worker: v.worker.clone(),
-            text: v.text.clone(),
-            confidence: v.confidence,
-            power: v.power,
-            latency_ms: v.latency_ms,
-            embedding: None,
-            meaning: None,
-        })
-        .collect();
-    let decision = match decide(&ballots, config) {
-        Ok(decision) => decision,
-        Err(error) => {
-            violations.push(violation(Invariant::Recompute, result, format!("recorded votes do not decide: {error}")));
-            return;
-        }
-    };
-    let mismatch = match &result.outcome {
-        Outcome::Agreed { answer, support, margin, .. } => {
-            decision.verdict != Verdict::Agreed
-                || decision.answer.as_deref() != Some(answer.as_str())
-                || decision.support.to_bits() != support.to_bits()
-                || decision.margin.to_bits() != margin.to_bits()
-        }
-        Outcome::NoConsensus { reason, support, margin } => {
-            decision.verdict != Verdict::NoConsensus(*reason)
-                || decision.support.to_bits() != support.to_bits()
-                || decision.margin.to_bits() != margin.to_bits()
-        }
-        Outcome::Failed { .. } => false,
-    };
-    if mismatch {
-        violations.push(violation(
-            Invariant::Recompute,
-            result,
-            format!(
-                "recorded {:?}, recomputed {:?} support {} margin {}",
-                result.outcome, decision.verdict, decision.support, decision.margin
-            ),
-        ));
-    }
-    let groups_match = decision.groups.len() == result.alternatives.len()
-        && decision
-            .groups
-            .iter()
-            .zip(&result.alternatives)
-            .all(|(a, b)| a.members == b.members && a.support.to_bits() == b.support.to_bits());
-    if !matches!(result.outcome, Outcome::Failed { .. }) && !groups_match {
-        violations.push(violation(
-            Invariant::Recompute,
-            result,
-            "alternatives do not recompute from the votes".to_owned(),
-        ));
+    for mismatch in recompute_mismatches(result, config) {
+        violations.push(violation(Invariant::Recompute, result, mismatch.to_string()));
     }
 }
 
@@ -434,6 +380,7 @@ impl<'a> Tally<'a> {
 #[cfg(test)]
 mod tests {
     use quorum_core::TaskPlan;
+    use quorum_core::consensus::{Ballot, Verdict, decide};
     use quorum_core::consensus::{Exclusion, Group};
     use quorum_core::{FailureReason, ResultMetadata};
 

@@ -70,6 +70,12 @@ pub struct SupervisorConfig {
     /// dropped (never the final result), so a slow subscriber costs bounded memory.
     /// Default 64, at most 4,096.
     pub task_events_max: usize,
+    /// Check the machine's invariants after every input, panicking on a broken one
+    /// (see `SupervisorMachine::assert_invariants`). Always on in debug builds;
+    /// simulations switch it on so release sweeps check too. Default off: it costs a
+    /// pass over the open tasks per input.
+    #[serde(skip_serializing_if = "core::ops::Not::not")]
+    pub check_invariants: bool,
 }
 
 /// Most events buffered per task: each may carry an answer of up to
@@ -96,6 +102,7 @@ impl Default for SupervisorConfig {
             completed_results_max: 10_000,
             deadlines: Deadlines::default(),
             task_events_max: 64,
+            check_invariants: false,
         }
     }
 }

@@ -19,8 +19,8 @@ mod task_state;
 pub use config::{ATTEMPTS_MAX_LIMIT, SUPERVISOR_DURATION_MS_MAX, SupervisorConfig, TASK_EVENTS_MAX_LIMIT};
 pub use deadlines::Deadlines;
 pub use driver::{Supervisor, SupervisorDriver};
-pub use machine::{Command, SubmitError, Submitted, SupervisorMachine, SupervisorStats};
-pub use rejection::AnswerRejection;
+pub use machine::{Command, MachineInvariant, SubmitError, Submitted, SupervisorMachine, SupervisorStats};
+pub use rejection::{AnswerRejection, HeartbeatRejection};
 pub use service::{
     Emission, ResultHook, Stopped, SupervisorService, SupervisorStatus, TaskEvent, TaskEvents, TaskStatus, UnknownTask,
 };

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::WorkerId;
 use crate::analysis::TaskPlan;
-use crate::consensus::{Ballot, ConsensusConfig};
+use crate::consensus::{ANSWERS_PER_DECISION_MAX, Ballot, ConsensusConfig};
 use crate::link::{LinkError, WorkerAnswer};
 use crate::result::{AssignmentFailure, Vote};
 use crate::task::Task;
@@ -18,6 +18,11 @@ pub(crate) struct Assignment {
     pub(crate) pending: bool,
     /// Its voting power when asked.
     pub(crate) power: f64,
+    /// Every round it was asked in: an answer for another round is refused.
+    pub(crate) rounds: BTreeSet<u32>,
+    /// Answers it pushed outside its calls (see `handle_delivered`), refused beyond
+    /// one per round it was asked in.
+    pub(crate) pushed: u32,
 }
 
 /// What an incoming answer did to the task.
@@ -29,6 +34,8 @@ pub(crate) enum Recorded {
     Repeat,
     /// The same worker sent a different answer for the same round: a twin.
     Conflict,
+    /// The task holds as many votes as one decision takes; nothing was recorded.
+    Full,
 }
 
 #[derive(Debug)]
@@ -135,14 +142,26 @@ impl TaskState {
             .collect()
     }
 
+    /// Asks `worker` in round `attempt` (again, if it was asked in an earlier one).
     pub(crate) fn assign(&mut self, worker: WorkerId, attempt: u32, power: f64) {
         self.asked.push(worker.clone());
-        self.assignments.insert(worker, Assignment { attempt, pending: true, power });
+        let assignment = self.assignments.entry(worker).or_insert_with(|| Assignment {
+            attempt,
+            pending: true,
+            power,
+            rounds: BTreeSet::new(),
+            pushed: 0,
+        });
+        assignment.attempt = attempt;
+        assignment.pending = true;
+        assignment.power = power;
+        assignment.rounds.insert(attempt);
     }
 
-    /// Records an answer from an assigned worker.
-    /// Records `answer` as a vote of `power`, its ballot carrying `confidence` (see
-    /// [`Vote::confidence`]).
+    /// Records `answer` of an assigned worker as a vote of `power`, its ballot
+    /// carrying `confidence` (see [`Vote::confidence`]). A worker holds at most two
+    /// votes (a twin's two answers), and the task at most
+    /// [`ANSWERS_PER_DECISION_MAX`], so that no flood of answers grows it further.
     pub(crate) fn record_answer(
         &mut self,
         answer: WorkerAnswer,
@@ -158,6 +177,9 @@ impl TaskState {
             if !conflicting {
                 return Recorded::Repeat;
             }
+        }
+        if self.votes.len() >= ANSWERS_PER_DECISION_MAX {
+            return Recorded::Full;
         }
         self.llm_calls += u64::from(answer.llm_calls);
         self.prompt_tokens += answer.prompt_tokens;

@@ -9,13 +9,13 @@ impl SupervisorMachine {
     /// their deadlines, and it is forgotten: it is no longer selected nor sent
     /// heartbeats. A worker the machine does not know changes nothing.
     pub fn handle_worker_left(&mut self, worker: &WorkerId, now_ms: u64) {
-        if !self.pool.contains(worker) {
-            return;
+        if self.pool.contains(worker) {
+            self.handle_worker_offline(worker, now_ms);
+            self.pool.remove(worker);
+            // Offline is a state of a known worker; a worker that left is not known.
+            self.known_offline.remove(worker);
+            self.schedule(now_ms);
         }
-        self.handle_worker_offline(worker, now_ms);
-        self.pool.remove(worker);
-        // Offline is a state of a known worker; a worker that left is not known.
-        self.known_offline.remove(worker);
-        self.schedule(now_ms);
+        self.check_invariants();
     }
 }

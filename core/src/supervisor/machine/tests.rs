@@ -2,21 +2,23 @@
 
 use super::*;
 use crate::consensus::ExclusionReason;
-use crate::result::FailureReason;
+use crate::link::{Heartbeat, LinkError, WorkerAnswer};
+use crate::result::{FailureReason, Outcome};
+use crate::task::Task;
 
-struct Harness {
-    machine: SupervisorMachine,
-    now_ms: u64,
+pub(super) struct Harness {
+    pub(super) machine: SupervisorMachine,
+    pub(super) now_ms: u64,
 }
 
-fn config() -> SupervisorConfig {
+pub(super) fn config() -> SupervisorConfig {
     let mut config = SupervisorConfig::default();
     config.pool.heartbeat_interval_ms = 1_000;
     config
 }
 
 impl Harness {
-    fn new(config: SupervisorConfig, workers: &[&str]) -> Self {
+    pub(super) fn new(config: SupervisorConfig, workers: &[&str]) -> Self {
         let mut machine = SupervisorMachine::new(config).unwrap();
         for worker in workers {
             machine.handle_worker_joined(WorkerId::from(*worker), 0);
@@ -27,11 +29,11 @@ impl Harness {
         harness
     }
 
-    fn commands(&mut self) -> Vec<Command> {
+    pub(super) fn commands(&mut self) -> Vec<Command> {
         core::iter::from_fn(|| self.machine.poll_command()).collect()
     }
 
-    fn executes(&mut self) -> Vec<(WorkerId, ExecuteRequest)> {
+    pub(super) fn executes(&mut self) -> Vec<(WorkerId, ExecuteRequest)> {
         self.commands()
             .into_iter()
             .filter_map(|c| match c {
@@ -41,13 +43,13 @@ impl Harness {
             .collect()
     }
 
-    fn submit(&mut self, id: &str, text: &str) -> Vec<(WorkerId, ExecuteRequest)> {
+    pub(super) fn submit(&mut self, id: &str, text: &str) -> Vec<(WorkerId, ExecuteRequest)> {
         let submitted = self.machine.handle_submit(Task::new(id, text), None, self.now_ms).unwrap();
         assert_eq!(submitted, Submitted::Accepted);
         self.executes()
     }
 
-    fn answer(&mut self, worker: &WorkerId, request: &ExecuteRequest, text: &str) {
+    pub(super) fn answer(&mut self, worker: &WorkerId, request: &ExecuteRequest, text: &str) {
         let answer = WorkerAnswer {
             worker: worker.clone(),
             task: request.task.clone(),
@@ -62,22 +64,22 @@ impl Harness {
         self.machine.handle_answer(worker, &request.task, request.attempt, Ok(answer), self.now_ms);
     }
 
-    fn fail(&mut self, worker: &WorkerId, request: &ExecuteRequest, error: LinkError) {
+    pub(super) fn fail(&mut self, worker: &WorkerId, request: &ExecuteRequest, error: LinkError) {
         self.machine.handle_answer(worker, &request.task, request.attempt, Err(error), self.now_ms);
     }
 
-    fn advance(&mut self, ms: u64) {
+    pub(super) fn advance(&mut self, ms: u64) {
         self.now_ms += ms;
         self.machine.handle_timeout(self.now_ms);
     }
 
-    fn results(&mut self) -> Vec<TaskResult> {
+    pub(super) fn results(&mut self) -> Vec<TaskResult> {
         core::iter::from_fn(|| self.machine.poll_result()).collect()
     }
 }
 
 /// The first of `workers` that is not among `asked`.
-fn not_asked(workers: &[&str], asked: &[(WorkerId, ExecuteRequest)]) -> WorkerId {
+pub(super) fn not_asked(workers: &[&str], asked: &[(WorkerId, ExecuteRequest)]) -> WorkerId {
     workers
         .iter()
         .map(|w| WorkerId::from(*w))
@@ -459,7 +461,7 @@ fn a_delivered_answer_from_a_worker_never_asked_never_counts() {
 }
 
 /// Answers every heartbeat the machine asks for and returns the executes it issued.
-fn keep_alive(h: &mut Harness) -> Vec<(WorkerId, ExecuteRequest)> {
+pub(super) fn keep_alive(h: &mut Harness) -> Vec<(WorkerId, ExecuteRequest)> {
     let mut executes = Vec::new();
     for command in h.commands() {
         match command {
@@ -513,7 +515,7 @@ fn a_late_failure_of_an_old_round_leaves_the_new_ask_pending() {
 }
 
 /// An answer `worker` sends for `request`, whatever it says: any text, any confidence.
-fn answer_from(worker: &WorkerId, request: &ExecuteRequest, text: String, confidence: f64) -> WorkerAnswer {
+pub(super) fn answer_from(worker: &WorkerId, request: &ExecuteRequest, text: String, confidence: f64) -> WorkerAnswer {
     WorkerAnswer {
         worker: worker.clone(),
         task: request.task.clone(),
