@@ -172,6 +172,7 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
         loop {
             self.carry_out_commands(&mut calls, &mut executing);
             self.publish_results();
+            self.ledger.record_stats(self.machine.stats());
             if self.machine.is_shutting_down() && self.machine.is_idle() {
                 break;
             }

@@ -154,6 +154,12 @@ impl SupervisorService {
         self.ledger.duplicate_results()
     }
 
+    /// The machine's counters (rejections, repeats, rounds) as of the driver's last
+    /// step, without a round trip through the driver: readable after it stopped too.
+    pub fn stats(&self) -> SupervisorStats {
+        self.ledger.stats()
+    }
+
     /// Hands the supervisor an answer a worker pushed outside its execute call (after
     /// a broken connection, say). It counts only if that worker was asked for that
     /// task and has not answered it yet; a different answer for the same round marks

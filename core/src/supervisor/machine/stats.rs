@@ -1,5 +1,7 @@
 //! What the machine refused or ignored, counted for reports and checks.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::super::rejection::{AnswerRejection, HeartbeatRejection};
@@ -63,6 +65,13 @@ pub struct SupervisorStats {
 }
 
 impl SupervisorStats {
+    /// Every counter by its field name, for reports and expectations that name one.
+    pub fn counters(&self) -> BTreeMap<String, u64> {
+        let fields = serde_json::to_value(self).expect("counters are plain numbers");
+        let serde_json::Value::Object(fields) = fields else { unreachable!("a struct serializes as an object") };
+        fields.into_iter().filter_map(|(name, value)| Some((name, value.as_u64()?))).collect()
+    }
+
     pub(super) fn count_rejection(&mut self, rejection: AnswerRejection) {
         let counter = match rejection {
             AnswerRejection::TooLong { .. } => &mut self.rejected_too_long,

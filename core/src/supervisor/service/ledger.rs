@@ -11,6 +11,7 @@ use super::task_event::TaskEvent;
 use super::task_events::{Feed, TaskEvents};
 use crate::TaskId;
 use crate::result::TaskResult;
+use crate::supervisor::machine::SupervisorStats;
 
 /// Where a task stands, as one supervisor incarnation knows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,6 +53,8 @@ struct LedgerState {
     results_max: usize,
     task_events_max: usize,
     duplicate_results: u64,
+    /// The machine's counters as of the driver's last step.
+    stats: SupervisorStats,
 }
 
 impl Ledger {
@@ -66,6 +69,7 @@ impl Ledger {
                 results_max,
                 task_events_max,
                 duplicate_results: 0,
+                stats: SupervisorStats::default(),
             }),
         }
     }
@@ -145,6 +149,18 @@ impl Ledger {
 
     pub(crate) fn duplicate_results(&self) -> u64 {
         self.lock().duplicate_results
+    }
+
+    /// The machine's counters now (the driver calls this after every step).
+    pub(crate) fn record_stats(&self, stats: &SupervisorStats) {
+        let mut state = self.lock();
+        if state.stats != *stats {
+            state.stats = stats.clone();
+        }
+    }
+
+    pub(crate) fn stats(&self) -> SupervisorStats {
+        self.lock().stats.clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, LedgerState> {
