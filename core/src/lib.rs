@@ -11,6 +11,8 @@
 //!   (and [`judge_meanings`]), [`Scaler`].
 //! - Agents: [`Worker`] (asks its LLM), [`SupervisorMachine`] (sans-IO) and
 //!   [`Supervisor`] (its one async driver), [`LocalLink`] (in-process transport).
+//! - [`mock`]: the seeded mock LLM and the workload it knows the answers to, for
+//!   simulations and for running any command offline.
 //! - Support: [`SeededRng`], [`RetryPolicy`], [`TokenBucket`], [`ConfigError`].
 
 mod analysis;
@@ -22,6 +24,7 @@ mod ids;
 mod link;
 mod llm;
 mod local_link;
+pub mod mock;
 mod pool;
 mod power;
 #[cfg(feature = "proptest")]

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use quorum_core::{Priority, SeededRng, Task};
+use crate::{Priority, SeededRng, Task};
 
 /// What the mock LLM knows about a task: the right answer and plausible wrong ones.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -376,8 +376,8 @@ fn semantic_task(rng: &mut SeededRng) -> (String, Truth) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quorum_core::HeuristicAnalyser;
-    use quorum_core::consensus::Strategy;
+    use crate::HeuristicAnalyser;
+    use crate::consensus::Strategy;
 
     #[test]
     fn same_seed_same_workload_and_every_task_has_its_truth() {

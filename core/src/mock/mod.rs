@@ -1,9 +1,12 @@
 //! The seeded mock LLM: knows every task's ground truth and answers like a model with
 //! a given profile — accuracy, answer style, mistakes, confidence behaviour, latency,
-//! failures, and byzantine modes.
+//! failures, and byzantine modes. Nothing here needs a network or a simulator: a
+//! simulation runs one per worker, and every real command runs offline with it.
 //!
 //! # Layout
 //! - this file: [`LlmProfile`] and [`MockLlm`]: what a call draws and answers;
+//! - [`workload`]: the seeded tasks and their ground truth ([`workload::Truth`]);
+//! - `observer`: [`CallObserver`], through which a simulation's trace sees each call;
 //! - `number_form`, `number_words`: numbers in the messy forms models write;
 //! - `wrapper`: short answers and sentences in the wrappers models put around them;
 //! - `mistake`: the wrong numbers a model plausibly gives.
@@ -11,18 +14,21 @@
 mod mistake;
 mod number_form;
 mod number_words;
+mod observer;
 #[cfg(test)]
 mod style_tests;
+pub mod workload;
 mod wrapper;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
-use quorum_core::{Completion, CompletionRequest, Llm, LlmError, SeededRng};
+use crate::{Completion, CompletionRequest, Llm, LlmError, SeededRng};
 
-use crate::trace::{Happening, LlmReply, Trace};
-use crate::workload::{Truth, TruthBook, format_number};
+use crate::mock::workload::{Truth, TruthBook, format_number};
+
+pub use observer::{CallObserver, NoObserver};
 
 /// How right answers are worded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,21 +256,23 @@ pub struct MockLlm {
     truths: Arc<TruthBook>,
     control: LlmControl,
     rng: Mutex<SeededRng>,
-    trace: Trace,
+    observer: Arc<dyn CallObserver>,
 }
 
 impl MockLlm {
-    /// The model of worker `name`; its draws come from `seed` and its name alone.
-    pub fn new(
-        name: &str,
-        profile: LlmProfile,
-        truths: Arc<TruthBook>,
-        control: LlmControl,
-        seed: u64,
-        trace: Trace,
-    ) -> Self {
+    /// The model of worker `name`; its draws come from `seed` and its name alone. It
+    /// reports its calls to no one until [`Self::with_observer`].
+    pub fn new(name: &str, profile: LlmProfile, truths: Arc<TruthBook>, control: LlmControl, seed: u64) -> Self {
         let rng = Mutex::new(SeededRng::derive(seed, &format!("llm/{name}")));
-        Self { name: name.to_owned(), profile, truths, control, rng, trace }
+        Self { name: name.to_owned(), profile, truths, control, rng, observer: Arc::new(NoObserver) }
+    }
+
+    /// Reports every call to `observer` (a simulation's trace). Observing changes no
+    /// answer.
+    #[must_use]
+    pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.observer = observer;
+        self
     }
 
     fn draw<T>(&self, f: impl FnOnce(&mut SeededRng) -> T) -> T {
@@ -479,15 +487,10 @@ impl Llm for MockLlm {
     async fn complete(&self, request: CompletionRequest) -> Result<Completion, LlmError> {
         // Counted when made, so that calls cut short by a crash or the end of the run
         // are counted too.
-        self.trace.record(&self.name, Happening::LlmCall { prompt_bytes: request.prompt.len() });
+        self.observer.call_started(&self.name, request.prompt.len());
         let plan = self.plan(&request);
         let outcome = self.respond(&request, &plan).await;
-        let reply = match &outcome {
-            Ok(completion) if completion.truncated => LlmReply::Truncated,
-            Ok(completion) => LlmReply::Ok { text: completion.text.clone() },
-            Err(error) => LlmReply::Error { error: error.to_string() },
-        };
-        self.trace.record(&self.name, Happening::Llm { reply });
+        self.observer.call_finished(&self.name, &outcome);
         outcome
     }
 }
@@ -537,7 +540,7 @@ impl MockLlm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quorum_core::parse_reply;
+    use crate::parse_reply;
 
     fn book() -> Arc<TruthBook> {
         let mut book = TruthBook::new();
@@ -567,7 +570,6 @@ mod tests {
                     book(),
                     LlmControl::default(),
                     seed,
-                    Trace::new(),
                 );
                 let mut out = Vec::new();
                 for _ in 0..20 {
@@ -589,14 +591,13 @@ mod tests {
                 book(),
                 LlmControl::default(),
                 1,
-                Trace::new(),
             );
             let reply = honest.complete(request("q-exact")).await.unwrap();
             assert_eq!(parse_reply(&reply.text, reply.truncated).unwrap().answer, "Paris");
             let liar = |name| {
                 let profile =
                     LlmProfile { byzantine: Some(Byzantine::Colluding { group: 7 }), ..LlmProfile::default() };
-                MockLlm::new(name, profile, book(), LlmControl::default(), 99, Trace::new())
+                MockLlm::new(name, profile, book(), LlmControl::default(), 99)
             };
             let (a, b) = (liar("w2"), liar("w3"));
             let answer_a = parse_reply(&a.complete(request("q-exact")).await.unwrap().text, false).unwrap().answer;
@@ -613,13 +614,13 @@ mod tests {
                 failures: FailureRates { garbage: 1.0, ..FailureRates::default() },
                 ..LlmProfile::default()
             };
-            let llm = MockLlm::new("w1", profile, book(), LlmControl::default(), 1, Trace::new());
+            let llm = MockLlm::new("w1", profile, book(), LlmControl::default(), 1);
             let reply = llm.complete(request("q-num")).await.unwrap();
             assert!(parse_reply(&reply.text, reply.truncated).is_err());
 
             let control = LlmControl::default();
             control.set_storm(1.0);
-            let stormy = MockLlm::new("w1", LlmProfile::default(), book(), control.clone(), 1, Trace::new());
+            let stormy = MockLlm::new("w1", LlmProfile::default(), book(), control.clone(), 1);
             assert!(matches!(
                 stormy.complete(request("q-num")).await,
                 Err(LlmError::RateLimited { retry_after_ms: Some(_) })
