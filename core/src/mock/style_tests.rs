@@ -3,8 +3,12 @@
 
 use std::collections::BTreeSet;
 
+use std::sync::Arc;
+
+use super::wording::Wording;
 use super::*;
-use crate::mock::workload::{QuestionBank, WorkloadConfig, generate};
+use crate::mock::workload::{QuestionBank, Truth, TruthBook, WorkloadConfig, generate};
+use crate::{CompletionRequest, Llm};
 
 fn messy() -> Wording {
     Wording { style: AnswerStyle::Messy, mistakes: MistakeStyle::Contradictions, task_hash: 4 }
