@@ -8,7 +8,8 @@
 //! - Bookkeeping: [`WorkerPool`] (health, selection, scaling), [`TaskQueue`],
 //!   [`VotingPowers`].
 //! - Seams: [`WorkerLink`], [`Llm`], [`Embedder`] (and [`embed_ballots`]), [`Entailment`]
-//!   (and [`judge_meanings`]), [`Scaler`].
+//!   (and [`judge_meanings`]), [`Scaler`]; [`BoxLlm`], [`BoxEmbedder`] and
+//!   [`BoxEntailment`] choose a model at run time.
 //! - Agents: [`Worker`] (asks its LLM), [`SupervisorMachine`] (sans-IO) and
 //!   [`Supervisor`] (its one async driver), [`LocalLink`] (in-process transport).
 //! - [`mock`]: the seeded mock LLM and the workload it knows the answers to, for
@@ -16,6 +17,7 @@
 //! - Support: [`SeededRng`], [`RetryPolicy`], [`TokenBucket`], [`ConfigError`].
 
 mod analysis;
+mod boxed;
 mod config;
 pub mod consensus;
 mod embedding;
@@ -46,6 +48,7 @@ pub use analysis::{
     Analysis, AnalysisLimits, COMPLEXITY_MAX, HeuristicAnalyser, LlmAnalyser, PlanFallback, PlanField, PlanSource,
     TaskPlan,
 };
+pub use boxed::{BoxEmbedder, BoxEntailment, BoxFuture, BoxLlm, DynEmbedder, DynEntailment, DynLlm};
 pub use config::ConfigError;
 pub use embedding::{EMBEDDING_DIMENSIONS_MAX, EmbedError, embed_ballots};
 pub use entailment::{ENTAILMENT_QUESTIONS_MAX, Entailment, JudgeError, judge_meanings};
