@@ -39,6 +39,11 @@ impl MockLlm {
         self
     }
 
+    /// The ground truth this model knows.
+    pub(super) fn truths(&self) -> &TruthBook {
+        &self.truths
+    }
+
     fn draw<T>(&self, f: impl FnOnce(&mut SeededRng) -> T) -> T {
         f(&mut self.rng.lock().unwrap_or_else(PoisonError::into_inner))
     }

@@ -8,12 +8,14 @@
 //! - `profile`: [`LlmProfile`] and its parts; `control`: [`LlmControl`] (error storms);
 //! - [`workload`]: the seeded tasks and their ground truth ([`workload::Truth`]);
 //! - `observer`: [`CallObserver`], through which a simulation's trace sees each call;
+//! - `judge`: the mock as an [`crate::Entailment`] judge, by the workload's truth;
 //! - `wording`: right and wrong answers in a profile's style;
 //! - `number_form`, `number_words`: numbers in the messy forms models write;
 //! - `wrapper`: short answers and sentences in the wrappers models put around them;
 //! - `mistake`: the wrong numbers a model plausibly gives.
 
 mod control;
+mod judge;
 mod llm;
 mod mistake;
 mod number_form;
