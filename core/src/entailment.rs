@@ -2,8 +2,9 @@
 //! answers a model judges equivalent.
 //!
 //! As in semantic-entropy clustering, two answers mean the same thing when each entails
-//! the other. A model (the live one in real mode, the seeded mock in simulation, which
-//! knows which claims are equivalent) answers the [`Entailment`] questions;
+//! the other. A model (the live one in real mode, the seeded mock
+//! ([`crate::mock::MockLlm`]) in simulation and offline, which knows which claims are
+//! equivalent) answers the [`Entailment`] questions;
 //! [`judge_meanings`] turns the answers into a class per ballot
 //! ([`Ballot::meaning`]), which the consensus engine, pure and synchronous, then uses
 //! in place of similarity when every ballot has one. The claim guard still applies:

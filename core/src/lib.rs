@@ -9,18 +9,22 @@
 //!   [`VotingPowers`].
 //! - Seams: [`WorkerLink`], [`Llm`], [`Embedder`] (and [`embed_ballots`]), [`Entailment`]
 //!   (and [`judge_meanings`]), [`Scaler`], and the [`WorkerRegistry`] that a link, a
-//!   scaler and the supervisor share (who is a worker now, and where).
+//!   scaler and the supervisor share (who is a worker now, and where); [`BoxLlm`],
+//!   [`BoxEmbedder`] and [`BoxEntailment`] choose a model at run time.
 //! - Agents: [`Worker`] (asks its LLM); the supervisor: [`SupervisorMachine`]
 //!   (sans-IO), [`Supervisor`] (its builder), [`SupervisorDriver`] (its one async
 //!   driver), [`SupervisorService`] (the client-facing service: idempotent submit,
 //!   [`TaskStatus`] and results by id, bounded [`TaskEvents`] streams), [`Deadlines`]
 //!   (every call's deadline); [`LocalLink`] (in-process transport).
+//! - [`mock`]: the seeded mock LLM and the workload it knows the answers to, for
+//!   simulations and for running any command offline.
 //! - Support: [`SeededRng`], [`RetryPolicy`], [`TokenBucket`], [`ConfigError`].
 //! - Checks: [`recompute_mismatches`] (a result follows from its votes),
 //!   [`SupervisorMachine::assert_invariants`], and (feature `harness`) `harness`: the
 //!   machine and scripted workers in memory, for property tests.
 
 mod analysis;
+mod boxed;
 mod config;
 pub mod consensus;
 mod embedding;
@@ -31,6 +35,7 @@ mod ids;
 mod link;
 mod llm;
 mod local_link;
+pub mod mock;
 mod pool;
 mod power;
 #[cfg(feature = "proptest")]
@@ -54,6 +59,7 @@ pub use analysis::{
     Analysis, AnalysisLimits, COMPLEXITY_MAX, HeuristicAnalyser, LlmAnalyser, PlanFallback, PlanField, PlanSource,
     TaskPlan,
 };
+pub use boxed::{BoxEmbedder, BoxEntailment, BoxFuture, BoxLlm, DynEmbedder, DynEntailment, DynLlm};
 pub use config::ConfigError;
 pub use embedding::{EMBEDDING_DIMENSIONS_MAX, EmbedError, embed_ballots};
 pub use entailment::{ENTAILMENT_QUESTIONS_MAX, Entailment, JudgeError, judge_meanings};

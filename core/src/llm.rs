@@ -71,7 +71,7 @@ impl LlmError {
     }
 }
 
-/// A language model. Implementations: the seeded mock in quorum-sim, the
+/// A language model. Implementations: the seeded mock ([`crate::mock::MockLlm`]), the
 /// OpenAI-compatible client in quorum-real.
 pub trait Llm: Send + Sync {
     /// Completes one prompt.

@@ -4,7 +4,7 @@
 //! Expectations are set to hold for every seed (the CI sweep runs hundreds per
 //! scenario), not just the lucky ones.
 
-use quorum_sim::workload::{Arrival, QuestionBank};
+use quorum_core::mock::workload::{Arrival, QuestionBank};
 use quorum_sim::{
     AnswerStyle, Byzantine, ClusterConfig, ConfidenceBehaviour, FailureRates, Fault, FaultKind, LatencyProfile,
     LlmProfile, MistakeStyle, Swarm, honest_workers, named_workers,
@@ -462,13 +462,13 @@ mod tests {
         let (run, outcome) = run_hard_answers(1);
         assert_eq!((run.tasks, run.failed), (30, 0));
         assert!(outcome.violations.is_empty(), "{:?}", outcome.violations);
-        let workload = quorum_sim::workload::generate(1, &find("hard-answers").unwrap().cluster.workload);
+        let workload = quorum_core::mock::workload::generate(1, &find("hard-answers").unwrap().cluster.workload);
         let (mut messy, mut contradictions) = (0, 0);
         for planned in &workload.tasks {
             let truth = &workload.truths[&planned.task.text];
             let result = outcome.results[&planned.task.id].result.as_ref().unwrap();
             for vote in &result.metadata.votes {
-                let semantic = matches!(truth, quorum_sim::workload::Truth::Semantic { .. });
+                let semantic = matches!(truth, quorum_core::mock::workload::Truth::Semantic { .. });
                 messy += usize::from(!semantic && vote.text != truth.canonical());
                 contradictions += usize::from(truth.known_verdict(&vote.text) == Some(false));
             }

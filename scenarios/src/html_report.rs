@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use quorum_core::mock::workload::generate;
 use quorum_core::{Outcome, TaskResult};
-use quorum_sim::workload::generate;
 use quorum_sim::{FaultKind, Happening, LlmReply, Reply, Request, RunOutcome, TraceEvent};
 
 use crate::runner::ScenarioRun;
@@ -668,7 +668,7 @@ fn task_table(scenario: &Scenario, outcome: &RunOutcome) -> String {
     html
 }
 
-fn row(html: &mut String, result: &TaskResult, text: &str, truths: &quorum_sim::workload::TruthBook) {
+fn row(html: &mut String, result: &TaskResult, text: &str, truths: &quorum_core::mock::workload::TruthBook) {
     let (class, label, answer, numbers) = match &result.outcome {
         Outcome::Agreed { answer, support, margin, .. } => {
             ("agreed", "agreed".to_owned(), answer.clone(), format!("{support:.3} / {margin:.3}"))

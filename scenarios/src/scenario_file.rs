@@ -224,11 +224,11 @@ accuracy_min = 0.8
         let profile = &scenario.cluster.workers[2].profile;
         assert_eq!(profile.style, quorum_sim::AnswerStyle::Messy);
         assert_eq!(profile.mistakes, quorum_sim::MistakeStyle::Contradictions);
-        assert_eq!(scenario.cluster.workload.questions, quorum_sim::workload::QuestionBank::Hard);
+        assert_eq!(scenario.cluster.workload.questions, quorum_core::mock::workload::QuestionBank::Hard);
         // Left out, they are the mock as it always was.
         let plain = parse_scenario("name = \"plain\"\nworkers = 3\n").unwrap();
         assert_eq!(plain.cluster.workers[0].profile.mistakes, quorum_sim::MistakeStyle::Plain);
-        assert_eq!(plain.cluster.workload.questions, quorum_sim::workload::QuestionBank::Classic);
+        assert_eq!(plain.cluster.workload.questions, quorum_core::mock::workload::QuestionBank::Classic);
     }
 
     #[test]

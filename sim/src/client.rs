@@ -12,12 +12,12 @@ use tokio::time::Instant;
 use turmoil::net::TcpStream;
 
 use quorum_core::consensus::ConsensusConfig;
+use quorum_core::mock::workload::PlannedTask;
 use quorum_core::{Task, TaskId, TaskResult};
 
 use crate::invariants::{Violation, check_result};
 use crate::trace::{Happening, Trace};
 use crate::wire::{SUPERVISOR_PORT, SupervisorRequest, SupervisorResponse, TaskStatus, read_frame, write_frame};
-use crate::workload::PlannedTask;
 
 /// How often the client polls for results and retries submissions.
 pub const CLIENT_POLL_MS: u64 = 500;

@@ -6,16 +6,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
+use quorum_core::mock::workload::{Workload, WorkloadConfig, generate};
+use quorum_core::mock::{LlmControl, LlmProfile};
 use quorum_core::{SupervisorConfig, TaskId, WorkerConfig};
 
 use crate::client::{ClientLog, ClientRecord, client};
 use crate::faults::{Fault, FaultKind, FaultPlan, Hosts, LinkCuts, timeline};
 use crate::hosts::{SimRegistry, SupervisorSpec, WorkerSpec, supervisor_host, worker_host};
 use crate::invariants::{Invariant, Violation};
-use crate::mock_llm::{LlmControl, LlmProfile};
 use crate::report::{RunReport, build_report};
 use crate::trace::{Divergence, Happening, Trace, first_divergence};
-use crate::workload::{WorkloadConfig, generate};
 
 /// Every run starts at this wall-clock instant (2026-01-01T00:00:00Z), so nothing
 /// depends on when it ran.
@@ -472,7 +472,7 @@ pub fn run_with_budget(seed: u64, config: &ClusterConfig, budget: RunBudget) -> 
 /// What the harness shares with the hosts of one run.
 struct Shared {
     trace: Trace,
-    workload: crate::workload::Workload,
+    workload: Workload,
     registry: SimRegistry,
     control: LlmControl,
     violations: Arc<Mutex<Vec<Violation>>>,

@@ -7,7 +7,7 @@
 use quorum_core::consensus::ANSWER_BYTES_MAX;
 use quorum_core::{TaskId, WorkerAnswer};
 
-use crate::mock_llm::Byzantine;
+use quorum_core::mock::Byzantine;
 
 /// Bytes an oversized answer carries beyond [`ANSWER_BYTES_MAX`].
 const OVERSIZE_BYTES: usize = 1024;

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use turmoil::net::{TcpListener, TcpStream};
 
+use quorum_core::mock::workload::TruthBook;
+use quorum_core::mock::{LlmControl, LlmProfile, MockLlm};
 use quorum_core::{
     Emission, ResultHook, ScaleError, Scaler, Submitted, Supervisor, SupervisorConfig, SupervisorService, TaskStatus,
     Worker, WorkerAnswer, WorkerConfig, WorkerId, WorkerRegistry,
@@ -22,13 +24,11 @@ use quorum_core::{
 use crate::hostile::Hostility;
 use crate::invariants::{Invariant, Violation};
 use crate::link::SimLink;
-use crate::mock_llm::{LlmControl, LlmProfile, MockLlm};
 use crate::trace::{Happening, Trace};
 use crate::wire::{
     SUPERVISOR_PORT, SupervisorRequest, SupervisorResponse, WORKER_PORT, WorkerRequest, WorkerResponse, read_frame,
     write_frame,
 };
-use crate::workload::TruthBook;
 
 /// How often an inactive (spare or released) worker host checks whether it is needed.
 const ACTIVATION_POLL_MS: u64 = 200;
@@ -72,14 +72,9 @@ pub async fn worker_host(spec: WorkerSpec) -> turmoil::Result {
             tokio::time::sleep(Duration::from_millis(ACTIVATION_POLL_MS)).await;
         }
         spec.trace.record(&spec.name, Happening::WorkerStart);
-        let llm = MockLlm::new(
-            &spec.name,
-            spec.profile.clone(),
-            Arc::clone(&spec.truths),
-            spec.control.clone(),
-            spec.seed,
-            spec.trace.clone(),
-        );
+        let llm =
+            MockLlm::new(&spec.name, spec.profile.clone(), Arc::clone(&spec.truths), spec.control.clone(), spec.seed)
+                .with_observer(Arc::new(spec.trace.clone()));
         let worker = Arc::new(Worker::new(WorkerId::new(spec.name.clone()), spec.config.clone(), llm, spec.seed)?);
         let listener = TcpListener::bind(("0.0.0.0", WORKER_PORT)).await?;
         loop {

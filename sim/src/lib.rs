@@ -7,9 +7,11 @@
 //! - [`cluster`]: [`ClusterConfig`] and [`run`]: builds the turmoil world, injects the
 //!   faults, checks the invariants, reports.
 //! - Hosts: the supervisor (the core driver over [`SimLink`]), workers (the core
-//!   worker over [`MockLlm`]), the client; [`SimScaler`] switches spare workers.
+//!   worker over [`MockLlm`], quorum-core's seeded mock, which records its calls in
+//!   the [`Trace`]), the client; [`SimScaler`] switches spare workers.
 //! - [`wire`]: the length-delimited frames on the simulated network.
-//! - [`workload`], [`faults`], [`invariants`], [`trace`], [`report`].
+//! - [`faults`], [`invariants`], [`trace`], [`report`]; the workload is
+//!   `quorum_core::mock::workload`.
 
 pub mod client;
 pub mod cluster;
@@ -18,12 +20,10 @@ mod hostile;
 pub mod hosts;
 pub mod invariants;
 mod link;
-pub mod mock_llm;
 pub mod report;
 mod sim_time;
 pub mod trace;
 pub mod wire;
-pub mod workload;
 
 pub use cluster::{
     CLIENT_HOST, ClusterBuilder, ClusterConfig, ClusterError, RunBudget, RunOutcome, RunWindow, SUPERVISOR_HOST,
@@ -33,7 +33,8 @@ pub use faults::{Fault, FaultKind, FaultPlan, Swarm};
 pub use hosts::SimScaler;
 pub use invariants::{Invariant, Violation};
 pub use link::SimLink;
-pub use mock_llm::{
+// The mock's profile is part of `ClusterConfig`: scenario files and the CLI name it here.
+pub use quorum_core::mock::{
     AnswerStyle, Byzantine, ConfidenceBehaviour, FailureRates, LatencyProfile, LlmProfile, MistakeStyle, MockLlm,
 };
 pub use report::RunReport;

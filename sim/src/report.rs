@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use quorum_core::consensus::{ConsensusConfig, Strategy, answers_match};
+use quorum_core::mock::workload::{TRUTH_TOLERANCE_RELATIVE, Truth, TruthBook};
 use quorum_core::{Outcome, TaskId};
 
 use crate::client::ClientRecord;
 use crate::trace::{Happening, TraceEvent};
-use crate::workload::{TRUTH_TOLERANCE_RELATIVE, Truth, TruthBook};
 
 /// The numbers of one run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

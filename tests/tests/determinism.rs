@@ -2,7 +2,7 @@
 //! simulation tick: there, any order that leaks from a hash map, a thread or the wall
 //! clock shows as a different trace hash.
 
-use quorum_sim::workload::{Arrival, WorkloadConfig};
+use quorum_core::mock::workload::{Arrival, WorkloadConfig};
 use quorum_sim::{ClusterBuilder, ClusterConfig, Fault, FaultKind, Swarm, run};
 
 const SEEDS: [u64; 3] = [1, 17, 4_242];

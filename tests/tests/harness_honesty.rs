@@ -3,8 +3,8 @@
 //! code before the fix.
 
 use quorum_core::consensus::Strategy;
+use quorum_core::mock::workload::{Arrival, Truth};
 use quorum_scenarios::{Expectations, Invocation, Overrides, find, parse_scenario, render_summary, run_scenario};
-use quorum_sim::workload::{Arrival, Truth};
 use quorum_sim::{
     ClusterBuilder, ClusterConfig, Fault, FaultKind, Happening, Invariant, RunBudget, RunOutcome, honest_workers, run,
 };

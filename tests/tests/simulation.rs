@@ -270,7 +270,7 @@ fn burst_scaling() -> ClusterConfig {
     config.spares = quorum_sim::named_workers(4, 12, slow);
     config.supervisor.pool.idle_release_ms = 10_000;
     config.workload.tasks = 80;
-    config.workload.arrival = quorum_sim::workload::Arrival::Bursts { size: 40, gap_ms: 40_000 };
+    config.workload.arrival = quorum_core::mock::workload::Arrival::Bursts { size: 40, gap_ms: 40_000 };
     config
 }
 

@@ -7,6 +7,9 @@ mod event;
 
 use serde::{Deserialize, Serialize};
 
+use quorum_core::mock::CallObserver;
+use quorum_core::{Completion, LlmError};
+
 pub use event::{Happening, LlmReply, Reply, Request, TraceEvent, outcome_label};
 
 /// Events kept in memory; beyond it they are still hashed and counted, not stored.
@@ -101,6 +104,23 @@ impl Trace {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, TraceState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The mock LLM's calls: [`Happening::LlmCall`] when a call is made,
+/// [`Happening::Llm`] with its outcome when it ends.
+impl CallObserver for Trace {
+    fn call_started(&self, model: &str, prompt_bytes: usize) {
+        self.record(model, Happening::LlmCall { prompt_bytes });
+    }
+
+    fn call_finished(&self, model: &str, outcome: &Result<Completion, LlmError>) {
+        let reply = match outcome {
+            Ok(completion) if completion.truncated => LlmReply::Truncated,
+            Ok(completion) => LlmReply::Ok { text: completion.text.clone() },
+            Err(error) => LlmReply::Error { error: error.to_string() },
+        };
+        self.record(model, Happening::Llm { reply });
     }
 }
 

@@ -5,7 +5,7 @@
 //! answers whose symbols carry the meaning ("C++", "C#", "F#", "B+"), lettered
 //! choices. Semantic: claims with a relation (see [`super::claim`]).
 
-use quorum_core::SeededRng;
+use crate::SeededRng;
 
 use super::Truth;
 use super::claim::CLAIMS;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use quorum_core::{Priority, SeededRng, Task};
+use crate::{Priority, SeededRng, Task};
 
 /// What the mock LLM knows about a task: the right answer and plausible wrong ones.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,14 +59,22 @@ impl Truth {
     /// such as "Answer:" or "**" ignored) decides. `None` when it quotes none of
     /// them, or for other truths: then only a reader can judge.
     pub fn known_verdict(&self, answer: &str) -> Option<bool> {
+        self.known_answer(answer).map(|known| known == KnownAnswer::Right)
+    }
+
+    /// Which of the workload's own answers a semantic `answer` states, by the same
+    /// rule as [`Self::known_verdict`]: every right phrasing is one answer, each wrong
+    /// answer and contradiction another. `None` when it quotes none of them, or for
+    /// other truths.
+    pub fn known_answer(&self, answer: &str) -> Option<KnownAnswer> {
         let Self::Semantic { phrasings, wrong, contradictions } = self else {
             return None;
         };
         let answer = format!(" {} ", folded_words(answer));
-        let right = phrasings.iter().map(|p| (p, true));
-        let known = right.chain(wrong.iter().chain(contradictions).map(|w| (w, false)));
-        let mut best: Option<(usize, bool)> = None;
-        for (sentence, is_right) in known {
+        let known = phrasings.iter().chain(wrong).chain(contradictions);
+        // (length in bytes of the folded sentence, its index in `known`)
+        let mut best: Option<(usize, usize)> = None;
+        for (index, sentence) in known.enumerate() {
             let words = folded_words(sentence);
             // Longest first; on a tie (never between the workload's own distinct
             // sentences) the first listed.
@@ -74,16 +82,34 @@ impl Truth {
                 && answer.contains(&format!(" {words} "))
                 && best.is_none_or(|(length, _)| words.len() > length)
             {
-                best = Some((words.len(), is_right));
+                best = Some((words.len(), index));
             }
         }
-        best.map(|(_, is_right)| is_right)
+        best.map(|(_, index)| match index.checked_sub(phrasings.len()) {
+            None => KnownAnswer::Right,
+            Some(index) => KnownAnswer::Wrong { index },
+        })
     }
+}
+
+/// One of the answers a semantic [`Truth`] knows: what [`Truth::known_answer`] finds
+/// an answer states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum KnownAnswer {
+    /// The right answer, in any of its phrasings.
+    Right,
+    /// Wrong answer number `index`, counting the wrong answers, then the
+    /// contradictions.
+    Wrong {
+        /// Which wrong answer.
+        index: usize,
+    },
 }
 
 /// Words of `text` in lower case, separated by single spaces; every character that is
 /// not a letter or a digit separates words.
-fn folded_words(text: &str) -> String {
+pub(crate) fn folded_words(text: &str) -> String {
     let lower: String =
         text.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect::<String>().to_lowercase();
     lower.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -376,8 +402,8 @@ fn semantic_task(rng: &mut SeededRng) -> (String, Truth) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quorum_core::HeuristicAnalyser;
-    use quorum_core::consensus::Strategy;
+    use crate::HeuristicAnalyser;
+    use crate::consensus::Strategy;
 
     #[test]
     fn same_seed_same_workload_and_every_task_has_its_truth() {

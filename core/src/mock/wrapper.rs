@@ -2,7 +2,7 @@
 //! variants real answers come in ("Answer: C", `{"answer": "Rome"}`, "**Rome**",
 //! full-width letters, combining accents), each keeping the answer itself intact.
 
-use quorum_core::SeededRng;
+use crate::SeededRng;
 
 /// Ways of writing a short answer `X`, in the fixed order choices are made from.
 const SHORT_FORMS: usize = 12;

@@ -3,8 +3,12 @@
 
 use std::collections::BTreeSet;
 
+use std::sync::Arc;
+
+use super::wording::Wording;
 use super::*;
-use crate::workload::{QuestionBank, WorkloadConfig, generate};
+use crate::mock::workload::{QuestionBank, Truth, TruthBook, WorkloadConfig, generate};
+use crate::{CompletionRequest, Llm};
 
 fn messy() -> Wording {
     Wording { style: AnswerStyle::Messy, mistakes: MistakeStyle::Contradictions, task_hash: 4 }
@@ -309,7 +313,7 @@ fn a_fixed_seed_gives_these_exact_answers() {
                     mistakes: MistakeStyle::Contradictions,
                     ..LlmProfile::default()
                 };
-                let llm = MockLlm::new("w1", profile, Arc::clone(&book), LlmControl::default(), 11, Trace::new());
+                let llm = MockLlm::new("w1", profile, Arc::clone(&book), LlmControl::default(), 11);
                 let mut out = Vec::new();
                 for prompt in ["q-third", "q-thousands", "q-lang", "q-third", "q-thousands", "q-lang"] {
                     let reply = llm.complete(CompletionRequest {
@@ -318,7 +322,7 @@ fn a_fixed_seed_gives_these_exact_answers() {
                         completion_tokens_max: 100,
                         temperature: 0.7,
                     });
-                    out.push(quorum_core::parse_reply(&reply.await.unwrap().text, false).unwrap().answer);
+                    out.push(crate::parse_reply(&reply.await.unwrap().text, false).unwrap().answer);
                 }
                 out
             },

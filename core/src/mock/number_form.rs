@@ -7,7 +7,7 @@
 //! far inside the workload's truth tolerance), so a right answer in any form is
 //! still right for a reader that understands the form.
 
-use quorum_core::SeededRng;
+use crate::SeededRng;
 
 use super::number_words::number_in_words;
 
