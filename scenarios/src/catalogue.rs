@@ -4,6 +4,8 @@
 //! Expectations are set to hold for every seed (the CI sweep runs hundreds per
 //! scenario), not just the lucky ones.
 
+use std::collections::BTreeMap;
+
 use quorum_core::mock::workload::{Arrival, QuestionBank};
 use quorum_sim::{
     AnswerStyle, Byzantine, ClusterConfig, ConfidenceBehaviour, FailureRates, Fault, FaultKind, LatencyProfile,
@@ -330,8 +332,18 @@ fn hostile_workers() -> Scenario {
         "w4 sends answers over the size limit and absurd confidences, w5 floods answers for tasks and rounds it was \
          never given: every one is refused at the boundary and the honest majority decides",
         full_panels(cluster),
-        Expectations { no_wrong_answers: true, ..healthy() },
+        Expectations { no_wrong_answers: true, counters_min: hostile_rejections(), ..healthy() },
     )
+}
+
+/// The rejections the hostile workers must run into on every seed: too long,
+/// confidence out of range (w4); tasks never given, rounds never asked, pushes beyond
+/// one per call (w5).
+fn hostile_rejections() -> BTreeMap<String, u64> {
+    ["rejected_too_long", "rejected_confidence", "unknown_task_answers", "rejected_unknown_round", "rejected_flood"]
+        .into_iter()
+        .map(|name| (name.to_owned(), 1))
+        .collect()
 }
 
 fn colluding_majority() -> Scenario {

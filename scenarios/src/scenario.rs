@@ -1,7 +1,10 @@
 //! A scenario: a named, described cluster with what it expects beyond the invariants.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use quorum_core::SupervisorStats;
 use quorum_sim::{ClusterConfig, FaultKind, Happening, Invariant, Reply, RunOutcome};
 
 /// What a scenario expects of every seed, on top of the invariants that every run
@@ -44,6 +47,11 @@ pub struct Expectations {
     /// supervisor again after their last fault ended, at least: recovery happened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovered_workers_min: Option<usize>,
+    /// The supervisor's counters (summed over its incarnations), each at least the
+    /// given count: `counters_min = { rejected_too_long = 1 }` proves a rejection
+    /// happened. Names are the fields of `quorum_core::SupervisorStats`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub counters_min: BTreeMap<String, u64>,
 }
 
 /// An expectation a run did not meet.
@@ -133,6 +141,12 @@ impl Expectations {
         {
             fail("faults_played_out", problem);
         }
+        for (name, min) in &self.counters_min {
+            let count = report.supervisor_counters.get(name).copied().unwrap_or(0);
+            if count < *min {
+                fail("counters_min", format!("supervisor counter {name} = {count} < {min}"));
+            }
+        }
         if let Some(min) = self.recovered_workers_min {
             let recovered = recovered_workers(outcome);
             if recovered.len() < min {
@@ -161,6 +175,14 @@ impl Expectations {
             {
                 return Err((format!("expect.{field}"), format!("{value} is not a share in 0..=1")));
             }
+        }
+        let known = SupervisorStats::default().counters();
+        if let Some(name) = self.counters_min.keys().find(|name| !known.contains_key(*name)) {
+            let names: Vec<&str> = known.keys().map(String::as_str).collect();
+            return Err((
+                format!("expect.counters_min.{name}"),
+                format!("no such supervisor counter (known: {})", names.join(", ")),
+            ));
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use quorum_core::{SupervisorConfig, TaskId, WorkerConfig};
 
 use crate::client::{ClientLog, ClientRecord, client};
 use crate::faults::{Fault, FaultKind, FaultPlan, Hosts, LinkCuts, timeline};
-use crate::hosts::{SimRegistry, SupervisorSpec, WorkerSpec, supervisor_host, worker_host};
+use crate::hosts::{Incarnations, SimRegistry, SupervisorSpec, WorkerSpec, supervisor_host, worker_host};
 use crate::invariants::{Invariant, Violation};
 use crate::report::{RunReport, build_report};
 use crate::trace::{Divergence, Happening, Trace, first_divergence};
@@ -477,6 +477,7 @@ struct Shared {
     control: LlmControl,
     violations: Arc<Mutex<Vec<Violation>>>,
     log: ClientLog,
+    incarnations: Incarnations,
 }
 
 impl Shared {
@@ -494,6 +495,7 @@ impl Shared {
             control: LlmControl::default(),
             violations: Arc::new(Mutex::new(Vec::new())),
             log: Arc::new(Mutex::new(BTreeMap::new())),
+            incarnations: Incarnations::default(),
         }
     }
 
@@ -527,6 +529,7 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         hosts: config.worker_names(),
         violations: Arc::clone(&shared.violations),
         trace: shared.trace.clone(),
+        incarnations: shared.incarnations.clone(),
     };
     sim.host(SUPERVISOR_HOST, move || supervisor_host(supervisor.clone()));
     let truths = Arc::new(shared.workload.truths.clone());
@@ -657,6 +660,7 @@ fn account(
     let mut report = build_report(&records, &texts, &shared.workload.truths, llm_calls, sim_ms);
     (report.workers_peak, report.workers_after_peak_min, report.workers_final) =
         crate::report::worker_counts(&events, config.workers.len());
+    report.supervisor_counters = shared.incarnations.counters();
     let trace = shared.trace.clone();
     trace.record_at(sim_ms, "sim", Happening::End { violations: violations.len() });
     RunOutcome { seed, violations, report, trace, results: records, steps, window }

@@ -18,17 +18,18 @@ const FLOOD_REPEATS: usize = 3;
 /// Further answers an equivocating worker pushes per call, each different.
 const EQUIVOCATIONS: u32 = 2;
 
-/// How a hostile worker misbehaves: what it replies to one execute call, and what it
-/// pushes to the supervisor after.
+/// How a hostile worker misbehaves: what it pushes to the supervisor while an execute
+/// call is open, and what it then replies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Hostility {
     /// Replies too long, or with a confidence of NaN (which JSON cannot carry: the
     /// frame does not decode) or out of `0..=1`.
     Oversized,
-    /// Replies honestly, then pushes answers for tasks and rounds it was not given,
-    /// and its real answer again and again.
+    /// Pushes answers for tasks and rounds it was not given, and its real answer
+    /// again and again, then replies honestly.
     Flood,
-    /// Replies honestly, then pushes a different answer to the same call each time.
+    /// Pushes a different answer to the same call each time, then replies with the
+    /// honest one.
     Equivocate,
 }
 
@@ -59,7 +60,7 @@ impl Hostility {
         }
     }
 
-    /// What the worker pushes to the supervisor after replying `answer` (the honest
+    /// What the worker pushes to the supervisor before replying `answer` (the honest
     /// one), in order.
     pub(crate) fn pushes(self, answer: &WorkerAnswer) -> Vec<WorkerAnswer> {
         match self {

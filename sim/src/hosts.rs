@@ -10,6 +10,7 @@
 //! order.
 
 use core::time::Duration;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use turmoil::net::{TcpListener, TcpStream};
@@ -17,8 +18,8 @@ use turmoil::net::{TcpListener, TcpStream};
 use quorum_core::mock::workload::TruthBook;
 use quorum_core::mock::{LlmControl, LlmProfile, MockLlm};
 use quorum_core::{
-    Emission, ResultHook, ScaleError, Scaler, Submitted, Supervisor, SupervisorConfig, SupervisorService, TaskStatus,
-    Worker, WorkerAnswer, WorkerConfig, WorkerId, WorkerRegistry,
+    Emission, ResultHook, ScaleError, Scaler, Submitted, Supervisor, SupervisorConfig, SupervisorService,
+    SupervisorStats, TaskStatus, Worker, WorkerAnswer, WorkerConfig, WorkerId, WorkerRegistry,
 };
 
 use crate::hostile::Hostility;
@@ -103,7 +104,6 @@ async fn serve_worker_connection(worker: Arc<Worker<MockLlm>>, mut stream: TcpSt
             return;
         }
     };
-    let mut pushes = Vec::new();
     let response = match request {
         WorkerRequest::Execute(request) => {
             let mut outcome = worker.execute(request).await;
@@ -115,7 +115,14 @@ async fn serve_worker_connection(worker: Arc<Worker<MockLlm>>, mut stream: TcpSt
             if let Some(hostility) = Hostility::of(spec.profile.byzantine)
                 && let Ok(answer) = outcome
             {
-                pushes = hostility.pushes(&answer);
+                // All at once, while the call is still open: the supervisor must sort
+                // them out with the task live, not after it finished.
+                let pushes = hostility.pushes(&answer).into_iter().map(|pushed| {
+                    let (task, attempt, text) = (pushed.task.clone(), pushed.attempt, pushed.text.clone());
+                    spec.trace.record(&spec.name, Happening::Push { task, attempt, text });
+                    push_answer(pushed)
+                });
+                futures_util::future::join_all(pushes).await;
                 outcome = Ok(hostility.reply(answer));
             }
             WorkerResponse::Answer(outcome)
@@ -128,12 +135,6 @@ async fn serve_worker_connection(worker: Arc<Worker<MockLlm>>, mut stream: TcpSt
     };
     // A lost reply is the caller's timeout to handle.
     let _ = write_frame(&mut stream, &response).await;
-    drop(stream);
-    for answer in pushes {
-        let (task, attempt, text) = (answer.task.clone(), answer.attempt, answer.text.clone());
-        spec.trace.record(&spec.name, Happening::Push { task, attempt, text });
-        push_answer(answer).await;
-    }
 }
 
 /// A twin: a second process under the same worker id delivers a different answer.
@@ -215,6 +216,32 @@ pub struct SupervisorSpec {
     pub violations: Arc<Mutex<Vec<Violation>>>,
     /// The trace.
     pub trace: Trace,
+    /// Every incarnation of the supervisor in this run, for its counters.
+    pub incarnations: Incarnations,
+}
+
+/// The supervisor incarnations of one run (a crash starts a new one), whose counters
+/// the run's report adds up.
+#[derive(Clone, Debug, Default)]
+pub struct Incarnations {
+    services: Arc<Mutex<Vec<SupervisorService>>>,
+}
+
+impl Incarnations {
+    fn begin(&self, service: SupervisorService) {
+        self.services.lock().unwrap_or_else(PoisonError::into_inner).push(service);
+    }
+
+    /// Every counter of `SupervisorStats`, summed over the incarnations.
+    pub fn counters(&self) -> BTreeMap<String, u64> {
+        let mut total = SupervisorStats::default().counters();
+        for service in self.services.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+            for (name, count) in service.stats().counters() {
+                *total.entry(name).or_insert(0) += count;
+            }
+        }
+        total
+    }
 }
 
 /// The supervisor host: the core supervisor over [`SimLink`] and the registry, and
@@ -228,6 +255,7 @@ pub async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
         .with_registry(&spec.registry)
         .on_result(result_hook(spec.trace.clone(), Arc::clone(&spec.violations)));
     let (service, driver) = supervisor.start();
+    spec.incarnations.begin(service.clone());
     tokio::task::spawn_local(driver.run());
     let listener = TcpListener::bind(("0.0.0.0", SUPERVISOR_PORT)).await?;
     loop {

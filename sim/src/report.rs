@@ -54,6 +54,10 @@ pub struct RunReport {
     pub workers_after_peak_min: usize,
     /// Workers switched on at the end.
     pub workers_final: usize,
+    /// The supervisor's counters (`SupervisorStats`: rejections at its boundary,
+    /// repeats, equivocations, rounds), summed over its incarnations.
+    #[serde(default)]
+    pub supervisor_counters: BTreeMap<String, u64>,
 }
 
 /// Peak, fewest-after-peak and final counts of active workers, from the scaler's

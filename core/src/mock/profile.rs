@@ -81,11 +81,11 @@ pub enum Byzantine {
     /// The model answers honestly; the worker host sends answers over the size limit
     /// or with confidences of NaN or out of range.
     Oversized,
-    /// The model answers honestly; after each reply the worker host pushes answers for
+    /// The model answers honestly; with each call the worker host pushes answers for
     /// tasks and rounds it was not given, and repeats.
     Flood,
     /// The model answers honestly; the worker host pushes a different answer to the
-    /// same call on each further delivery.
+    /// same call on each delivery.
     Equivocate,
 }
 
