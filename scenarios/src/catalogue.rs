@@ -321,7 +321,8 @@ fn twin_worker() -> Scenario {
 
 fn hostile_workers() -> Scenario {
     let mut cluster = cluster();
-    cluster.workers = honest_workers(5, reliable());
+    // Honest models never wrong: any wrong agreed answer would be the hostile workers'.
+    cluster.workers = honest_workers(5, LlmProfile { accuracy: 1.0, ..LlmProfile::default() });
     cluster.workers[3].profile.byzantine = Some(Byzantine::Oversized);
     cluster.workers[4].profile.byzantine = Some(Byzantine::Flood);
     // Room on the wire for answers over the supervisor's limit: the boundary, not

@@ -22,8 +22,9 @@ const EQUIVOCATIONS: u32 = 2;
 /// call is open, and what it then replies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Hostility {
-    /// Replies too long, or with a confidence of NaN (which JSON cannot carry: the
-    /// frame does not decode) or out of `0..=1`.
+    /// Pushes an answer over the size limit and one with a confidence of NaN (which
+    /// JSON cannot carry: the frame does not decode), then replies with a confidence
+    /// out of `0..=1`.
     Oversized,
     /// Pushes answers for tasks and rounds it was not given, and its real answer
     /// again and again, then replies honestly.
@@ -47,15 +48,11 @@ impl Hostility {
     /// What goes back on the execute call instead of the honest `answer`.
     pub(crate) fn reply(self, answer: WorkerAnswer) -> WorkerAnswer {
         match self {
-            Self::Oversized => match answer.attempt.wrapping_add(task_number(&answer.task)) % 3 {
-                0 => {
-                    let mut text = answer.text.clone();
-                    text.push_str(&"x".repeat(ANSWER_BYTES_MAX + OVERSIZE_BYTES - text.len().min(ANSWER_BYTES_MAX)));
-                    WorkerAnswer { text, ..answer }
-                }
-                1 => WorkerAnswer { confidence: f64::NAN, ..answer },
-                _ => WorkerAnswer { confidence: 7.0, ..answer },
-            },
+            Self::Oversized => {
+                let confidence =
+                    if answer.attempt.wrapping_add(task_number(&answer.task)).is_multiple_of(2) { 7.0 } else { -0.5 };
+                WorkerAnswer { confidence, ..answer }
+            }
             Self::Flood | Self::Equivocate => answer,
         }
     }
@@ -64,7 +61,11 @@ impl Hostility {
     /// one), in order.
     pub(crate) fn pushes(self, answer: &WorkerAnswer) -> Vec<WorkerAnswer> {
         match self {
-            Self::Oversized => Vec::new(),
+            Self::Oversized => {
+                let mut text = answer.text.clone();
+                text.push_str(&"x".repeat(ANSWER_BYTES_MAX + OVERSIZE_BYTES - text.len().min(ANSWER_BYTES_MAX)));
+                vec![WorkerAnswer { text, ..answer.clone() }, WorkerAnswer { confidence: f64::NAN, ..answer.clone() }]
+            }
             Self::Flood => {
                 let invented = (1..=FLOOD_INVENTED_TASKS)
                     .map(|n| WorkerAnswer { task: TaskId::new(format!("{}-ghost{n}", answer.task)), ..answer.clone() });
@@ -107,17 +108,20 @@ mod tests {
     }
 
     #[test]
-    fn oversized_replies_are_each_refused_by_the_supervisors_boundary() {
+    fn everything_an_oversized_worker_sends_is_refused_by_the_supervisors_boundary() {
         let replies: Vec<WorkerAnswer> =
-            (1..=3).map(|attempt| Hostility::Oversized.reply(answer("t001", attempt))).collect();
-        let too_long = replies.iter().filter(|r| r.text.len() > ANSWER_BYTES_MAX).count();
-        let nan = replies.iter().filter(|r| r.confidence.is_nan()).count();
-        let out_of_range = replies.iter().filter(|r| r.confidence > 1.0).count();
-        assert_eq!((too_long, nan, out_of_range), (1, 1, 1), "three rounds, each way once");
-        for reply in &replies {
-            assert!(AnswerRejection::check(reply).is_some() || reply.confidence.is_nan(), "{reply:?}");
+            (1..=2).map(|attempt| Hostility::Oversized.reply(answer("t001", attempt))).collect();
+        let above = replies.iter().filter(|r| r.confidence > 1.0).count();
+        let below = replies.iter().filter(|r| r.confidence < 0.0).count();
+        assert_eq!((above, below), (1, 1), "two rounds, each way once");
+        let pushes = Hostility::Oversized.pushes(&answer("t001", 1));
+        assert_eq!(pushes.len(), 2);
+        assert!(pushes[0].text.len() > ANSWER_BYTES_MAX);
+        assert!(pushes[1].confidence.is_nan());
+        for sent in replies.iter().chain(&pushes) {
+            // NaN cannot cross the wire at all; everything else is refused on arrival.
+            assert!(AnswerRejection::check(sent).is_some() || sent.confidence.is_nan(), "{sent:?}");
         }
-        assert!(Hostility::Oversized.pushes(&replies[0]).is_empty());
     }
 
     #[test]

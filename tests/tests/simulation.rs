@@ -3,7 +3,7 @@
 //! Every run checks every invariant itself; these tests add what each scenario must
 //! show on top. A failure prints the seed, the violations and the trace tail.
 
-use quorum_core::consensus::Strategy;
+use quorum_core::consensus::{ExclusionReason, Strategy};
 use quorum_core::{LinkError, Outcome, TaskResult, WorkerId};
 use quorum_scenarios::catalogue::full_panels;
 use quorum_sim::{Byzantine, ClusterConfig, ConfidenceBehaviour, Fault, FaultKind, RunOutcome, Swarm, run};
@@ -156,6 +156,32 @@ fn a_twin_is_caught_and_counted_nowhere() {
         if result.metadata.votes.iter().filter(|v| v.worker == w3).count() > 1 {
             assert!(result.alternatives.iter().all(|g| !g.members.contains(&w3)), "{}: twin counted", result.task);
         }
+    }
+}
+
+/// The `hostile-workers` scenario with w5 equivocating instead of flooding.
+fn equivocator() -> ClusterConfig {
+    let mut config = quorum_scenarios::catalogue::find("hostile-workers").expect("in the catalogue").cluster;
+    config.workers[4].profile.byzantine = Some(Byzantine::Equivocate);
+    config
+}
+
+#[test]
+fn an_equivocating_worker_is_caught_on_the_wire_and_the_honest_majority_decides() {
+    for seed in 1..=3 {
+        let outcome = run_passing("equivocator", seed, &equivocator());
+        let counters = &outcome.report.supervisor_counters;
+        assert!(counters["equivocations"] > 0, "seed {seed}: {counters:?}");
+        assert_eq!(outcome.report.failed, 0, "seed {seed}");
+        assert_eq!(outcome.report.accuracy, Some(1.0), "seed {seed}: {:?}", outcome.report);
+        // Two answers to one round that mean different things exclude the worker from
+        // the decision (the same number written twice would count once).
+        let w5 = WorkerId::from("w5");
+        let excluded = results(&outcome)
+            .iter()
+            .filter(|r| r.metadata.excluded.iter().any(|e| e.worker == w5 && e.reason == ExclusionReason::Equivocated))
+            .count();
+        assert!(excluded > 0, "seed {seed}: w5 never excluded as equivocating");
     }
 }
 
