@@ -18,8 +18,8 @@ use turmoil::net::{TcpListener, TcpStream};
 use quorum_core::mock::workload::TruthBook;
 use quorum_core::mock::{LlmControl, LlmProfile, MockLlm};
 use quorum_core::{
-    Emission, ResultHook, ScaleError, Scaler, Submitted, Supervisor, SupervisorConfig, SupervisorService,
-    SupervisorStats, TaskStatus, Worker, WorkerAnswer, WorkerConfig, WorkerId, WorkerRegistry,
+    Emission, ResultHook, ScaleError, Scaler, Submitted, Supervisor, SupervisorConfig, SupervisorService, TaskStatus,
+    Worker, WorkerAnswer, WorkerConfig, WorkerId, WorkerRegistry,
 };
 
 use crate::hostile::Hostility;
@@ -232,12 +232,14 @@ impl Incarnations {
         self.services.lock().unwrap_or_else(PoisonError::into_inner).push(service);
     }
 
-    /// Every counter of `SupervisorStats`, summed over the incarnations.
+    /// The counters of `SupervisorStats` that moved, summed over the incarnations.
     pub fn counters(&self) -> BTreeMap<String, u64> {
-        let mut total = SupervisorStats::default().counters();
+        let mut total = BTreeMap::new();
         for service in self.services.lock().unwrap_or_else(PoisonError::into_inner).iter() {
             for (name, count) in service.stats().counters() {
-                *total.entry(name).or_insert(0) += count;
+                if count > 0 {
+                    *total.entry(name).or_insert(0) += count;
+                }
             }
         }
         total

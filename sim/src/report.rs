@@ -55,7 +55,7 @@ pub struct RunReport {
     /// Workers switched on at the end.
     pub workers_final: usize,
     /// The supervisor's counters (`SupervisorStats`: rejections at its boundary,
-    /// repeats, equivocations, rounds), summed over its incarnations.
+    /// repeats, equivocations, rounds) that moved, summed over its incarnations.
     #[serde(default)]
     pub supervisor_counters: BTreeMap<String, u64>,
 }
