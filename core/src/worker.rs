@@ -12,6 +12,7 @@ use crate::config::ConfigError;
 use crate::consensus::Strategy;
 use crate::link::{ExecuteRequest, Heartbeat, WorkerAnswer};
 use crate::llm::{CompletionRequest, Llm, LlmError};
+use crate::pool::WORKER_CAPACITY_MAX;
 use crate::rate_limit::SharedLimiter;
 use crate::reply::{ReplyError, parse_reply};
 use crate::retry::RetryPolicy;
@@ -45,7 +46,7 @@ impl WorkerConfig {
     /// # Errors
     /// [`ConfigError`] naming the field.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.capacity == 0 || self.capacity > 1024 {
+        if self.capacity == 0 || self.capacity > WORKER_CAPACITY_MAX {
             return Err(ConfigError::invalid("worker.capacity", self.capacity, "1..=1024"));
         }
         if self.completion_tokens_max == 0 {
