@@ -21,7 +21,7 @@ pub fn named_workers(first: usize, count: usize, profile: LlmProfile) -> Vec<Wor
 }
 
 /// Builds a [`ClusterConfig`] step by step, turmoil-style: setters take and return
-/// `&mut self`, [`ClusterBuilder::build`] validates. The seed is given to [`run`].
+/// `&mut self`, [`ClusterBuilder::build`] validates. The seed is given to [`run`](crate::run).
 ///
 /// ```
 /// use quorum_sim::{ClusterBuilder, Fault, FaultKind, LlmProfile};

@@ -15,15 +15,15 @@ use super::run::RunWindow;
 use crate::faults::{FAULT_LATENCY_MS_MAX, Fault, FaultPlan, Hosts, timeline};
 
 /// Most workers (active and spare) one cluster may have.
-pub const CLUSTER_WORKERS_MAX: usize = 64;
+const CLUSTER_WORKERS_MAX: usize = 64;
 /// Default of [`ClusterConfig::tcp_capacity`].
-pub const TCP_CAPACITY_DEFAULT: usize = 65_536;
+const TCP_CAPACITY_DEFAULT: usize = 65_536;
 /// Largest [`ClusterConfig::tcp_capacity`].
-pub const TCP_CAPACITY_MAX: usize = 1 << 20;
+const TCP_CAPACITY_MAX: usize = 1 << 20;
 /// Longest fault phase, liveness window or settle time (one day).
-pub const PHASE_MS_MAX: u64 = 86_400_000;
+const PHASE_MS_MAX: u64 = 86_400_000;
 /// Longest host name: turmoil hosts and worker ids.
-pub const HOST_NAME_BYTES_MAX: usize = 32;
+const HOST_NAME_BYTES_MAX: usize = 32;
 /// The client's host name.
 pub const CLIENT_HOST: &str = "client";
 /// The supervisor's host name.

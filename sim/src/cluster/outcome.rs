@@ -56,4 +56,4 @@ impl RunOutcome {
 }
 
 /// Trace events shown with a failure.
-pub const FAILURE_TRACE_TAIL: usize = 25;
+const FAILURE_TRACE_TAIL: usize = 25;

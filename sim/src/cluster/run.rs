@@ -24,7 +24,7 @@ use crate::trace::{Divergence, Happening, Trace, first_divergence};
 
 /// Every run starts at this wall-clock instant (2026-01-01T00:00:00Z), so nothing
 /// depends on when it ran.
-pub const SIM_EPOCH_SECS: u64 = 1_767_225_600;
+const SIM_EPOCH_SECS: u64 = 1_767_225_600;
 
 /// Where a run's time goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
