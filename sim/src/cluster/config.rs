@@ -4,10 +4,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use quorum_core::SupervisorConfig;
-use quorum_core::WorkerConfig;
 use quorum_core::mock::LlmProfile;
 use quorum_core::mock::workload::WorkloadConfig;
+use quorum_core::{SupervisorConfig, WorkerConfig};
 
 use super::builder::honest_workers;
 use super::error::ClusterError;
