@@ -680,7 +680,7 @@ fn row(html: &mut String, result: &TaskResult, text: &str, truths: &quorum_core:
     };
     let wrong = result
         .answer()
-        .is_some_and(|answer| truths.get(text).is_some_and(|truth| !quorum_sim::report::is_correct(answer, truth)));
+        .is_some_and(|answer| truths.get(text).is_some_and(|truth| !quorum_sim::is_correct(answer, truth)));
     let mut votes = String::from("<ul class=\"votes\">");
     for vote in &result.metadata.votes {
         let _ = write!(

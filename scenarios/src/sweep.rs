@@ -8,8 +8,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use quorum_sim::trace::first_divergence;
-use quorum_sim::{Divergence, RunBudget};
+use quorum_sim::{Divergence, RunBudget, first_divergence};
 
 use crate::runner::{Invocation, run_scenario};
 use crate::scenario::{FailureKind, Scenario};

@@ -20,10 +20,10 @@ use crate::trace::{Happening, Trace};
 use crate::wire::{SUPERVISOR_PORT, SupervisorRequest, SupervisorResponse, TaskStatus, read_frame, write_frame};
 
 /// How often the client polls for results and retries submissions.
-pub const CLIENT_POLL_MS: u64 = 500;
+const CLIENT_POLL_MS: u64 = 500;
 /// Calls the client has open at once: back-pressure, so that a burst of tasks (or a
 /// backlog built up while its link was held) never floods the supervisor's listener.
-pub const CLIENT_CALLS_IN_FLIGHT_MAX: usize = 32;
+const CLIENT_CALLS_IN_FLIGHT_MAX: usize = 32;
 
 /// What the client holds for one task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,11 +39,11 @@ pub struct ClientRecord {
 }
 
 /// Results gathered by the client, by task.
-pub type ClientLog = Arc<Mutex<BTreeMap<TaskId, ClientRecord>>>;
+pub(crate) type ClientLog = Arc<Mutex<BTreeMap<TaskId, ClientRecord>>>;
 
 /// The client's software; each call waits at most `client_call_ms` (the
 /// supervisor config's `deadlines.client_call_ms`).
-pub async fn client(
+pub(crate) async fn client(
     workload: Vec<PlannedTask>,
     consensus: ConsensusConfig,
     client_call_ms: u64,

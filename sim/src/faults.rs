@@ -112,20 +112,20 @@ pub struct FaultPlan {
 }
 
 /// Longest fault (1 h): the run lasts until every fault has ended.
-pub const FAULT_DURATION_MS_MAX: u64 = 3_600_000;
+const FAULT_DURATION_MS_MAX: u64 = 3_600_000;
 /// Highest latency a latency fault may set (60 s).
-pub const FAULT_LATENCY_MS_MAX: u64 = 60_000;
+pub(crate) const FAULT_LATENCY_MS_MAX: u64 = 60_000;
 /// Shortest swarm period: more often would be thousands of faults a minute.
-pub const SWARM_PERIOD_MS_MIN: u64 = 100;
+const SWARM_PERIOD_MS_MIN: u64 = 100;
 /// Shortest fault a swarm draws.
 const SWARM_DURATION_MS_MIN: u64 = 500;
 
 /// A fault plan field that cannot work: the field's path and why.
-pub type FieldError = (String, String);
+type FieldError = (String, String);
 
 /// The hosts a fault plan may name.
 #[derive(Clone, Copy, Debug)]
-pub struct Hosts<'a> {
+pub(crate) struct Hosts<'a> {
     /// Workers and spares.
     pub workers: &'a [String],
     /// The client's host name (may be cut off, never crashed).
@@ -161,7 +161,7 @@ impl FaultKind {
     ///
     /// # Errors
     /// The field (under `prefix`) and what is wrong.
-    pub fn validate(&self, prefix: &str, hosts: Hosts<'_>) -> Result<(), FieldError> {
+    pub(crate) fn validate(&self, prefix: &str, hosts: Hosts<'_>) -> Result<(), FieldError> {
         match self {
             Self::Partition { left, right } | Self::Hold { left, right } => {
                 hosts.check_all(&format!("{prefix}.left"), left)?;
@@ -201,7 +201,7 @@ impl Swarm {
     ///
     /// # Errors
     /// The field and what is wrong.
-    pub fn validate(&self) -> Result<(), FieldError> {
+    pub(crate) fn validate(&self) -> Result<(), FieldError> {
         if self.period_ms < SWARM_PERIOD_MS_MIN || self.period_ms > FAULT_DURATION_MS_MAX {
             return Err((
                 "faults.swarm.period_ms".to_owned(),
@@ -223,7 +223,7 @@ impl Swarm {
 
 /// One change to apply: start or end fault number `fault`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FaultEvent {
+pub(crate) struct FaultEvent {
     /// When.
     pub at_ms: u64,
     /// Index into the expanded fault list.
@@ -243,7 +243,7 @@ impl FaultPlan {
     ///
     /// # Errors
     /// The field (`faults.faults[i].host`, ...) and what is wrong.
-    pub fn validate(&self, hosts: Hosts<'_>, phase_ms: u64) -> Result<(), FieldError> {
+    pub(crate) fn validate(&self, hosts: Hosts<'_>, phase_ms: u64) -> Result<(), FieldError> {
         for (index, fault) in self.faults.iter().enumerate() {
             let prefix = format!("faults.faults[{index}]");
             if fault.at_ms >= phase_ms {
@@ -266,7 +266,7 @@ impl FaultPlan {
     /// The scheduled faults plus the swarm's, drawn from `seed` over `0..phase_ms`;
     /// swarm partitions, holds and latency split the supervisor, the workers and the
     /// client; swarm crashes hit the supervisor or a worker.
-    pub fn expand(&self, seed: u64, phase_ms: u64, workers: &[String], client: &str) -> Vec<Fault> {
+    pub(crate) fn expand(&self, seed: u64, phase_ms: u64, workers: &[String], client: &str) -> Vec<Fault> {
         let mut faults: Vec<Fault> = self.faults.iter().filter(|f| f.at_ms < phase_ms).cloned().collect();
         if let Some(swarm) = &self.swarm {
             faults.extend(swarm_faults(swarm, seed, phase_ms, workers, client));
@@ -277,7 +277,7 @@ impl FaultPlan {
 
 /// The start and end events of `faults`, in time order (ends before starts at one
 /// instant, then by fault index): a deterministic timeline.
-pub fn timeline(faults: &[Fault], phase_ms: u64) -> Vec<FaultEvent> {
+pub(crate) fn timeline(faults: &[Fault], phase_ms: u64) -> Vec<FaultEvent> {
     let mut events = Vec::with_capacity(faults.len() * 2);
     for (index, fault) in faults.iter().enumerate() {
         events.push(FaultEvent { at_ms: fault.at_ms, fault: index, start: true });
@@ -348,20 +348,20 @@ fn split(rng: &mut SeededRng, hosts: &[String]) -> (Vec<String>, Vec<String>) {
 /// Reference counts of cut directed links, so that overlapping faults heal a link
 /// only when the last of them ends.
 #[derive(Clone, Debug, Default)]
-pub struct LinkCuts {
+pub(crate) struct LinkCuts {
     counts: BTreeMap<(String, String), u32>,
 }
 
 impl LinkCuts {
     /// Counts a cut of `from -> to`; true when the link was whole until now.
-    pub fn cut(&mut self, from: &str, to: &str) -> bool {
+    pub(crate) fn cut(&mut self, from: &str, to: &str) -> bool {
         let count = self.counts.entry((from.to_owned(), to.to_owned())).or_insert(0);
         *count += 1;
         *count == 1
     }
 
     /// Ends one cut of `from -> to`; true when the link is whole again.
-    pub fn heal(&mut self, from: &str, to: &str) -> bool {
+    pub(crate) fn heal(&mut self, from: &str, to: &str) -> bool {
         let key = (from.to_owned(), to.to_owned());
         match self.counts.get_mut(&key) {
             Some(count) if *count > 1 => {
@@ -377,7 +377,7 @@ impl LinkCuts {
     }
 
     /// Every link still cut.
-    pub fn cut_links(&self) -> Vec<(String, String)> {
+    pub(crate) fn cut_links(&self) -> Vec<(String, String)> {
         self.counts.keys().cloned().collect()
     }
 }

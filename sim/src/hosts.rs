@@ -34,15 +34,15 @@ use crate::wire::{
 /// How often an inactive (spare or released) worker host checks whether it is needed.
 const ACTIVATION_POLL_MS: u64 = 200;
 /// The text a twin pushes under its sibling's id: unlike any real answer.
-pub const TWIN_ANSWER: &str = "The answer cannot be determined.";
+const TWIN_ANSWER: &str = "The answer cannot be determined.";
 
 /// The registry of a simulation: worker host names by worker id (a worker's id is
 /// its host's name). A worker host serves while it is registered.
-pub type SimRegistry = WorkerRegistry<String>;
+pub(crate) type SimRegistry = WorkerRegistry<String>;
 
 /// Everything one worker host needs.
 #[derive(Clone, Debug)]
-pub struct WorkerSpec {
+pub(crate) struct WorkerSpec {
     /// Host name, also the worker id.
     pub name: String,
     /// Its model.
@@ -66,7 +66,7 @@ pub struct WorkerSpec {
 /// A worker host: waits until switched on (registered), then serves the worker
 /// protocol until switched off (and then waits again). A crash loses everything; a
 /// restart begins here afresh.
-pub async fn worker_host(spec: WorkerSpec) -> turmoil::Result {
+pub(crate) async fn worker_host(spec: WorkerSpec) -> turmoil::Result {
     let id = WorkerId::new(spec.name.clone());
     loop {
         while !spec.registry.contains(&id) {
@@ -158,7 +158,7 @@ async fn push_answer(answer: WorkerAnswer) {
 /// The scaler of a simulation: switches worker hosts on (joins them to the
 /// registry) and off (removes them).
 #[derive(Clone, Debug)]
-pub struct SimScaler {
+pub(crate) struct SimScaler {
     registry: SimRegistry,
     /// Every worker host it may switch on, in name order.
     hosts: Vec<String>,
@@ -167,7 +167,7 @@ pub struct SimScaler {
 
 impl SimScaler {
     /// A scaler over `registry`, choosing among `hosts`.
-    pub fn new(registry: SimRegistry, mut hosts: Vec<String>, trace: Trace) -> Self {
+    pub(crate) fn new(registry: SimRegistry, mut hosts: Vec<String>, trace: Trace) -> Self {
         hosts.sort_unstable();
         hosts.dedup();
         Self { registry, hosts, trace }
@@ -205,7 +205,7 @@ impl Scaler for SimScaler {
 
 /// Everything the supervisor host needs.
 #[derive(Clone, Debug)]
-pub struct SupervisorSpec {
+pub(crate) struct SupervisorSpec {
     /// Its config.
     pub config: SupervisorConfig,
     /// Who is switched on (its first workers, and its scaler's spares).
@@ -223,7 +223,7 @@ pub struct SupervisorSpec {
 /// The supervisor incarnations of one run (a crash starts a new one), whose counters
 /// the run's report adds up.
 #[derive(Clone, Debug, Default)]
-pub struct Incarnations {
+pub(crate) struct Incarnations {
     services: Arc<Mutex<Vec<SupervisorService>>>,
 }
 
@@ -233,7 +233,7 @@ impl Incarnations {
     }
 
     /// The counters of `SupervisorStats` that moved, summed over the incarnations.
-    pub fn counters(&self) -> BTreeMap<String, u64> {
+    pub(crate) fn counters(&self) -> BTreeMap<String, u64> {
         let mut total = BTreeMap::new();
         for service in self.services.lock().unwrap_or_else(PoisonError::into_inner).iter() {
             for (name, count) in service.stats().counters() {
@@ -249,7 +249,7 @@ impl Incarnations {
 /// The supervisor host: the core supervisor over [`SimLink`] and the registry, and
 /// its service on [`SUPERVISOR_PORT`] (submit, poll, deliver). Everything it knows
 /// is lost in a crash.
-pub async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
+pub(crate) async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
     spec.trace.record("supervisor", Happening::SupervisorStart);
     let link = SimLink::new("supervisor", spec.trace.clone(), spec.registry.clone(), spec.config.deadlines.clone());
     let scaler = SimScaler::new(spec.registry.clone(), spec.hosts.clone(), spec.trace.clone());

@@ -81,7 +81,7 @@ fn violation(invariant: Invariant, result: &TaskResult, detail: String) -> Viola
 
 /// Checks one result against every per-result invariant; `base` is the supervisor's
 /// consensus config (the plan in the result supplies the rest).
-pub fn check_result(result: &TaskResult, base: &ConsensusConfig) -> Vec<Violation> {
+pub(crate) fn check_result(result: &TaskResult, base: &ConsensusConfig) -> Vec<Violation> {
     let mut violations = Vec::new();
     let metadata = &result.metadata;
     let asked: BTreeSet<&WorkerId> = metadata.workers_asked.iter().collect();

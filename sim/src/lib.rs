@@ -3,40 +3,48 @@
 //! One `u64` seed decides one exact run of a whole cluster: turmoil's network and
 //! every host's tokio runtime, the mock LLMs, the workload and the fault schedule.
 //!
+//! The public surface is small, like turmoil's: a [`ClusterConfig`] (or a
+//! [`ClusterBuilder`]), [`run`], and what a run returns ([`RunOutcome`], its
+//! [`Trace`], [`RunReport`] and [`Violation`]s). Every module is private.
+//!
 //! # Layout
-//! - [`cluster`]: [`ClusterConfig`] and [`run`]: builds the turmoil world, injects the
-//!   faults, checks the invariants, reports.
-//! - Hosts: the supervisor (the core driver over [`SimLink`]), workers (the core
-//!   worker over [`MockLlm`], quorum-core's seeded mock, which records its calls in
-//!   the [`Trace`]), the client; [`SimScaler`] switches spare workers.
-//! - [`wire`]: the length-delimited frames on the simulated network.
-//! - [`faults`], [`invariants`], [`trace`], [`report`]; the workload is
+//! - `cluster`: the config and its validation, the builder, the run (builds the
+//!   turmoil world, steps it, accounts for it), its outcome, and the fault injector
+//!   that applies and heals faults on the world.
+//! - `hosts`: the supervisor (quorum-core's driver over the `SimLink` of `link`),
+//!   workers (quorum-core's worker over [`quorum_core::mock::MockLlm`], which records
+//!   its calls in the [`Trace`]) and `SimScaler`, which switches spare workers; the
+//!   client is in `client`, the hostile workers' wire behaviour in `hostile`.
+//! - `wire`: the length-delimited frames on the simulated network.
+//! - `faults`, `invariants`, `trace`, `report`, `sim_time`; the workload is
 //!   `quorum_core::mock::workload`.
 
-pub mod client;
-pub mod cluster;
-pub mod faults;
-mod hostile;
-pub mod hosts;
-pub mod invariants;
-mod link;
-pub mod report;
-mod sim_time;
-pub mod trace;
-pub mod wire;
+// Internals stay `pub(crate)`: what users need is re-exported below.
+#![warn(unreachable_pub)]
 
+mod client;
+mod cluster;
+mod faults;
+mod hostile;
+mod hosts;
+mod invariants;
+mod link;
+mod report;
+mod sim_time;
+mod trace;
+mod wire;
+
+pub use client::ClientRecord;
 pub use cluster::{
     CLIENT_HOST, ClusterBuilder, ClusterConfig, ClusterError, RunBudget, RunOutcome, RunWindow, SUPERVISOR_HOST,
     WorkerPlan, check_determinism, honest_workers, named_workers, panic_message, run, run_with_budget,
 };
 pub use faults::{Fault, FaultKind, FaultPlan, Swarm};
-pub use hosts::SimScaler;
 pub use invariants::{Invariant, Violation};
-pub use link::SimLink;
 // The mock's profile is part of `ClusterConfig`: scenario files and the CLI name it here.
 pub use quorum_core::mock::{
-    AnswerStyle, Byzantine, ConfidenceBehaviour, FailureRates, LatencyProfile, LlmProfile, MistakeStyle, MockLlm,
+    AnswerStyle, Byzantine, ConfidenceBehaviour, FailureRates, LatencyProfile, LlmProfile, MistakeStyle,
 };
-pub use report::RunReport;
+pub use report::{RunReport, is_correct};
 pub use sim_time::{SimTime, init_tracing};
-pub use trace::{Divergence, Happening, LlmReply, Reply, Request, Trace, TraceEvent, outcome_label};
+pub use trace::{Divergence, Happening, LlmReply, Reply, Request, Trace, TraceEvent, first_divergence};

@@ -20,7 +20,7 @@ use crate::wire::{WORKER_PORT, WireError, WorkerRequest, WorkerResponse, read_fr
 
 /// Calls worker hosts found in the registry.
 #[derive(Clone, Debug)]
-pub struct SimLink {
+pub(crate) struct SimLink {
     host: String,
     trace: Trace,
     registry: SimRegistry,
@@ -30,7 +30,7 @@ pub struct SimLink {
 impl SimLink {
     /// A link used by `host`, recording into `trace`, resolving workers through
     /// `registry`, under `deadlines`.
-    pub fn new(host: &str, trace: Trace, registry: SimRegistry, deadlines: Deadlines) -> Self {
+    pub(crate) fn new(host: &str, trace: Trace, registry: SimRegistry, deadlines: Deadlines) -> Self {
         Self { host: host.to_owned(), trace, registry, deadlines }
     }
 

@@ -62,7 +62,7 @@ pub struct RunReport {
 
 /// Peak, fewest-after-peak and final counts of active workers, from the scaler's
 /// scale-up (started hosts) and scale-down (one host) trace events.
-pub fn worker_counts(events: &[TraceEvent], initial: usize) -> (usize, usize, usize) {
+pub(crate) fn worker_counts(events: &[TraceEvent], initial: usize) -> (usize, usize, usize) {
     let mut active = initial;
     let (mut peak, mut after_peak_min) = (initial, initial);
     for event in events {
@@ -117,7 +117,7 @@ pub fn is_correct(answer: &str, truth: &Truth) -> bool {
 }
 
 /// Builds the report from what the client holds.
-pub fn build_report(
+pub(crate) fn build_report(
     records: &BTreeMap<TaskId, ClientRecord>,
     texts: &BTreeMap<TaskId, String>,
     truths: &TruthBook,

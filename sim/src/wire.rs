@@ -11,16 +11,16 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use quorum_core::{ExecuteRequest, Heartbeat, Task, TaskId, WorkerAnswer, WorkerError};
 
 /// Largest frame accepted: a task of the maximum size plus its envelope, with room.
-pub const FRAME_BYTES_MAX: usize = 1024 * 1024;
+const FRAME_BYTES_MAX: usize = 1024 * 1024;
 
 /// The port worker hosts listen on.
-pub const WORKER_PORT: u16 = 7000;
+pub(crate) const WORKER_PORT: u16 = 7000;
 /// The port the supervisor host listens on for clients.
-pub const SUPERVISOR_PORT: u16 = 9000;
+pub(crate) const SUPERVISOR_PORT: u16 = 9000;
 
 /// Why a frame could not be read or written.
 #[derive(Debug, thiserror::Error)]
-pub enum WireError {
+pub(crate) enum WireError {
     /// The connection failed or closed.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
@@ -39,7 +39,10 @@ pub enum WireError {
 ///
 /// # Errors
 /// [`WireError`] when the message is too large or the connection fails.
-pub async fn write_frame<W: AsyncWrite + Unpin, T: Serialize>(writer: &mut W, message: &T) -> Result<(), WireError> {
+pub(crate) async fn write_frame<W: AsyncWrite + Unpin, T: Serialize>(
+    writer: &mut W,
+    message: &T,
+) -> Result<(), WireError> {
     let body = serde_json::to_vec(message)?;
     if body.len() > FRAME_BYTES_MAX {
         return Err(WireError::TooLarge { bytes: body.len() });
@@ -55,7 +58,7 @@ pub async fn write_frame<W: AsyncWrite + Unpin, T: Serialize>(writer: &mut W, me
 ///
 /// # Errors
 /// [`WireError`] when the connection fails, the frame is too large or undecodable.
-pub async fn read_frame<R: AsyncRead + Unpin, T: DeserializeOwned>(reader: &mut R) -> Result<T, WireError> {
+pub(crate) async fn read_frame<R: AsyncRead + Unpin, T: DeserializeOwned>(reader: &mut R) -> Result<T, WireError> {
     let mut length = [0u8; 4];
     reader.read_exact(&mut length).await?;
     let bytes = u32::from_be_bytes(length) as usize;
@@ -70,7 +73,7 @@ pub async fn read_frame<R: AsyncRead + Unpin, T: DeserializeOwned>(reader: &mut 
 /// What the supervisor asks a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum WorkerRequest {
+pub(crate) enum WorkerRequest {
     /// Answer a task.
     Execute(ExecuteRequest),
     /// Report load.
@@ -82,7 +85,7 @@ pub enum WorkerRequest {
 /// What a worker replies.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum WorkerResponse {
+pub(crate) enum WorkerResponse {
     /// The answer, or why there is none.
     Answer(Result<WorkerAnswer, WorkerError>),
     /// Load report.
@@ -94,7 +97,7 @@ pub enum WorkerResponse {
 /// What clients (and workers delivering answers) ask the supervisor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SupervisorRequest {
+pub(crate) enum SupervisorRequest {
     /// Submit a task (idempotent per id).
     Submit(Task),
     /// Ask for a task's result.
@@ -104,12 +107,12 @@ pub enum SupervisorRequest {
 }
 
 /// Where a polled task stands: the service's own answer, sent as it is.
-pub use quorum_core::TaskStatus;
+pub(crate) use quorum_core::TaskStatus;
 
 /// What the supervisor replies.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SupervisorResponse {
+pub(crate) enum SupervisorResponse {
     /// The submission was taken (or was known already).
     Submitted,
     /// The submission was refused; the reason is for humans.

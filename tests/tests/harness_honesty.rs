@@ -142,10 +142,10 @@ fn item_4_every_consensus_setting_changes_behaviour() {
 #[test]
 fn item_4_ground_truth_uses_the_workloads_tolerance_not_the_plans() {
     let truth = Truth::Numeric { value: 100.0 };
-    assert!(quorum_sim::report::is_correct("100", &truth));
-    assert!(quorum_sim::report::is_correct("The total is 100.", &truth));
+    assert!(quorum_sim::is_correct("100", &truth));
+    assert!(quorum_sim::is_correct("The total is 100.", &truth));
     // Within a plan's approximate tolerance (5%), but not right.
-    assert!(!quorum_sim::report::is_correct("103", &truth));
+    assert!(!quorum_sim::is_correct("103", &truth));
 }
 
 #[test]

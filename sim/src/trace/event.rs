@@ -19,7 +19,7 @@ pub struct TraceEvent {
     pub what: Happening,
 }
 
-/// A request a host sent a worker over [`crate::SimLink`].
+/// A request a host sent a worker over the sim's `SimLink`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "request")]
 pub enum Request {
@@ -371,7 +371,7 @@ impl Reply {
 }
 
 /// A one-line summary of a result's outcome, for traces.
-pub fn outcome_label(outcome: &Outcome) -> String {
+fn outcome_label(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Agreed { answer, support, .. } => format!("agreed {answer:?} support {support:.3}"),
         Outcome::NoConsensus { reason, .. } => format!("no_consensus {reason:?}"),

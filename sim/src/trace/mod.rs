@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use quorum_core::mock::CallObserver;
 use quorum_core::{Completion, LlmError};
 
-pub use event::{Happening, LlmReply, Reply, Request, TraceEvent, outcome_label};
+pub use event::{Happening, LlmReply, Reply, Request, TraceEvent};
 
 /// Events kept in memory; beyond it they are still hashed and counted, not stored.
-pub const TRACE_EVENTS_MAX: usize = 2_000_000;
+const TRACE_EVENTS_MAX: usize = 2_000_000;
 
 #[derive(Debug, Default)]
 struct TraceState {
@@ -44,13 +44,13 @@ impl Trace {
     }
 
     /// Records an event at the current host's simulated time (0 outside a host).
-    pub fn record(&self, host: &str, what: Happening) {
+    pub(crate) fn record(&self, host: &str, what: Happening) {
         let at_ms = turmoil::sim_elapsed().map_or(0, |elapsed| elapsed.as_millis() as u64);
         self.record_at(at_ms, host, what);
     }
 
     /// Records an event at an explicit simulated time.
-    pub fn record_at(&self, at_ms: u64, host: &str, what: Happening) {
+    pub(crate) fn record_at(&self, at_ms: u64, host: &str, what: Happening) {
         let event = TraceEvent { at_ms, host: host.to_owned(), what };
         let line = event.canonical_line();
         let mut state = self.lock();
@@ -71,7 +71,7 @@ impl Trace {
         format!("{:016x}", self.lock().hash)
     }
 
-    /// Events recorded (including any beyond [`TRACE_EVENTS_MAX`]).
+    /// Events recorded (including any beyond `TRACE_EVENTS_MAX`, which are counted but not kept).
     pub fn len(&self) -> u64 {
         self.lock().count
     }
