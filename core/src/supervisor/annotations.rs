@@ -8,8 +8,8 @@ use crate::embedding::is_usable_embedding;
 /// The supervisor's own reading of one answer: its embedding and its meaning class
 /// among the task's answers (see [`crate::Supervisor::with_embedder`] and
 /// [`crate::Supervisor::with_judge`]). Consensus uses them for semantic tasks when
-/// every counted answer has one ([`crate::Ballot::embedding`],
-/// [`crate::Ballot::meaning`]); the result's votes keep them, so a decision recomputes
+/// every counted answer has one ([`crate::consensus::Ballot::embedding`],
+/// [`crate::consensus::Ballot::meaning`]); the result's votes keep them, so a decision recomputes
 /// from its votes.
 ///
 /// Annotations never come from a worker: a vector or a class a worker sent would be

@@ -7,6 +7,37 @@
 //! workers or a registry to follow, a result hook); [`Supervisor::start`] splits it
 //! into the [`SupervisorService`] that clients and servers hold and the
 //! [`SupervisorDriver`], the one future that runs the machine.
+//!
+//! # Where the supervisor's own models run
+//! Three model calls serve the supervisor itself, not the task: the analysis of a
+//! task (an [`LlmAnalyser`]), an embedding of each answer ([`Supervisor::with_embedder`])
+//! and a meaning class for each answer by bidirectional entailment
+//! ([`Supervisor::with_judge`]). None runs on a worker: a worker is untrusted input
+//! (a vector or a class it sent could join its lie to the truth) and workers may run
+//! different models whose vectors do not compare. None runs in the machine, which
+//! stays sans-IO: no model call, no clock, so it can be property-tested without a
+//! runtime.
+//!
+//! - **Embeddings and meaning classes run here, in the driver, per answer, before
+//!   the answer reaches the machine**, for tasks matched semantically (the only
+//!   strategy that reads them). The driver hands the machine the answer with its
+//!   [`Annotations`] (`handle_answer_annotated`, `handle_delivered_annotated`), so
+//!   early stopping and the close of a round decide on the same annotated ballots,
+//!   and the result's votes keep them, so the decision recomputes from the votes.
+//!   Each answer is judged against the classes of the task's answers before it (the
+//!   driver remembers, per live task, each class's first text; at most
+//!   [`crate::ENTAILMENT_QUESTIONS_MAX`] questions per task; forgotten with the
+//!   result). A task's answers are read one at a time in arrival order, and whatever
+//!   else arrives for that task waits behind the one being read, so the machine sees
+//!   each task's inputs in arrival order; the reading runs as one of the driver's
+//!   concurrent calls, so a slow model holds up that task's answers and nothing
+//!   else. A reading that is ready at its first poll (the simulation's mock judge)
+//!   is fed at once. Every call is bounded by [`Deadlines::model_call_ms`]; a failed,
+//!   late or unusable reading leaves that answer unannotated (matching for the task
+//!   falls back to embeddings or words), never drops it, never blocks the task.
+//! - **Task analysis runs in the service, at submit, on the caller's task** (see
+//!   [`SupervisorService::submit`]): a plan is needed before the task is queued, and
+//!   a slow model must hold up only that caller, never the driver.
 
 mod annotator;
 mod membership;

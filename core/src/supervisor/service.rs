@@ -8,6 +8,13 @@
 //! - A stream of each task's [`TaskEvent`]s, bounded per task: a slow or absent
 //!   subscriber never blocks the driver nor grows memory without bound, and the
 //!   result is never lost.
+//! - Analysis by LLM, when the supervisor has an analyser
+//!   ([`crate::Supervisor::with_analyser`]): `submit` plans a new task with it here, on
+//!   the caller's task, so a slow model never stalls the driver; an id the service
+//!   knows never pays a model call, and a model slower than
+//!   [`crate::Deadlines::model_call_ms`] leaves the task to the heuristic plan. (The
+//!   answers' embeddings and meaning classes are made by the driver; see
+//!   [`crate::Supervisor`].)
 
 mod ledger;
 mod task_event;
