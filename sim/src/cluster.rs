@@ -87,6 +87,11 @@ pub struct ClusterConfig {
     /// Largest network latency (turmoil draws each message's latency up to it).
     /// Default 50 ms.
     pub latency_ms_max: u64,
+    /// Whether the supervisor asks an entailment judge (the mock, which knows the
+    /// workload's truths) whether the answers of a semantic task mean the same, and
+    /// groups them by the meaning classes it gives. Default off.
+    #[serde(skip_serializing_if = "core::ops::Not::not")]
+    pub entailment: bool,
 }
 
 impl Default for ClusterConfig {
@@ -104,6 +109,7 @@ impl Default for ClusterConfig {
             tcp_capacity: TCP_CAPACITY_DEFAULT,
             tick_ms: 25,
             latency_ms_max: 50,
+            entailment: false,
         }
     }
 }
@@ -521,7 +527,9 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         .max_message_latency(Duration::from_millis(config.latency_ms_max.max(1)))
         .tcp_capacity(config.tcp_capacity)
         .build();
+    let truths = Arc::new(shared.workload.truths.clone());
     let supervisor = SupervisorSpec {
+        judge_truths: config.entailment.then(|| Arc::clone(&truths)),
         config: SupervisorConfig { check_invariants: true, ..config.effective_supervisor() },
         registry: shared.registry.clone(),
         hosts: config.worker_names(),
@@ -529,7 +537,6 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         trace: shared.trace.clone(),
     };
     sim.host(SUPERVISOR_HOST, move || supervisor_host(supervisor.clone()));
-    let truths = Arc::new(shared.workload.truths.clone());
     for plan in config.workers.iter().chain(&config.spares) {
         let spec = WorkerSpec {
             name: plan.name.clone(),
