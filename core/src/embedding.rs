@@ -34,6 +34,13 @@ pub enum EmbedError {
     },
 }
 
+/// Whether `vector` can stand for a text: a length in `1..=EMBEDDING_DIMENSIONS_MAX`
+/// and every value finite. Whatever an embedder returns is checked with this before
+/// a ballot or a vote carries it.
+pub fn is_usable_embedding(vector: &[f32]) -> bool {
+    (1..=EMBEDDING_DIMENSIONS_MAX).contains(&vector.len()) && vector.iter().all(|v| v.is_finite())
+}
+
 /// Embeds every ballot's text with `embedder` and attaches the vectors.
 ///
 /// # Errors
@@ -49,10 +56,7 @@ pub async fn embed_ballots<E: Embedder>(embedder: &E, ballots: &mut [Ballot]) ->
     }
     let dimensions = vectors[0].len();
     for (index, vector) in vectors.iter().enumerate() {
-        let usable = vector.len() == dimensions
-            && (1..=EMBEDDING_DIMENSIONS_MAX).contains(&dimensions)
-            && vector.iter().all(|v| v.is_finite());
-        if !usable {
+        if vector.len() != dimensions || !is_usable_embedding(vector) {
             return Err(EmbedError::Unusable { index, length: vector.len() });
         }
     }

@@ -58,30 +58,18 @@ pub async fn judge_meanings<E: Entailment>(judge: &E, ballots: &mut [Ballot]) ->
     let mut texts: Vec<&str> = ballots.iter().map(|b| b.text.as_str()).collect();
     texts.sort_unstable();
     texts.dedup();
-    let claims: Vec<Claim> = texts.iter().map(|text| Claim::new(text)).collect();
-    // Index (into `texts`) of each class's first text.
-    let mut firsts: Vec<usize> = Vec::new();
+    let mut classes: Vec<MeaningClass> = Vec::new();
     let mut class_of: Vec<u64> = Vec::with_capacity(texts.len());
     let mut questions = 0usize;
-    for (index, text) in texts.iter().enumerate() {
-        let mut found = None;
-        for (class, &first) in firsts.iter().enumerate() {
-            if !claims[index].is_compatible(&claims[first]) {
-                continue;
+    for text in &texts {
+        let claim = Claim::new(text);
+        let class = match classify(judge, text, &claim, &classes, &mut questions, ENTAILMENT_QUESTIONS_MAX).await? {
+            Some(class) => class,
+            None => {
+                classes.push(MeaningClass::new(text, claim));
+                classes.len() - 1
             }
-            questions += 2;
-            if questions > ENTAILMENT_QUESTIONS_MAX {
-                return Err(JudgeError::TooManyQuestions { max: ENTAILMENT_QUESTIONS_MAX });
-            }
-            if judge.entails(text, texts[first]).await? && judge.entails(texts[first], text).await? {
-                found = Some(class);
-                break;
-            }
-        }
-        let class = found.unwrap_or_else(|| {
-            firsts.push(index);
-            firsts.len() - 1
-        });
+        };
         class_of.push(class as u64);
     }
     let classes: Vec<u64> = ballots
@@ -92,6 +80,57 @@ pub async fn judge_meanings<E: Entailment>(judge: &E, ballots: &mut [Ballot]) ->
         ballot.meaning = Some(class);
     }
     Ok(())
+}
+
+/// One meaning class: the text that opened it, and that text's claim signature.
+#[derive(Clone, Debug)]
+pub(crate) struct MeaningClass {
+    /// The class's first text, which every later text is compared with.
+    pub(crate) text: String,
+    claim: Claim,
+}
+
+impl MeaningClass {
+    /// The class `text` opens.
+    pub(crate) fn new(text: &str, claim: Claim) -> Self {
+        Self { text: text.to_owned(), claim }
+    }
+}
+
+/// Which of `classes` (by index) `text` belongs to, asking `judge` in both
+/// directions about each class's first text in turn; `None` when it belongs to none
+/// and opens a new one. A text equal to a class's first text joins it without a
+/// question; a class whose first text's claim conflicts with `claim` is skipped.
+/// `questions` counts the questions asked (across calls, so a caller can bound a
+/// whole task's).
+///
+/// # Errors
+/// [`JudgeError::Llm`] when the judge fails, [`JudgeError::TooManyQuestions`] when the
+/// next question would take `questions` past `questions_max`.
+pub(crate) async fn classify<E: Entailment>(
+    judge: &E,
+    text: &str,
+    claim: &Claim,
+    classes: &[MeaningClass],
+    questions: &mut usize,
+    questions_max: usize,
+) -> Result<Option<usize>, JudgeError> {
+    for (index, class) in classes.iter().enumerate() {
+        if class.text == text {
+            return Ok(Some(index));
+        }
+        if !claim.is_compatible(&class.claim) {
+            continue;
+        }
+        if questions.saturating_add(2) > questions_max {
+            return Err(JudgeError::TooManyQuestions { max: questions_max });
+        }
+        *questions += 2;
+        if judge.entails(text, &class.text).await? && judge.entails(&class.text, text).await? {
+            return Ok(Some(index));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ pub use analysis::{
 };
 pub use boxed::{BoxEmbedder, BoxEntailment, BoxFuture, BoxLlm, DynEmbedder, DynEntailment, DynLlm};
 pub use config::ConfigError;
-pub use embedding::{EMBEDDING_DIMENSIONS_MAX, EmbedError, embed_ballots};
+pub use embedding::{EMBEDDING_DIMENSIONS_MAX, EmbedError, embed_ballots, is_usable_embedding};
 pub use entailment::{ENTAILMENT_QUESTIONS_MAX, Entailment, JudgeError, judge_meanings};
 pub use ids::{TaskId, WorkerId, natural_cmp};
 pub use link::{ExecuteRequest, Heartbeat, LinkError, WorkerAnswer, WorkerLink};
@@ -79,10 +79,10 @@ pub use retry::RetryPolicy;
 pub use rng::SeededRng;
 pub use scaler::{FixedWorkers, ScaleError, Scaler};
 pub use supervisor::{
-    ATTEMPTS_MAX_LIMIT, AnswerRejection, Command, Deadlines, Emission, HeartbeatRejection, MachineInvariant,
-    ResultHook, SUPERVISOR_DURATION_MS_MAX, Stopped, SubmitError, Submitted, Supervisor, SupervisorConfig,
-    SupervisorDriver, SupervisorMachine, SupervisorService, SupervisorStats, SupervisorStatus, TASK_EVENTS_MAX_LIMIT,
-    TaskEvent, TaskEvents, TaskStatus, UnknownTask,
+    ATTEMPTS_MAX_LIMIT, Annotations, AnswerRejection, Command, Deadlines, Emission, HeartbeatRejection,
+    MachineInvariant, ResultHook, SUPERVISOR_DURATION_MS_MAX, Stopped, SubmitError, Submitted, Supervisor,
+    SupervisorConfig, SupervisorDriver, SupervisorMachine, SupervisorService, SupervisorStats, SupervisorStatus,
+    TASK_EVENTS_MAX_LIMIT, TaskEvent, TaskEvents, TaskStatus, UnknownTask,
 };
 pub use task::{Priority, TASK_ID_BYTES_MAX, TASK_TEXT_BYTES_MAX, Task, TaskError};
 pub use worker::{Worker, WorkerConfig, WorkerError, prompt};

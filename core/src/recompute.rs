@@ -28,9 +28,9 @@ pub enum RecomputeMismatch {
     Alternatives,
 }
 
-/// The ballots of `result`'s recorded votes, in their recorded order. Embeddings and
-/// judged meanings are not recorded, so a result decided with them recomputes only
-/// under lexical matching.
+/// The ballots of `result`'s recorded votes, in their recorded order, with the
+/// embeddings and meaning classes the supervisor's own models gave them, so a result
+/// decided with them recomputes as it was decided.
 pub fn recorded_ballots(result: &TaskResult) -> Vec<Ballot> {
     result
         .metadata
@@ -42,8 +42,8 @@ pub fn recorded_ballots(result: &TaskResult) -> Vec<Ballot> {
             confidence: vote.confidence,
             power: vote.power,
             latency_ms: vote.latency_ms,
-            embedding: None,
-            meaning: None,
+            embedding: vote.embedding.clone(),
+            meaning: vote.meaning,
         })
         .collect()
 }

@@ -79,6 +79,15 @@ pub struct Vote {
     pub power: f64,
     /// How long it took.
     pub latency_ms: u64,
+    /// The answer's embedding by the supervisor's own embedder (never the worker's),
+    /// when one was configured and answered in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<Vec<f32>>,
+    /// The answer's meaning class among the task's answers by the supervisor's own
+    /// entailment judge (never the worker's), when one was configured and answered
+    /// in time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meaning: Option<u64>,
 }
 
 /// An assignment that produced no answer.

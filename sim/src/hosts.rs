@@ -18,8 +18,8 @@ use turmoil::net::{TcpListener, TcpStream};
 use quorum_core::mock::workload::TruthBook;
 use quorum_core::mock::{LlmControl, LlmProfile, MockLlm};
 use quorum_core::{
-    Emission, ResultHook, ScaleError, Scaler, Submitted, Supervisor, SupervisorConfig, SupervisorService, TaskStatus,
-    Worker, WorkerAnswer, WorkerConfig, WorkerId, WorkerRegistry,
+    BoxEntailment, Emission, ResultHook, ScaleError, Scaler, Submitted, Supervisor, SupervisorConfig,
+    SupervisorService, TaskStatus, Worker, WorkerAnswer, WorkerConfig, WorkerId, WorkerRegistry,
 };
 
 use crate::hostile::Hostility;
@@ -216,6 +216,9 @@ pub(crate) struct SupervisorSpec {
     pub violations: Arc<Mutex<Vec<Violation>>>,
     /// The trace.
     pub trace: Trace,
+    /// The truths of the workload, when the supervisor judges entailment with the
+    /// mock ([`crate::ClusterConfig::entailment`]).
+    pub judge_truths: Option<Arc<TruthBook>>,
     /// Every incarnation of the supervisor in this run, for its counters.
     pub incarnations: Incarnations,
 }
@@ -253,9 +256,14 @@ pub(crate) async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
     spec.trace.record("supervisor", Happening::SupervisorStart);
     let link = SimLink::new("supervisor", spec.trace.clone(), spec.registry.clone(), spec.config.deadlines.clone());
     let scaler = SimScaler::new(spec.registry.clone(), spec.hosts.clone(), spec.trace.clone());
-    let supervisor = Supervisor::new(spec.config.clone(), link, scaler)?
+    let mut supervisor = Supervisor::new(spec.config.clone(), link, scaler)?
         .with_registry(&spec.registry)
         .on_result(result_hook(spec.trace.clone(), Arc::clone(&spec.violations)));
+    if let Some(truths) = &spec.judge_truths {
+        // The mock judges by the truths alone and makes no draws: no seed, no trace.
+        let judge = MockLlm::new("judge", LlmProfile::default(), Arc::clone(truths), LlmControl::default(), 0);
+        supervisor = supervisor.with_judge(BoxEntailment::new(judge));
+    }
     let (service, driver) = supervisor.start();
     spec.incarnations.begin(service.clone());
     tokio::task::spawn_local(driver.run());

@@ -417,6 +417,8 @@ mod tests {
                 reported_confidence: None,
                 power: b.power,
                 latency_ms: b.latency_ms,
+                embedding: b.embedding.clone(),
+                meaning: b.meaning,
             })
             .collect();
         TaskResult {

@@ -347,3 +347,36 @@ fn crash_teardown_does_not_depend_on_what_ran_before() {
         assert_eq!(first.trace_hash(), again.trace_hash(), "seed {seed}");
     }
 }
+
+/// hard-answers with the supervisor judging entailment by the mock
+/// (`ClusterConfig::entailment`): it still holds its expectations (no wrong answer
+/// agreed, nothing failed), every vote of a semantic task carries a meaning class and
+/// no other vote does, every result recomputes from its votes (the run's own
+/// invariant), and one seed twice gives one trace.
+#[test]
+fn hard_answers_with_an_entailment_judge_holds_and_its_semantic_votes_carry_meanings() {
+    let mut scenario = quorum_scenarios::find("hard-answers").expect("in the catalogue");
+    scenario.cluster.entailment = true;
+    let invocation = quorum_scenarios::Invocation::catalogue();
+    for seed in 0..3 {
+        let (run, outcome) =
+            quorum_scenarios::run_scenario(&scenario, seed, &invocation, quorum_sim::RunBudget::default()).unwrap();
+        assert!(run.passed, "seed {seed}: {:?}\nreplay with entailment on: {}", run.violations, run.replay);
+        let (mut semantic, mut judged) = (0, 0);
+        for result in results(&outcome) {
+            let is_semantic = result.metadata.plan.strategy == Strategy::Semantic;
+            semantic += usize::from(is_semantic);
+            for vote in &result.metadata.votes {
+                assert_eq!(vote.meaning.is_some(), is_semantic, "seed {seed}, {}: {vote:?}", result.task);
+                judged += usize::from(vote.meaning.is_some());
+            }
+        }
+        assert!(
+            semantic >= 5 && judged >= 3 * semantic,
+            "seed {seed}: {semantic} semantic tasks, {judged} votes judged"
+        );
+        let (again, _) =
+            quorum_scenarios::run_scenario(&scenario, seed, &invocation, quorum_sim::RunBudget::default()).unwrap();
+        assert_eq!(run.trace_hash, again.trace_hash, "seed {seed}: the same seed twice");
+    }
+}

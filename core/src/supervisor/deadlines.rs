@@ -24,11 +24,25 @@ pub struct Deadlines {
     /// Deadline of one client call to the supervisor (submit, status, deliver): what
     /// a client waits before it tries again. Default 1 s.
     pub client_call_ms: u64,
+    /// Deadline of one call to the supervisor's own models: the analysis of a task at
+    /// submit (past it the heuristic plans the task), the embedding of one answer, and
+    /// the entailment questions about one answer taken together (past it the answer
+    /// counts without that annotation). Embedding and judging run side by side, so an
+    /// answer reaches the vote at most this much later than it arrived. With an
+    /// analyser, a submit can take this long: keep it below `client_call_ms` or let
+    /// clients wait longer. Default 5 s.
+    pub model_call_ms: u64,
 }
 
 impl Default for Deadlines {
     fn default() -> Self {
-        Self { round_grace_ms: 500, control_call_ms: 1_000, heartbeat_call_ms: 1_000, client_call_ms: 1_000 }
+        Self {
+            round_grace_ms: 500,
+            control_call_ms: 1_000,
+            heartbeat_call_ms: 1_000,
+            client_call_ms: 1_000,
+            model_call_ms: 5_000,
+        }
     }
 }
 
@@ -44,6 +58,7 @@ impl Deadlines {
             ("supervisor.deadlines.control_call_ms", self.control_call_ms, 1, "in 1..=86400000 (one day)"),
             ("supervisor.deadlines.heartbeat_call_ms", self.heartbeat_call_ms, 1, "in 1..=86400000 (one day)"),
             ("supervisor.deadlines.client_call_ms", self.client_call_ms, 1, "in 1..=86400000 (one day)"),
+            ("supervisor.deadlines.model_call_ms", self.model_call_ms, 1, "in 1..=86400000 (one day)"),
         ];
         for (field, value, least, expected) in fields {
             if value < least || value > SUPERVISOR_DURATION_MS_MAX {
@@ -75,11 +90,12 @@ mod tests {
     fn defaults_are_valid_and_each_bad_field_is_named() {
         Deadlines::default().validate(1_000).unwrap();
         type Spoil = fn(&mut Deadlines);
-        let cases: [(Spoil, &str); 5] = [
+        let cases: [(Spoil, &str); 6] = [
             (|d| d.round_grace_ms = SUPERVISOR_DURATION_MS_MAX + 1, "supervisor.deadlines.round_grace_ms"),
             (|d| d.control_call_ms = 0, "supervisor.deadlines.control_call_ms"),
             (|d| d.heartbeat_call_ms = 0, "supervisor.deadlines.heartbeat_call_ms"),
             (|d| d.client_call_ms = u64::MAX, "supervisor.deadlines.client_call_ms"),
+            (|d| d.model_call_ms = 0, "supervisor.deadlines.model_call_ms"),
             (|d| d.heartbeat_call_ms = 1_001, "supervisor.deadlines.heartbeat_call_ms"),
         ];
         for (spoil, field) in cases {

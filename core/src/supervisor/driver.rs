@@ -7,7 +7,39 @@
 //! workers or a registry to follow, a result hook); [`Supervisor::start`] splits it
 //! into the [`SupervisorService`] that clients and servers hold and the
 //! [`SupervisorDriver`], the one future that runs the machine.
+//!
+//! # Where the supervisor's own models run
+//! Three model calls serve the supervisor itself, not the task: the analysis of a
+//! task (an [`LlmAnalyser`]), an embedding of each answer ([`Supervisor::with_embedder`])
+//! and a meaning class for each answer by bidirectional entailment
+//! ([`Supervisor::with_judge`]). None runs on a worker: a worker is untrusted input
+//! (a vector or a class it sent could join its lie to the truth) and workers may run
+//! different models whose vectors do not compare. None runs in the machine, which
+//! stays sans-IO: no model call, no clock, so it can be property-tested without a
+//! runtime.
+//!
+//! - **Embeddings and meaning classes run here, in the driver, per answer, before
+//!   the answer reaches the machine**, for tasks matched semantically (the only
+//!   strategy that reads them). The driver hands the machine the answer with its
+//!   [`Annotations`] (`handle_answer_annotated`, `handle_delivered_annotated`), so
+//!   early stopping and the close of a round decide on the same annotated ballots,
+//!   and the result's votes keep them, so the decision recomputes from the votes.
+//!   Each answer is judged against the classes of the task's answers before it (the
+//!   driver remembers, per live task, each class's first text; at most
+//!   [`crate::ENTAILMENT_QUESTIONS_MAX`] questions per task; forgotten with the
+//!   result). A task's answers are read one at a time in arrival order, and whatever
+//!   else arrives for that task waits behind the one being read, so the machine sees
+//!   each task's inputs in arrival order; the reading runs as one of the driver's
+//!   concurrent calls, so a slow model holds up that task's answers and nothing
+//!   else. A reading that is ready at its first poll (the simulation's mock judge)
+//!   is fed at once. Every call is bounded by [`Deadlines::model_call_ms`]; a failed,
+//!   late or unusable reading leaves that answer unannotated (matching for the task
+//!   falls back to embeddings or words), never drops it, never blocks the task.
+//! - **Task analysis runs in the service, at submit, on the caller's task** (see
+//!   [`SupervisorService::submit`]): a plan is needed before the task is queued, and
+//!   a slow model must hold up only that caller, never the driver.
 
+mod annotator;
 mod membership;
 
 use core::pin::Pin;
@@ -15,16 +47,21 @@ use core::time::Duration;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures_util::FutureExt;
 use futures_util::future::{AbortHandle, Abortable};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use self::annotator::{Annotator, Arrival, ReadFuture, Reading, Step};
 use self::membership::{Change, Membership};
+use super::annotations::Annotations;
 use super::config::SupervisorConfig;
 use super::deadlines::Deadlines;
 use super::machine::{Command, Submitted, SupervisorMachine};
-use super::service::{Emission, Ledger, Request, ResultHook, SupervisorService, SupervisorStatus, TaskEvent};
+use super::service::{Analyser, Emission, Ledger, Request, ResultHook, SupervisorService, SupervisorStatus, TaskEvent};
+use crate::analysis::{HeuristicAnalyser, LlmAnalyser};
+use crate::boxed::{BoxEmbedder, BoxEntailment, BoxLlm};
 use crate::config::ConfigError;
 use crate::link::{ExecuteRequest, Heartbeat, LinkError, WorkerAnswer, WorkerLink};
 use crate::registry::{Members, WorkerRegistry};
@@ -47,6 +84,11 @@ pub struct Supervisor<L, S> {
     workers: Vec<WorkerId>,
     members: Option<Members>,
     hook: Option<ResultHook>,
+    /// The plan the machine would make, for an LLM analyser to fall back to.
+    heuristic: HeuristicAnalyser,
+    analyser: Option<BoxLlm>,
+    embedder: Option<BoxEmbedder>,
+    judge: Option<BoxEntailment>,
 }
 
 /// The future that runs a supervisor; spawn it or await it. Dropping it (a crashed
@@ -62,6 +104,7 @@ pub struct SupervisorDriver<L, S> {
     workers: Vec<WorkerId>,
     members: Option<Members>,
     membership: Membership,
+    annotator: Annotator,
     hook: Option<ResultHook>,
     requests: mpsc::Receiver<Request>,
 }
@@ -71,6 +114,7 @@ enum Event {
     Heartbeat { worker: WorkerId, outcome: Result<Heartbeat, LinkError> },
     ScaledUp { requested: usize, outcome: Result<Vec<WorkerId>, ScaleError> },
     ScaledDown { worker: WorkerId, outcome: Result<(), ScaleError> },
+    Read(Box<Reading>),
     Nothing,
 }
 
@@ -86,6 +130,8 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> Supervisor<L, S> {
     /// [`ConfigError`] naming the bad field.
     pub fn new(config: SupervisorConfig, link: L, scaler: S) -> Result<Self, ConfigError> {
         let deadlines = config.deadlines.clone();
+        let heuristic =
+            HeuristicAnalyser::new(config.analysis.clone()).with_base(config.consensus.clone(), config.strategy);
         let ledger = Arc::new(Ledger::new(config.completed_results_max, config.task_events_max));
         Ok(Self {
             machine: SupervisorMachine::new(config)?,
@@ -96,6 +142,10 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> Supervisor<L, S> {
             workers: Vec::new(),
             members: None,
             hook: None,
+            heuristic,
+            analyser: None,
+            embedder: None,
+            judge: None,
         })
     }
 
@@ -122,11 +172,47 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> Supervisor<L, S> {
         self
     }
 
+    /// Plans every new task with `llm` (an [`LlmAnalyser`] falling back to the
+    /// heuristic plan the machine would make), in [`SupervisorService::submit`], on
+    /// the caller's task: a known id never pays a model call, and a call past
+    /// [`Deadlines::model_call_ms`] leaves the task to the heuristic.
+    #[must_use]
+    pub fn with_analyser(mut self, llm: BoxLlm) -> Self {
+        self.analyser = Some(llm);
+        self
+    }
+
+    /// Embeds every answer of a semantic task with `embedder` before it votes, so
+    /// that matching compares vectors (when every counted answer has one of one
+    /// length). A failed, late or unusable embedding leaves that answer without one.
+    #[must_use]
+    pub fn with_embedder(mut self, embedder: BoxEmbedder) -> Self {
+        self.embedder = Some(embedder);
+        self
+    }
+
+    /// Asks `judge`, before an answer of a semantic task votes, whether it states the
+    /// same as each earlier meaning class of the task (both ways), and gives it that
+    /// class or a new one, so that matching groups by meaning (when every counted
+    /// answer has one; the claim guard still applies). At most
+    /// [`crate::ENTAILMENT_QUESTIONS_MAX`] questions per task; a failed or late
+    /// judge leaves that answer without a class.
+    #[must_use]
+    pub fn with_judge(mut self, judge: BoxEntailment) -> Self {
+        self.judge = Some(judge);
+        self
+    }
+
     /// Splits into the service for clients and the driver future that must be run
     /// (spawned, or awaited in a simulation host).
     pub fn start(self) -> (SupervisorService, SupervisorDriver<L, S>) {
         let (request_sender, request_receiver) = mpsc::channel(REQUEST_QUEUE_LENGTH);
-        let service = SupervisorService::new(request_sender, Arc::clone(&self.ledger));
+        let analyser = self.analyser.map(|llm| Analyser {
+            analyser: LlmAnalyser::new(llm, self.heuristic),
+            model_call_ms: self.deadlines.model_call_ms,
+        });
+        let service = SupervisorService::new(request_sender, Arc::clone(&self.ledger), analyser);
+        let annotator = Annotator::new(self.embedder, self.judge, self.deadlines.model_call_ms);
         let driver = SupervisorDriver {
             machine: self.machine,
             deadlines: self.deadlines,
@@ -136,6 +222,7 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> Supervisor<L, S> {
             workers: self.workers,
             members: self.members,
             membership: Membership::default(),
+            annotator,
             hook: self.hook,
             requests: request_receiver,
         };
@@ -180,7 +267,7 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
             tokio::select! {
                 biased;
                 request = self.requests.recv(), if requests_open => match request {
-                    Some(request) => self.handle_request(request, now_ms(), &mut shutdown_waiters),
+                    Some(request) => self.handle_request(request, now_ms(), &mut shutdown_waiters, &mut calls),
                     None => {
                         requests_open = false;
                         self.machine.shutdown(now_ms());
@@ -190,7 +277,9 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
                     Some(registered) => self.handle_membership(registered, now_ms()),
                     None => members_open = false,
                 },
-                Some(event) = calls.next(), if !calls.is_empty() => self.handle_event(event, now_ms(), &mut executing),
+                Some(event) = calls.next(), if !calls.is_empty() => {
+                    self.handle_event(event, now_ms(), &mut executing, &mut calls);
+                }
                 () = sleep_until_or_forever(wake_at) => self.machine.handle_timeout(now_ms()),
             }
         }
@@ -203,6 +292,7 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
     /// the table by id), then to the hook.
     fn publish_results(&mut self) {
         while let Some(result) = self.machine.poll_result() {
+            self.annotator.forget(&result.task);
             let emission: Emission = self.ledger.finish(&result);
             if let Some(hook) = &self.hook {
                 hook.call(&result, emission);
@@ -219,7 +309,13 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
         }
     }
 
-    fn handle_request(&mut self, request: Request, now_ms: u64, shutdown_waiters: &mut Vec<oneshot::Sender<()>>) {
+    fn handle_request(
+        &mut self,
+        request: Request,
+        now_ms: u64,
+        shutdown_waiters: &mut Vec<oneshot::Sender<()>>,
+        calls: &mut FuturesUnordered<EventFuture>,
+    ) {
         match request {
             Request::Submit { task, plan, reply } => {
                 let id = task.id.clone();
@@ -242,7 +338,7 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
             }
             Request::Deliver { answer } => {
                 self.ledger.publish(&answer.task, answered(&answer, true));
-                self.machine.handle_delivered(answer, now_ms);
+                self.arrive(Arrival::Pushed(answer), now_ms, calls);
             }
             Request::Shutdown { done } => {
                 shutdown_waiters.push(done);
@@ -251,7 +347,13 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
         }
     }
 
-    fn handle_event(&mut self, event: Event, now_ms: u64, executing: &mut Executing) {
+    fn handle_event(
+        &mut self,
+        event: Event,
+        now_ms: u64,
+        executing: &mut Executing,
+        calls: &mut FuturesUnordered<EventFuture>,
+    ) {
         match event {
             Event::Answer { worker, task, attempt, outcome } => {
                 executing.remove(&(task.clone(), worker.clone()));
@@ -260,7 +362,13 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
                     Err(error) => TaskEvent::Failed { worker: worker.clone(), attempt, error: error.clone() },
                 };
                 self.ledger.publish(&task, arrived);
-                self.machine.handle_answer(&worker, &task, attempt, outcome, now_ms);
+                self.arrive(Arrival::Reply { worker, task, attempt, outcome }, now_ms, calls);
+            }
+            Event::Read(reading) => {
+                let (arrival, annotations) = self.annotator.finish(reading);
+                let task = arrival.task().clone();
+                self.feed(arrival, annotations, now_ms);
+                self.pump(&task, None, now_ms, calls);
             }
             Event::Heartbeat { worker, outcome } => self.machine.handle_heartbeat(&worker, outcome, now_ms),
             Event::ScaledUp { requested, outcome } => {
@@ -275,6 +383,59 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
                 }
             }
             Event::Nothing => {}
+        }
+    }
+
+    /// A worker's answer or failed call arrived: to the machine now, or once the
+    /// supervisor's models have read it (see [`annotator`]).
+    fn arrive(&mut self, arrival: Arrival, now_ms: u64, calls: &mut FuturesUnordered<EventFuture>) {
+        let task = arrival.task().clone();
+        let machine = &self.machine;
+        let step = self.annotator.arrive(arrival, |answer| machine.wants_annotations(answer));
+        self.pump(&task, Some(step), now_ms, calls);
+    }
+
+    /// Carries out `step` for `task`, then the task's waiting arrivals in order,
+    /// until one is being read or none is left. A reading that is ready at once (a
+    /// judge that needs no I/O, like the simulation's mock) is fed at once, so that
+    /// it changes nothing of when the machine sees the answer.
+    fn pump(&mut self, task: &TaskId, step: Option<Step>, now_ms: u64, calls: &mut FuturesUnordered<EventFuture>) {
+        let mut next = step;
+        loop {
+            let step = match next.take() {
+                Some(step) => step,
+                None => {
+                    let machine = &self.machine;
+                    match self.annotator.next_waiting(task, |answer| machine.wants_annotations(answer)) {
+                        Some(step) => step,
+                        None => return,
+                    }
+                }
+            };
+            match step {
+                Step::Feed(arrival) => self.feed(arrival, Annotations::NONE, now_ms),
+                Step::Waiting => return,
+                Step::Read(reading) => match read_now_or_later(reading) {
+                    Ok(reading) => {
+                        let (arrival, annotations) = self.annotator.finish(reading);
+                        self.feed(arrival, annotations, now_ms);
+                    }
+                    Err(later) => {
+                        calls.push(later);
+                        return;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Hands an arrival to the machine.
+    fn feed(&mut self, arrival: Arrival, annotations: Annotations, now_ms: u64) {
+        match arrival {
+            Arrival::Reply { worker, task, attempt, outcome } => {
+                self.machine.handle_answer_annotated(&worker, &task, attempt, outcome, annotations, now_ms);
+            }
+            Arrival::Pushed(answer) => self.machine.handle_delivered_annotated(answer, annotations, now_ms),
         }
     }
 
@@ -373,6 +534,14 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
             registration,
         );
         calls.push(Box::pin(async move { call.await.unwrap_or(Event::Nothing) }));
+    }
+}
+
+/// The reading if it is done at its first poll, else a call future that finishes it.
+fn read_now_or_later(mut reading: ReadFuture) -> Result<Box<Reading>, EventFuture> {
+    match reading.as_mut().now_or_never() {
+        Some(done) => Ok(done),
+        None => Err(Box::pin(async move { Event::Read(reading.await) })),
     }
 }
 

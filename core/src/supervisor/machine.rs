@@ -17,6 +17,7 @@
 //! - this file: the machine's state, its outputs (`poll_*`) and read-only views;
 //! - [`inputs`]: the `handle_*` methods;
 //! - [`admission`]: whether an answer may count, and the health mark if not;
+//! - [`annotation`]: which answers are worth the supervisor's own model calls;
 //! - [`rounds`]: scheduling, rounds, deciding and finishing a task;
 //! - [`health`]: workers going offline, heartbeats, scaling;
 //! - [`invariants`]: what must hold between any two inputs;
@@ -26,6 +27,7 @@
 //! [`HeartbeatRejection`]: super::HeartbeatRejection
 
 mod admission;
+mod annotation;
 mod health;
 mod inputs;
 mod invariants;

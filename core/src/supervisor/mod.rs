@@ -8,6 +8,7 @@
 //! splits it into the service (held by clients, cheap to clone) and the driver (the
 //! future to run). One deadline table, [`Deadlines`], bounds every call.
 
+mod annotations;
 mod config;
 mod deadlines;
 mod driver;
@@ -16,6 +17,7 @@ mod rejection;
 mod service;
 mod task_state;
 
+pub use annotations::Annotations;
 pub use config::{ATTEMPTS_MAX_LIMIT, SUPERVISOR_DURATION_MS_MAX, SupervisorConfig, TASK_EVENTS_MAX_LIMIT};
 pub use deadlines::Deadlines;
 pub use driver::{Supervisor, SupervisorDriver};

@@ -8,18 +8,27 @@
 //! - A stream of each task's [`TaskEvent`]s, bounded per task: a slow or absent
 //!   subscriber never blocks the driver nor grows memory without bound, and the
 //!   result is never lost.
+//! - Analysis by LLM, when the supervisor has an analyser
+//!   ([`crate::Supervisor::with_analyser`]): `submit` plans a new task with it here, on
+//!   the caller's task, so a slow model never stalls the driver; an id the service
+//!   knows never pays a model call, and a model slower than
+//!   [`crate::Deadlines::model_call_ms`] leaves the task to the heuristic plan. (The
+//!   answers' embeddings and meaning classes are made by the driver; see
+//!   [`crate::Supervisor`].)
 
 mod ledger;
 mod task_event;
 mod task_events;
 
+use core::time::Duration;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 use super::machine::{SubmitError, Submitted, SupervisorStats};
-use crate::analysis::TaskPlan;
+use crate::analysis::{LlmAnalyser, TaskPlan};
+use crate::boxed::BoxLlm;
 use crate::link::WorkerAnswer;
 use crate::pool::WorkerSummary;
 use crate::power::PowerRecord;
@@ -38,6 +47,14 @@ pub use task_events::TaskEvents;
 pub struct SupervisorService {
     requests: mpsc::Sender<Request>,
     ledger: Arc<Ledger>,
+    analyser: Option<Arc<Analyser>>,
+}
+
+/// The model that plans tasks at submit, and how long it may take.
+#[derive(Debug)]
+pub(crate) struct Analyser {
+    pub(crate) analyser: LlmAnalyser<BoxLlm>,
+    pub(crate) model_call_ms: u64,
 }
 
 /// A snapshot of a running supervisor.
@@ -102,17 +119,40 @@ pub(crate) enum Request {
 }
 
 impl SupervisorService {
-    pub(crate) fn new(requests: mpsc::Sender<Request>, ledger: Arc<Ledger>) -> Self {
-        Self { requests, ledger }
+    pub(crate) fn new(requests: mpsc::Sender<Request>, ledger: Arc<Ledger>, analyser: Option<Analyser>) -> Self {
+        Self { requests, ledger, analyser: analyser.map(Arc::new) }
     }
 
-    /// Submits a task, planned by the heuristic analyser. Idempotent by id.
+    /// Submits a task, planned by the supervisor's analyser
+    /// ([`crate::Supervisor::with_analyser`]) if it has one, else by the heuristic.
+    /// Idempotent by id: an id this supervisor knows is never analysed again.
     ///
     /// # Errors
     /// [`SubmitError`] when refused; a stopped supervisor gives
     /// [`SubmitError::ShuttingDown`].
     pub async fn submit(&self, task: Task) -> Result<Submitted, SubmitError> {
-        self.submit_planned(task, None).await
+        let plan = self.analyse(&task).await;
+        self.submit_planned(task, plan).await
+    }
+
+    /// The analyser's plan for a new, valid `task`; `None` (the heuristic's) when
+    /// there is no analyser, the id is known (the plan would not be used), the task
+    /// is invalid (the machine refuses it), or the model is slower than
+    /// [`crate::Deadlines::model_call_ms`]. A model that fails or answers nonsense is
+    /// the analyser's own fallback to the heuristic.
+    async fn analyse(&self, task: &Task) -> Option<TaskPlan> {
+        let analyser = self.analyser.as_ref()?;
+        if task.validate().is_err() || !matches!(self.ledger.status(&task.id), TaskStatus::Unknown) {
+            return None;
+        }
+        let limit = Duration::from_millis(analyser.model_call_ms);
+        match tokio::time::timeout(limit, analyser.analyser.analyse(&task.text)).await {
+            Ok(analysis) => Some(analysis.plan),
+            Err(_) => {
+                tracing::warn!(task = %task.id, "task analysis timed out; the heuristic plans it");
+                None
+            }
+        }
     }
 
     /// Submits a task with a plan made elsewhere (an [`crate::LlmAnalyser`], say).

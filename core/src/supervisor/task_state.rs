@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::annotations::Annotations;
 use crate::WorkerId;
 use crate::analysis::TaskPlan;
 use crate::consensus::{ANSWERS_PER_DECISION_MAX, Ballot, ConsensusConfig};
@@ -136,8 +137,8 @@ impl TaskState {
                 confidence: vote.confidence,
                 power: vote.power,
                 latency_ms: vote.latency_ms,
-                embedding: None,
-                meaning: None,
+                embedding: vote.embedding.clone(),
+                meaning: vote.meaning,
             })
             .collect()
     }
@@ -159,7 +160,8 @@ impl TaskState {
     }
 
     /// Records `answer` of an assigned worker as a vote of `power`, its ballot
-    /// carrying `confidence` (see [`Vote::confidence`]). A worker holds at most two
+    /// carrying `confidence` (see [`Vote::confidence`]) and the supervisor's own
+    /// `annotations` of it. A worker holds at most two
     /// votes (a twin's two answers), and the task at most
     /// [`ANSWERS_PER_DECISION_MAX`], so that no flood of answers grows it further.
     pub(crate) fn record_answer(
@@ -168,6 +170,7 @@ impl TaskState {
         attempt: u32,
         power: f64,
         confidence: f64,
+        annotations: Annotations,
     ) -> Recorded {
         let earlier: Vec<&Vote> = self.votes.iter().filter(|v| v.worker == answer.worker).collect();
         if let Some(first) = earlier.first() {
@@ -194,6 +197,8 @@ impl TaskState {
             reported_confidence: (confidence != reported).then_some(reported),
             power,
             latency_ms: answer.latency_ms,
+            embedding: annotations.embedding,
+            meaning: annotations.meaning,
         });
         recorded
     }

@@ -80,6 +80,11 @@ pub struct ClusterConfig {
     /// Largest network latency (turmoil draws each message's latency up to it).
     /// Default 50 ms.
     pub latency_ms_max: u64,
+    /// Whether the supervisor asks an entailment judge (the mock, which knows the
+    /// workload's truths) whether the answers of a semantic task mean the same, and
+    /// groups them by the meaning classes it gives. Default off.
+    #[serde(skip_serializing_if = "core::ops::Not::not")]
+    pub entailment: bool,
 }
 
 impl Default for ClusterConfig {
@@ -97,6 +102,7 @@ impl Default for ClusterConfig {
             tcp_capacity: TCP_CAPACITY_DEFAULT,
             tick_ms: 25,
             latency_ms_max: 50,
+            entailment: false,
         }
     }
 }

@@ -138,7 +138,9 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         .max_message_latency(Duration::from_millis(config.latency_ms_max.max(1)))
         .tcp_capacity(config.tcp_capacity)
         .build();
+    let truths = Arc::new(shared.workload.truths.clone());
     let supervisor = SupervisorSpec {
+        judge_truths: config.entailment.then(|| Arc::clone(&truths)),
         config: SupervisorConfig { check_invariants: true, ..config.effective_supervisor() },
         registry: shared.registry.clone(),
         hosts: config.worker_names(),
@@ -147,7 +149,6 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         incarnations: shared.incarnations.clone(),
     };
     sim.host(SUPERVISOR_HOST, move || supervisor_host(supervisor.clone()));
-    let truths = Arc::new(shared.workload.truths.clone());
     for plan in config.workers.iter().chain(&config.spares) {
         let spec = WorkerSpec {
             name: plan.name.clone(),

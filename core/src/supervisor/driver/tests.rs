@@ -199,3 +199,316 @@ async fn a_worker_a_scaler_starts_and_registers_joins_and_works() {
     assert_eq!(known, ["s1", "s2", "w1"]);
     service.shutdown().await;
 }
+
+// ----- the supervisor's own reading of answers: embeddings and meaning classes -----
+
+mod reading {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::consensus::{ConsensusConfig, Strategy, decide};
+    use crate::entailment::Entailment;
+    use crate::llm::{Embedder, LlmError};
+    use crate::recompute::{recompute_mismatches, recorded_ballots};
+    use crate::result::TaskResult;
+
+    const CAPITAL: &str = "Paris is the capital of France";
+    const SEAT: &str = "Its government sits in Paris";
+    const EUROPE: &str = "Paris is in Europe";
+
+    /// What a text states, as the scripted models know it.
+    fn fact(text: &str) -> Option<usize> {
+        match text {
+            CAPITAL | SEAT => Some(0),
+            EUROPE => Some(1),
+            _ => None,
+        }
+    }
+
+    /// How the scripted judge behaves.
+    #[derive(Clone, Copy, Debug)]
+    enum Behaviour {
+        /// Answers at once.
+        Instant,
+        /// Answers after this many ms of tokio time.
+        Slow(u64),
+        /// Fails every question.
+        Failing,
+    }
+
+    /// Two texts entail each other when they state the same known fact (or are the
+    /// same text). Counts the questions.
+    #[derive(Clone, Debug)]
+    struct FactJudge {
+        behaviour: Behaviour,
+        questions: Arc<AtomicUsize>,
+    }
+
+    impl FactJudge {
+        fn new(behaviour: Behaviour) -> Self {
+            Self { behaviour, questions: Arc::new(AtomicUsize::new(0)) }
+        }
+    }
+
+    impl Entailment for FactJudge {
+        async fn entails(&self, premise: &str, hypothesis: &str) -> Result<bool, LlmError> {
+            self.questions.fetch_add(1, Ordering::Relaxed);
+            match self.behaviour {
+                Behaviour::Instant => {}
+                Behaviour::Slow(latency_ms) => tokio::time::sleep(Duration::from_millis(latency_ms)).await,
+                Behaviour::Failing => return Err(LlmError::Timeout),
+            }
+            Ok(match (fact(premise), fact(hypothesis)) {
+                (Some(premise), Some(hypothesis)) => premise == hypothesis,
+                _ => premise == hypothesis,
+            })
+        }
+    }
+
+    /// A direction per known fact; `length` picks a wrong-length vector for EUROPE.
+    struct FactEmbedder {
+        europe_length: usize,
+    }
+
+    impl Embedder for FactEmbedder {
+        async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, LlmError> {
+            Ok(texts
+                .iter()
+                .map(|text| match fact(text) {
+                    Some(0) => vec![1.0, 0.0],
+                    Some(_) => {
+                        vec![0.0, 1.0].into_iter().chain(core::iter::repeat(0.5)).take(self.europe_length).collect()
+                    }
+                    None => vec![0.5, 0.5],
+                })
+                .collect())
+        }
+    }
+
+    fn semantic_config(model_call_ms: u64) -> SupervisorConfig {
+        let mut config = SupervisorConfig::default().fit_to_workers(3);
+        config.strategy = Some(Strategy::Semantic);
+        config.deadlines.model_call_ms = model_call_ms;
+        config
+    }
+
+    /// Two of three state the same fact in other words, and the odd one out answers
+    /// second, so that no early stop comes before the last answer.
+    const PANEL: [(&str, &str, u64); 3] = [("w1", CAPITAL, 100), ("w2", EUROPE, 200), ("w3", SEAT, 300)];
+
+    /// Runs one task over PANEL with the given models; returns its result and the
+    /// driver's own count of results emitted twice.
+    async fn run_one(config: SupervisorConfig, judge: Option<FactJudge>, embedder: Option<FactEmbedder>) -> TaskResult {
+        let link = cluster(&PANEL);
+        let mut supervisor = Supervisor::new(config, link, FixedWorkers).unwrap().with_workers(ids(&PANEL));
+        if let Some(judge) = judge {
+            supervisor = supervisor.with_judge(BoxEntailment::new(judge));
+        }
+        if let Some(embedder) = embedder {
+            supervisor = supervisor.with_embedder(BoxEmbedder::new(embedder));
+        }
+        let (service, driver) = supervisor.start();
+        let running = tokio::spawn(driver.run());
+        service.submit(Task::new("t1", "Say something about Paris.")).await.unwrap();
+        let result = service.subscribe(&"t1".into()).unwrap().result().await.unwrap();
+        service.shutdown().await;
+        running.await.unwrap();
+        assert_eq!(service.duplicate_results(), 0);
+        result
+    }
+
+    fn meanings(result: &TaskResult) -> Vec<(String, Option<u64>)> {
+        result.metadata.votes.iter().map(|v| (v.worker.to_string(), v.meaning)).collect()
+    }
+
+    fn recomputes(result: &TaskResult, config: &SupervisorConfig) {
+        let consensus = result.metadata.plan.consensus_config(&config.consensus);
+        assert_eq!(recompute_mismatches(result, &consensus), Vec::new(), "{result:#?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn judged_meanings_reach_the_votes_decide_and_recompute() {
+        let config = semantic_config(5_000);
+        let judge = FactJudge::new(Behaviour::Instant);
+        let result = run_one(config.clone(), Some(judge.clone()), None).await;
+        // Classes in arrival order: w1 opens 0, w2 opens 1, w3 joins 0.
+        assert_eq!(
+            meanings(&result),
+            [("w1".to_owned(), Some(0)), ("w2".to_owned(), Some(1)), ("w3".to_owned(), Some(0))]
+        );
+        assert!(result.is_agreed(), "{result:#?}");
+        assert_eq!(result.alternatives[0].members.len(), 2, "the capital and the seat of government together");
+        recomputes(&result, &config);
+        // Without the classes the same votes do not agree: the judge decided it.
+        let mut lexical = recorded_ballots(&result);
+        lexical.iter_mut().for_each(|ballot| ballot.meaning = None);
+        let consensus: ConsensusConfig = result.metadata.plan.consensus_config(&config.consensus);
+        assert!(!decide(&lexical, &consensus).unwrap().is_agreed());
+        // w2's claim conflicts with class 0's (another place), so it opens class 1
+        // without a question; w3 is asked both ways about class 0: 2 questions.
+        assert_eq!(judge.questions.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn embeddings_reach_the_votes_and_a_wrong_length_one_is_left_out() {
+        let config = semantic_config(5_000);
+        let result = run_one(config.clone(), None, Some(FactEmbedder { europe_length: 2 })).await;
+        let embedded: Vec<Option<usize>> =
+            result.metadata.votes.iter().map(|v| v.embedding.as_ref().map(Vec::len)).collect();
+        assert_eq!(embedded, [Some(2), Some(2), Some(2)]);
+        assert!(result.is_agreed(), "{result:#?}");
+        recomputes(&result, &config);
+        // An embedding of another length than the task's first is not kept.
+        let result = run_one(config.clone(), None, Some(FactEmbedder { europe_length: 3 })).await;
+        let embedded: Vec<Option<usize>> =
+            result.metadata.votes.iter().map(|v| v.embedding.as_ref().map(Vec::len)).collect();
+        assert_eq!(embedded, [Some(2), None, Some(2)]);
+        recomputes(&result, &config);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_judge_leaves_answers_unannotated_and_the_task_gets_its_one_result() {
+        let config = semantic_config(5_000);
+        let result = run_one(config.clone(), Some(FactJudge::new(Behaviour::Failing)), None).await;
+        // w1 opens class 0 and w2 (whose claim conflicts with it) class 1 without a
+        // question; w3, whose question failed, stays without a class, so matching
+        // for the task is by words.
+        assert_eq!(
+            meanings(&result),
+            [("w1".to_owned(), Some(0)), ("w2".to_owned(), Some(1)), ("w3".to_owned(), None)]
+        );
+        assert_eq!(result.metadata.votes.len(), 3, "no answer dropped");
+        assert!(!result.is_agreed(), "words alone do not group these answers");
+        recomputes(&result, &config);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_judge_is_cut_off_by_its_deadline_and_never_stalls_the_driver() {
+        let config = semantic_config(1_000);
+        let link = cluster(&PANEL);
+        let judge = FactJudge::new(Behaviour::Slow(60_000));
+        let supervisor = Supervisor::new(config.clone(), link, FixedWorkers)
+            .unwrap()
+            .with_workers(ids(&PANEL))
+            .with_judge(BoxEntailment::new(judge.clone()));
+        let (service, driver) = supervisor.start();
+        let running = tokio::spawn(driver.run());
+        service.submit(Task::new("t1", "Say something about Paris.")).await.unwrap();
+        // w3 answered at 300 ms and its reading runs until its deadline at 1,300 ms:
+        // the driver answers in between without waiting for the judge.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let asked = Instant::now();
+        service.status().await.unwrap();
+        assert!(asked.elapsed() < Duration::from_millis(10), "status waited {:?}", asked.elapsed());
+        assert!(judge.questions.load(Ordering::Relaxed) >= 1, "a judge call is under way");
+        let result = service.subscribe(&"t1".into()).unwrap().result().await.unwrap();
+        assert_eq!(
+            meanings(&result),
+            [("w1".to_owned(), Some(0)), ("w2".to_owned(), Some(1)), ("w3".to_owned(), None)]
+        );
+        assert!(!result.is_agreed());
+        // The last answer was held back by one deadline at most.
+        assert!(result.latency_ms() <= 300 + 1_000 + 100, "{} ms", result.latency_ms());
+        recomputes(&result, &config);
+        service.shutdown().await;
+        running.await.unwrap();
+        assert_eq!(service.duplicate_results(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_judge_within_its_deadline_gives_the_same_decision_every_run() {
+        let config = semantic_config(5_000);
+        let first = run_one(config.clone(), Some(FactJudge::new(Behaviour::Slow(150))), None).await;
+        let second = run_one(config.clone(), Some(FactJudge::new(Behaviour::Slow(150))), None).await;
+        assert_eq!(first, second);
+        // Each answer is judged against the classes of every answer before it, in
+        // arrival order, whatever the judge's latency.
+        assert_eq!(
+            meanings(&first),
+            [("w1".to_owned(), Some(0)), ("w2".to_owned(), Some(1)), ("w3".to_owned(), Some(0))]
+        );
+        assert!(first.is_agreed());
+        recomputes(&first, &config);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn exact_and_numeric_tasks_are_not_read() {
+        let mut config = semantic_config(5_000);
+        config.strategy = Some(Strategy::Exact);
+        let judge = FactJudge::new(Behaviour::Instant);
+        let result = run_one(config, Some(judge.clone()), Some(FactEmbedder { europe_length: 2 })).await;
+        assert_eq!(judge.questions.load(Ordering::Relaxed), 0);
+        assert!(result.metadata.votes.iter().all(|v| v.meaning.is_none() && v.embedding.is_none()));
+    }
+
+    fn answer(worker: &str, text: &str) -> WorkerAnswer {
+        WorkerAnswer {
+            worker: worker.into(),
+            task: "t1".into(),
+            attempt: 1,
+            text: text.to_owned(),
+            confidence: 0.9,
+            latency_ms: 10,
+            llm_calls: 1,
+            prompt_tokens: 1,
+            completion_tokens: 1,
+        }
+    }
+
+    fn reply(worker: &str, text: &str) -> Arrival {
+        Arrival::Reply { worker: worker.into(), task: "t1".into(), attempt: 1, outcome: Ok(answer(worker, text)) }
+    }
+
+    fn read(step: Step) -> ReadFuture {
+        match step {
+            Step::Read(reading) => reading,
+            Step::Feed(arrival) => panic!("fed unread: {arrival:?}"),
+            Step::Waiting => panic!("waiting"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_annotator_reads_one_answer_of_a_task_at_a_time_in_arrival_order_and_forgets_on_result() {
+        let judge = FactJudge::new(Behaviour::Instant);
+        let mut annotator = Annotator::new(None, Some(BoxEntailment::new(judge)), 1_000);
+        let first = read(annotator.arrive(reply("w1", CAPITAL), |_| true));
+        // While w1 is read, everything of t1 waits, a failed call included.
+        assert!(matches!(annotator.arrive(reply("w2", SEAT), |_| true), Step::Waiting));
+        let failed =
+            Arrival::Reply { worker: "w3".into(), task: "t1".into(), attempt: 1, outcome: Err(LinkError::Timeout) };
+        assert!(matches!(annotator.arrive(failed, |_| true), Step::Waiting));
+        assert!(annotator.next_waiting(&"t1".into(), |_| true).is_none(), "nothing starts while w1 is read");
+        let (arrival, annotations) = annotator.finish(first.await);
+        assert!(matches!(arrival, Arrival::Reply { ref worker, .. } if worker.as_str() == "w1"));
+        assert_eq!(annotations.meaning, Some(0));
+        // Forgotten only once nothing of it waits.
+        annotator.forget(&"t1".into());
+        assert_eq!(annotator.tasks_remembered(), 1);
+        let second = read(annotator.next_waiting(&"t1".into(), |_| true).unwrap());
+        let (_, annotations) = annotator.finish(second.await);
+        assert_eq!(annotations.meaning, Some(0), "judged against w1's class");
+        assert!(matches!(
+            annotator.next_waiting(&"t1".into(), |_| true),
+            Some(Step::Feed(Arrival::Reply { outcome: Err(_), .. }))
+        ));
+        assert!(annotator.next_waiting(&"t1".into(), |_| true).is_none());
+        assert_eq!(annotator.tasks_remembered(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_annotator_reads_no_unwanted_answer_nor_more_than_two_of_a_worker() {
+        let mut annotator = Annotator::new(None, Some(BoxEntailment::new(FactJudge::new(Behaviour::Instant))), 1_000);
+        assert!(matches!(annotator.arrive(reply("w1", CAPITAL), |_| false), Step::Feed(_)));
+        let misaddressed =
+            Arrival::Reply { worker: "w2".into(), task: "t1".into(), attempt: 1, outcome: Ok(answer("w1", SEAT)) };
+        assert!(matches!(annotator.arrive(misaddressed, |_| true), Step::Feed(_)));
+        for text in [CAPITAL, SEAT] {
+            let reading = read(annotator.arrive(Arrival::Pushed(answer("w1", text)), |_| true));
+            annotator.finish(reading.await);
+        }
+        assert!(matches!(annotator.arrive(Arrival::Pushed(answer("w1", EUROPE)), |_| true), Step::Feed(_)));
+        // Without models nothing is read.
+        let mut idle = Annotator::new(None, None, 1_000);
+        assert!(matches!(idle.arrive(reply("w1", CAPITAL), |_| true), Step::Feed(_)));
+    }
+}

@@ -1,6 +1,7 @@
 //! The machine's inputs: every `handle_*`. Each ends by checking the invariants (see
 //! [`SupervisorMachine::assert_invariants`]).
 
+use super::super::annotations::Annotations;
 use super::super::rejection::{AnswerRejection, HeartbeatRejection};
 use super::super::task_state::{TaskState, reported_confidence};
 use super::{SubmitError, Submitted, SupervisorMachine};
@@ -75,7 +76,23 @@ impl SupervisorMachine {
         outcome: Result<WorkerAnswer, LinkError>,
         now_ms: u64,
     ) {
-        self.call_returned(worker, task, attempt, outcome, now_ms);
+        self.handle_answer_annotated(worker, task, attempt, outcome, Annotations::NONE, now_ms);
+    }
+
+    /// [`Self::handle_answer`] with the supervisor's own `annotations` of the answer
+    /// (its embedding, its meaning class; see [`Annotations`]), which the vote keeps.
+    /// They count only with an answer that is admitted; an unusable embedding is
+    /// dropped.
+    pub fn handle_answer_annotated(
+        &mut self,
+        worker: &WorkerId,
+        task: &TaskId,
+        attempt: u32,
+        outcome: Result<WorkerAnswer, LinkError>,
+        annotations: Annotations,
+        now_ms: u64,
+    ) {
+        self.call_returned(worker, task, attempt, outcome, annotations.usable(), now_ms);
         self.schedule(now_ms);
         self.check_invariants();
     }
@@ -86,6 +103,7 @@ impl SupervisorMachine {
         task: &TaskId,
         attempt: u32,
         outcome: Result<WorkerAnswer, LinkError>,
+        annotations: Annotations,
         now_ms: u64,
     ) {
         let outcome = outcome.and_then(|answer| {
@@ -123,7 +141,7 @@ impl SupervisorMachine {
             Err(_) if health_failure => went_offline = self.pool.handle_failure(worker, now_ms),
             Err(_) => {}
         }
-        self.record_outcome(worker, task, attempt, outcome, now_ms);
+        self.record_outcome(worker, task, attempt, outcome, annotations, now_ms);
         if went_offline {
             self.handle_worker_offline(worker, now_ms);
         }
@@ -137,6 +155,7 @@ impl SupervisorMachine {
         task: &TaskId,
         attempt: u32,
         outcome: Result<WorkerAnswer, LinkError>,
+        annotations: Annotations,
         now_ms: u64,
     ) {
         let Some(state) = self.tasks.get_mut(task) else { return };
@@ -155,7 +174,7 @@ impl SupervisorMachine {
                     }
                 }
                 let confidence = self.powers.confidence(worker, reported_confidence(answer.confidence));
-                let recorded = state.record_answer(answer, attempt, power, confidence);
+                let recorded = state.record_answer(answer, attempt, power, confidence, annotations);
                 self.note(worker, recorded, now_ms);
             }
             Err(error) => {
@@ -176,12 +195,18 @@ impl SupervisorMachine {
     /// is caught. A worker may push at most one answer per call it was given for the
     /// task; more is a flood, refused.
     pub fn handle_delivered(&mut self, answer: WorkerAnswer, now_ms: u64) {
-        self.answer_pushed(answer, now_ms);
+        self.handle_delivered_annotated(answer, Annotations::NONE, now_ms);
+    }
+
+    /// [`Self::handle_delivered`] with the supervisor's own `annotations` of the
+    /// answer, as in [`Self::handle_answer_annotated`].
+    pub fn handle_delivered_annotated(&mut self, answer: WorkerAnswer, annotations: Annotations, now_ms: u64) {
+        self.answer_pushed(answer, annotations.usable(), now_ms);
         self.schedule(now_ms);
         self.check_invariants();
     }
 
-    fn answer_pushed(&mut self, answer: WorkerAnswer, now_ms: u64) {
+    fn answer_pushed(&mut self, answer: WorkerAnswer, annotations: Annotations, now_ms: u64) {
         let (worker, task, attempt) = (answer.worker.clone(), answer.task.clone(), answer.attempt);
         let admitted = match AnswerRejection::check(&answer) {
             Some(rejection) => Err(rejection),
@@ -202,7 +227,7 @@ impl SupervisorMachine {
         }
         let power = assignment.power;
         let confidence = self.powers.confidence(&worker, reported_confidence(answer.confidence));
-        let recorded = state.record_answer(answer, attempt, power, confidence);
+        let recorded = state.record_answer(answer, attempt, power, confidence, annotations);
         self.note(&worker, recorded, now_ms);
         self.evaluate(&task, now_ms);
     }

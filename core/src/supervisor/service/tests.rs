@@ -245,3 +245,75 @@ async fn a_dropped_driver_ends_streams_and_the_service_answers_stopped() {
     assert_eq!(service.status().await, Err(Stopped));
     assert!(matches!(service.submit(Task::new("t2", "x")).await, Err(SubmitError::ShuttingDown)));
 }
+
+/// A planning model shared with the test, which counts its calls.
+struct SharedPlanner(Arc<ScriptedLlm>);
+
+impl crate::llm::Llm for SharedPlanner {
+    async fn complete(
+        &self,
+        request: crate::llm::CompletionRequest,
+    ) -> Result<crate::llm::Completion, crate::llm::LlmError> {
+        self.0.complete(request).await
+    }
+}
+
+/// A planner that answers after `latency_ms` with a plan of its own: 3 workers and
+/// a round timeout of 7,777 ms, which the heuristic never picks.
+fn planner(latency_ms: u64) -> Arc<ScriptedLlm> {
+    Arc::new(ScriptedLlm::new(latency_ms, |_, _| {
+        Ok(r#"{"complexity": 2, "workers": 3, "timeout_ms": 7777, "strategy": "numeric", "threshold": 0.6,
+            "tolerance": 0.01}"#
+            .to_owned())
+    }))
+}
+
+fn start_analysed(planner: &Arc<ScriptedLlm>, model_call_ms: u64) -> SupervisorService {
+    let workers = [("w1", "4", 100), ("w2", "4", 200), ("w3", "4", 300)];
+    let link = link(&workers);
+    let mut config = SupervisorConfig::default();
+    config.deadlines.model_call_ms = model_call_ms;
+    let supervisor = Supervisor::new(config, Arc::clone(&link), FixedWorkers)
+        .unwrap()
+        .with_registry(link.registry())
+        .with_analyser(crate::boxed::BoxLlm::new(SharedPlanner(Arc::clone(planner))));
+    let (service, driver) = supervisor.start();
+    tokio::spawn(driver.run());
+    service
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_analyser_plans_a_new_task_once_and_a_known_id_never_pays_a_model_call() {
+    let planner = planner(50);
+    let service = start_analysed(&planner, 1_000);
+    let task = Task::new("t1", "What is 2 + 2?");
+    assert_eq!(service.submit(task.clone()).await.unwrap(), Submitted::Accepted);
+    assert_eq!(planner.calls(), 1);
+    assert_eq!(service.submit(task.clone()).await.unwrap(), Submitted::InProgress);
+    let result = service.subscribe(&"t1".into()).unwrap().result().await.unwrap();
+    assert_eq!(result.metadata.plan.timeout_ms, 7_777, "the model's plan ran");
+    assert!(matches!(service.submit(task).await.unwrap(), Submitted::Completed(_)));
+    assert_eq!(planner.calls(), 1, "resubmitting a known id asked the model again");
+    // An invalid task is refused by the machine without a model call.
+    let empty = Task::new("t2", "");
+    assert!(matches!(service.submit(empty).await, Err(SubmitError::Invalid(_))));
+    assert_eq!(planner.calls(), 1);
+    service.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_analyser_slower_than_its_deadline_leaves_the_task_to_the_heuristic() {
+    let planner = planner(60_000);
+    let service = start_analysed(&planner, 500);
+    let asked = tokio::time::Instant::now();
+    assert_eq!(service.submit(Task::new("t1", "What is 2 + 2?")).await.unwrap(), Submitted::Accepted);
+    assert_eq!(asked.elapsed(), Duration::from_millis(500), "submit waited for the deadline, no longer");
+    assert_eq!(planner.calls(), 1);
+    let result = service.subscribe(&"t1".into()).unwrap().result().await.unwrap();
+    let heuristic = HeuristicAnalyser::new(AnalysisLimits::default())
+        .with_base(SupervisorConfig::default().consensus, None)
+        .analyse("What is 2 + 2?");
+    assert_eq!(result.metadata.plan, heuristic);
+    assert_eq!(result.answer(), Some("4"));
+    service.shutdown().await;
+}
