@@ -3,7 +3,7 @@
 //! harness, and what a P2P replica does before it votes.
 
 use crate::consensus::{Ballot, ConsensusConfig, ConsensusError, Verdict, decide};
-use crate::result::{Outcome, TaskResult};
+use crate::result::{Outcome, TaskResult, Vote};
 
 /// How a result fails to recompute from its recorded votes.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -32,20 +32,7 @@ pub enum RecomputeMismatch {
 /// embeddings and meaning classes the supervisor's own models gave them, so a result
 /// decided with them recomputes as it was decided.
 pub fn recorded_ballots(result: &TaskResult) -> Vec<Ballot> {
-    result
-        .metadata
-        .votes
-        .iter()
-        .map(|vote| Ballot {
-            worker: vote.worker.clone(),
-            text: vote.text.clone(),
-            confidence: vote.confidence,
-            power: vote.power,
-            latency_ms: vote.latency_ms,
-            embedding: vote.embedding.clone(),
-            meaning: vote.meaning,
-        })
-        .collect()
+    result.metadata.votes.iter().map(Vote::ballot).collect()
 }
 
 /// Re-runs [`decide`] over `result`'s recorded votes with `config`, the task's own

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::TaskId;
 use crate::WorkerId;
 use crate::analysis::TaskPlan;
-use crate::consensus::{Exclusion, Group, NoConsensusReason};
+use crate::consensus::{Ballot, Exclusion, Group, NoConsensusReason};
 use crate::link::LinkError;
 
 /// How a task ended.
@@ -88,6 +88,22 @@ pub struct Vote {
     /// in time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meaning: Option<u64>,
+}
+
+impl Vote {
+    /// The ballot this vote was counted as: what the supervisor decided on, and what
+    /// a recompute decides on again.
+    pub fn ballot(&self) -> Ballot {
+        Ballot {
+            worker: self.worker.clone(),
+            text: self.text.clone(),
+            confidence: self.confidence,
+            power: self.power,
+            latency_ms: self.latency_ms,
+            embedding: self.embedding.clone(),
+            meaning: self.meaning,
+        }
+    }
 }
 
 /// An assignment that produced no answer.

@@ -131,28 +131,19 @@ impl SupervisorService {
     /// [`SubmitError`] when refused; a stopped supervisor gives
     /// [`SubmitError::ShuttingDown`].
     pub async fn submit(&self, task: Task) -> Result<Submitted, SubmitError> {
-        let plan = self.analyse(&task).await;
+        let Some(analyser) = self.analyser.as_ref() else { return self.submit_planned(task, None).await };
+        // No model call when the plan would not be used: a known id, an invalid task.
+        if task.validate().is_err() || self.ledger.is_known(&task.id) {
+            return self.submit_planned(task, None).await;
+        }
+        // One analysis per id at a time: a client that retries while the model thinks
+        // (its call deadline may be shorter than the model's) hears `InProgress`
+        // instead of paying for a second call. The mark goes when this submit ends,
+        // however it ends.
+        let id = task.id.clone();
+        let Some(_analysing) = Analysing::begin(&self.ledger, &id) else { return Ok(Submitted::InProgress) };
+        let plan = analyse(analyser, &task).await;
         self.submit_planned(task, plan).await
-    }
-
-    /// The analyser's plan for a new, valid `task`; `None` (the heuristic's) when
-    /// there is no analyser, the id is known (the plan would not be used), the task
-    /// is invalid (the machine refuses it), or the model is slower than
-    /// [`crate::Deadlines::model_call_ms`]. A model that fails or answers nonsense is
-    /// the analyser's own fallback to the heuristic.
-    async fn analyse(&self, task: &Task) -> Option<TaskPlan> {
-        let analyser = self.analyser.as_ref()?;
-        if task.validate().is_err() || !matches!(self.ledger.status(&task.id), TaskStatus::Unknown) {
-            return None;
-        }
-        let limit = Duration::from_millis(analyser.model_call_ms);
-        match tokio::time::timeout(limit, analyser.analyser.analyse(&task.text)).await {
-            Ok(analysis) => Some(analysis.plan),
-            Err(_) => {
-                tracing::warn!(task = %task.id, "task analysis timed out; the heuristic plans it");
-                None
-            }
-        }
     }
 
     /// Submits a task with a plan made elsewhere (an [`crate::LlmAnalyser`], say).
@@ -232,3 +223,37 @@ impl SupervisorService {
 
 #[cfg(test)]
 mod tests;
+
+/// The analyser's plan for `task`; `None` (the heuristic's) when the model is slower
+/// than [`crate::Deadlines::model_call_ms`]. A model that fails or answers nonsense is
+/// the analyser's own fallback to the heuristic.
+async fn analyse(analyser: &Analyser, task: &Task) -> Option<TaskPlan> {
+    let limit = Duration::from_millis(analyser.model_call_ms);
+    match tokio::time::timeout(limit, analyser.analyser.analyse(&task.text)).await {
+        Ok(analysis) => Some(analysis.plan),
+        Err(_) => {
+            tracing::warn!(task = %task.id, "task analysis timed out; the heuristic plans it");
+            None
+        }
+    }
+}
+
+/// A task being analysed before its submission: marked in the ledger (its status is
+/// pending) until dropped.
+struct Analysing<'a> {
+    ledger: &'a Ledger,
+    task: &'a TaskId,
+}
+
+impl<'a> Analysing<'a> {
+    /// Marks `task`; `None` when it is being analysed already.
+    fn begin(ledger: &'a Ledger, task: &'a TaskId) -> Option<Self> {
+        ledger.begin_analysis(task).then_some(Self { ledger, task })
+    }
+}
+
+impl Drop for Analysing<'_> {
+    fn drop(&mut self) {
+        self.ledger.end_analysis(self.task);
+    }
+}

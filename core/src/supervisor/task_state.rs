@@ -129,18 +129,7 @@ impl TaskState {
     }
 
     pub(crate) fn ballots(&self) -> Vec<Ballot> {
-        self.votes
-            .iter()
-            .map(|vote| Ballot {
-                worker: vote.worker.clone(),
-                text: vote.text.clone(),
-                confidence: vote.confidence,
-                power: vote.power,
-                latency_ms: vote.latency_ms,
-                embedding: vote.embedding.clone(),
-                meaning: vote.meaning,
-            })
-            .collect()
+        self.votes.iter().map(Vote::ballot).collect()
     }
 
     /// Asks `worker` in round `attempt` (again, if it was asked in an earlier one).

@@ -2,7 +2,7 @@
 //! finished ones' results by id. The driver writes it as it works; clients read it
 //! without a round trip through the driver.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
@@ -55,6 +55,8 @@ struct LedgerState {
     duplicate_results: u64,
     /// The machine's counters as of the driver's last step.
     stats: SupervisorStats,
+    /// Tasks whose submission waits on the analyser: pending, not yet the machine's.
+    analysing: BTreeSet<TaskId>,
 }
 
 impl Ledger {
@@ -70,6 +72,7 @@ impl Ledger {
                 task_events_max,
                 duplicate_results: 0,
                 stats: SupervisorStats::default(),
+                analysing: BTreeSet::new(),
             }),
         }
     }
@@ -128,9 +131,24 @@ impl Ledger {
         let state = self.lock();
         match state.results.get(task) {
             Some(result) => TaskStatus::Done(Box::new(result.clone())),
-            None if state.live.contains_key(task) => TaskStatus::Pending,
+            None if state.live.contains_key(task) || state.analysing.contains(task) => TaskStatus::Pending,
             None => TaskStatus::Unknown,
         }
+    }
+
+    /// Whether the machine has `task` (live or finished), analysis aside.
+    pub(crate) fn is_known(&self, task: &TaskId) -> bool {
+        let state = self.lock();
+        state.live.contains_key(task) || state.results.contains_key(task)
+    }
+
+    /// Marks `task` as being analysed; false when it is already.
+    pub(crate) fn begin_analysis(&self, task: &TaskId) -> bool {
+        self.lock().analysing.insert(task.clone())
+    }
+
+    pub(crate) fn end_analysis(&self, task: &TaskId) {
+        self.lock().analysing.remove(task);
     }
 
     pub(crate) fn result(&self, task: &TaskId) -> Option<TaskResult> {

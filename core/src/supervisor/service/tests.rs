@@ -317,3 +317,22 @@ async fn an_analyser_slower_than_its_deadline_leaves_the_task_to_the_heuristic()
     assert_eq!(result.answer(), Some("4"));
     service.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_while_the_model_plans_hears_in_progress_and_pays_no_second_call() {
+    let planner = planner(800);
+    let service = start_analysed(&planner, 2_000);
+    let task = Task::new("t1", "What is 2 + 2?");
+    let first = tokio::spawn({
+        let (service, task) = (service.clone(), task.clone());
+        async move { service.submit(task).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(service.task_status(&"t1".into()), TaskStatus::Pending, "pending while the model plans");
+    assert_eq!(service.submit(task).await.unwrap(), Submitted::InProgress);
+    assert_eq!(first.await.unwrap().unwrap(), Submitted::Accepted);
+    assert_eq!(planner.calls(), 1, "the retry asked the model again");
+    let result = service.subscribe(&"t1".into()).unwrap().result().await.unwrap();
+    assert_eq!(result.metadata.plan.timeout_ms, 7_777, "the first submit's plan ran");
+    service.shutdown().await;
+}
