@@ -40,7 +40,7 @@ use crate::link::{ExecuteRequest, LinkError, WorkerAnswer};
 use crate::result::TaskResult;
 use crate::rng::SeededRng;
 use crate::scaler::ScaleError;
-use crate::supervisor::{Command, MachineInvariant, SubmitError, SupervisorConfig, SupervisorMachine};
+use crate::supervisor::{Command, Deadlines, MachineInvariant, SubmitError, SupervisorConfig, SupervisorMachine};
 use crate::task::Task;
 use crate::{TaskId, WorkerId};
 
@@ -102,7 +102,7 @@ struct ScriptedWorker {
 #[derive(Debug)]
 pub struct Cluster {
     machine: SupervisorMachine,
-    round_grace_ms: u64,
+    deadlines: Deadlines,
     workers: BTreeMap<WorkerId, ScriptedWorker>,
     now_ms: u64,
     /// Scheduled inputs, by (time, order of scheduling).
@@ -127,9 +127,9 @@ impl Cluster {
     /// # Errors
     /// [`ConfigError`] for an invalid config.
     pub fn new(config: SupervisorConfig, workers: Vec<(WorkerId, Script)>, seed: u64) -> Result<Self, ConfigError> {
-        // An execute call may overrun its task's timeout by the config's round grace
-        // before it ends with a timeout, as in the driver.
-        let round_grace_ms = config.deadlines.round_grace_ms;
+        // An execute call ends with a timeout at the config's deadline, as in the
+        // driver.
+        let deadlines = config.deadlines.clone();
         let mut machine = SupervisorMachine::new(config)?;
         for (worker, _) in &workers {
             machine.handle_worker_joined(worker.clone(), 0);
@@ -143,7 +143,7 @@ impl Cluster {
             .collect();
         Ok(Self {
             machine,
-            round_grace_ms,
+            deadlines,
             workers,
             now_ms: 0,
             events: BTreeMap::new(),
@@ -330,7 +330,7 @@ impl Cluster {
             return;
         };
         let reaction = script::react(scripted.script, &worker, &request, answers, &others, now_ms, &mut scripted.rng);
-        let limit_ms = request.timeout_ms + self.round_grace_ms;
+        let limit_ms = self.deadlines.execute_call_ms(request.timeout_ms);
         let (delay_ms, outcome) = match reaction.reply {
             Some((delay_ms, outcome)) if delay_ms <= limit_ms => (delay_ms, outcome),
             _ => (limit_ms, Err(LinkError::Timeout)),

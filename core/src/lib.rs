@@ -64,7 +64,7 @@ pub use config::ConfigError;
 pub use embedding::{EMBEDDING_DIMENSIONS_MAX, EmbedError, embed_ballots, is_usable_embedding};
 pub use entailment::{ENTAILMENT_QUESTIONS_MAX, Entailment, JudgeError, judge_meanings};
 pub use ids::{TaskId, WorkerId, natural_cmp};
-pub use link::{ExecuteRequest, Heartbeat, LinkError, WorkerAnswer, WorkerLink};
+pub use link::{ExecuteRequest, Heartbeat, LINK_ERROR_BYTES_MAX, LinkError, WorkerAnswer, WorkerLink};
 pub use llm::{Completion, CompletionRequest, Embedder, Llm, LlmError};
 pub use local_link::LocalLink;
 pub use pool::{PoolConfig, ScaleDecision, WORKER_CAPACITY_MAX, WORKERS_MAX, WorkerPool, WorkerStatus, WorkerSummary};
@@ -80,7 +80,7 @@ pub use rng::SeededRng;
 pub use scaler::{FixedWorkers, ScaleError, Scaler};
 pub use supervisor::{
     ATTEMPTS_MAX_LIMIT, Annotations, AnswerRejection, Command, Deadlines, Emission, HeartbeatRejection,
-    MachineInvariant, ResultHook, SUPERVISOR_DURATION_MS_MAX, Stopped, SubmitError, Submitted, Supervisor,
+    MachineInvariant, ResultHook, SUPERVISOR_DURATION_MS_MAX, StatsReader, Stopped, SubmitError, Submitted, Supervisor,
     SupervisorConfig, SupervisorDriver, SupervisorMachine, SupervisorService, SupervisorStats, SupervisorStatus,
     TASK_EVENTS_MAX_LIMIT, TaskEvent, TaskEvents, TaskStatus, UnknownTask,
 };

@@ -80,7 +80,36 @@ pub enum LinkError {
     },
 }
 
+/// Longest error report kept from a call to a worker: the worker writes part of it
+/// (a model's complaint, say), and results and task events keep it.
+pub const LINK_ERROR_BYTES_MAX: usize = 1024;
+
 impl LinkError {
+    /// This error; or, when its report is longer than [`LINK_ERROR_BYTES_MAX`], one
+    /// that keeps the report's start and says how long it was, of the same health
+    /// meaning (a protocol error, or a worker's failure that is not its health's).
+    #[must_use]
+    pub fn bounded(self) -> Self {
+        let report = self.to_string();
+        if report.len() <= LINK_ERROR_BYTES_MAX {
+            return self;
+        }
+        let mut cut = LINK_ERROR_BYTES_MAX / 2;
+        while !report.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let detail = format!(
+            "an error report of {} bytes (at most {LINK_ERROR_BYTES_MAX} are kept): {}…",
+            report.len(),
+            &report[..cut]
+        );
+        if self.is_health_failure() {
+            Self::Protocol { detail }
+        } else {
+            Self::Worker(WorkerError::Llm(crate::LlmError::BadResponse { detail }))
+        }
+    }
+
     /// Whether this failure says something about the worker's health (as opposed to
     /// the task or the model), so the pool should count it.
     pub fn is_health_failure(&self) -> bool {
@@ -122,5 +151,27 @@ impl<T: WorkerLink + ?Sized> WorkerLink for Arc<T> {
 
     fn cancel(&self, worker: &WorkerId, task: &TaskId) -> impl Future<Output = Result<(), LinkError>> + Send {
         (**self).cancel(worker, task)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LlmError;
+
+    #[test]
+    fn a_long_error_report_is_cut_and_keeps_its_health_meaning() {
+        let short = LinkError::Protocol { detail: "bad frame".to_owned() };
+        assert_eq!(short.clone().bounded(), short);
+        let rant = "é".repeat(5_000);
+        let long = LinkError::Worker(WorkerError::Llm(LlmError::BadResponse { detail: rant }));
+        let bounded = long.bounded();
+        let report = bounded.to_string();
+        assert!(report.len() <= LINK_ERROR_BYTES_MAX, "{} bytes", report.len());
+        assert!(report.contains("an error report of 10"), "{report}");
+        assert!(!bounded.is_health_failure(), "a model's long complaint is still no mark against the worker");
+        let long_protocol = LinkError::Protocol { detail: "x".repeat(5_000) }.bounded();
+        assert!(long_protocol.to_string().len() <= LINK_ERROR_BYTES_MAX);
+        assert!(long_protocol.is_health_failure());
     }
 }

@@ -18,7 +18,7 @@ use turmoil::net::{TcpListener, TcpStream};
 use quorum_core::mock::workload::TruthBook;
 use quorum_core::mock::{LlmControl, LlmProfile, MockLlm};
 use quorum_core::{
-    BoxEntailment, Emission, ResultHook, ScaleError, Scaler, Submitted, Supervisor, SupervisorConfig,
+    BoxEntailment, Emission, ResultHook, ScaleError, Scaler, StatsReader, Submitted, Supervisor, SupervisorConfig,
     SupervisorService, TaskStatus, Worker, WorkerAnswer, WorkerConfig, WorkerId, WorkerRegistry,
 };
 
@@ -227,19 +227,19 @@ pub(crate) struct SupervisorSpec {
 /// the run's report adds up.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Incarnations {
-    services: Arc<Mutex<Vec<SupervisorService>>>,
+    counters: Arc<Mutex<Vec<StatsReader>>>,
 }
 
 impl Incarnations {
-    fn begin(&self, service: SupervisorService) {
-        self.services.lock().unwrap_or_else(PoisonError::into_inner).push(service);
+    fn begin(&self, service: &SupervisorService) {
+        self.counters.lock().unwrap_or_else(PoisonError::into_inner).push(service.stats_reader());
     }
 
     /// The counters of `SupervisorStats` that moved, summed over the incarnations.
     pub(crate) fn counters(&self) -> BTreeMap<String, u64> {
         let mut total = BTreeMap::new();
-        for service in self.services.lock().unwrap_or_else(PoisonError::into_inner).iter() {
-            for (name, count) in service.stats().counters() {
+        for incarnation in self.counters.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+            for (name, count) in incarnation.get().counters() {
                 if count > 0 {
                     *total.entry(name).or_insert(0) += count;
                 }
@@ -265,7 +265,7 @@ pub(crate) async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
         supervisor = supervisor.with_judge(BoxEntailment::new(judge));
     }
     let (service, driver) = supervisor.start();
-    spec.incarnations.begin(service.clone());
+    spec.incarnations.begin(&service);
     tokio::task::spawn_local(driver.run());
     let listener = TcpListener::bind(("0.0.0.0", SUPERVISOR_PORT)).await?;
     loop {

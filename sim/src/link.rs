@@ -3,8 +3,8 @@
 //! A worker's host is resolved through the registry; a worker that is not
 //! registered is unavailable without a connection attempt. One connection per call:
 //! connect, send one frame, read one frame, all under one deadline from the
-//! supervisor's [`Deadlines`] (the driver enforces the same ones; the link's own say
-//! in the trace that the call timed out). turmoil never resends segments a partition swallowed, so a call that
+//! supervisor's [`Deadlines`] (the driver enforces the same ones; the link enforces
+//! them too so that its trace says the call timed out). turmoil never resends segments a partition swallowed, so a call that
 //! loses its request or reply simply times out; the next call connects afresh, which
 //! is the reconnect.
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::deadlines::Deadlines;
-use crate::analysis::AnalysisLimits;
+use crate::analysis::{AnalysisLimits, HeuristicAnalyser};
 use crate::config::ConfigError;
 use crate::consensus::{ConsensusConfig, Strategy};
 use crate::pool::PoolConfig;
@@ -78,8 +78,8 @@ pub struct SupervisorConfig {
     pub check_invariants: bool,
 }
 
-/// Most events buffered per task: each may carry an answer of up to
-/// `ANSWER_BYTES_MAX` bytes.
+/// Most events buffered per task: each may carry an answer that passed the
+/// boundary, so of at most `ANSWER_BYTES_MAX` bytes.
 pub const TASK_EVENTS_MAX_LIMIT: usize = 4_096;
 
 impl Default for SupervisorConfig {
@@ -108,6 +108,12 @@ impl Default for SupervisorConfig {
 }
 
 impl SupervisorConfig {
+    /// The heuristic analyser this config plans tasks with: its limits, adapting from
+    /// the consensus base, any forced strategy.
+    pub fn heuristic_analyser(&self) -> HeuristicAnalyser {
+        HeuristicAnalyser::new(self.analysis.clone()).with_base(self.consensus.clone(), self.strategy)
+    }
+
     /// Checks every field and the relations between them.
     ///
     /// # Errors

@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::config::SUPERVISOR_DURATION_MS_MAX;
 use crate::config::ConfigError;
 
-/// How long each kind of call may take. The driver enforces every one of them; a
-/// transport may enforce the same values itself (to tell a timeout from a broken
-/// connection in its own trace), and since both read this table they agree.
+/// How long each kind of call may take. The driver enforces the deadlines of the
+/// calls it makes (execute, control, heartbeat, model); clients enforce
+/// `client_call_ms` on their calls to the supervisor. A transport may enforce the
+/// same values itself (to tell a timeout from a broken connection in its own trace),
+/// and since all read this table they agree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Deadlines {
@@ -29,8 +31,9 @@ pub struct Deadlines {
     /// the entailment questions about one answer taken together (past it the answer
     /// counts without that annotation). Embedding and judging run side by side, so an
     /// answer reaches the vote at most this much later than it arrived. With an
-    /// analyser, a submit can take this long: keep it below `client_call_ms` or let
-    /// clients wait longer. Default 5 s.
+    /// analyser, a submit can take this long; a client that gives up sooner and
+    /// submits again hears the task is in progress (one analysis per id), so longer
+    /// than `client_call_ms` costs a retry, not a second model call. Default 5 s.
     pub model_call_ms: u64,
 }
 

@@ -70,6 +70,8 @@ use crate::{TaskId, WorkerId};
 
 /// Requests the service may queue before `submit` waits.
 const REQUEST_QUEUE_LENGTH: usize = 1_024;
+/// Requests handled in a row before replies, membership and the clock get a turn.
+const REQUESTS_IN_A_ROW_MAX: usize = 64;
 
 /// A supervisor before it starts: the builder. Config validated, link and scaler
 /// given; add workers known from the start and/or a registry to follow, then
@@ -130,8 +132,7 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> Supervisor<L, S> {
     /// [`ConfigError`] naming the bad field.
     pub fn new(config: SupervisorConfig, link: L, scaler: S) -> Result<Self, ConfigError> {
         let deadlines = config.deadlines.clone();
-        let heuristic =
-            HeuristicAnalyser::new(config.analysis.clone()).with_base(config.consensus.clone(), config.strategy);
+        let heuristic = config.heuristic_analyser();
         let ledger = Arc::new(Ledger::new(config.completed_results_max, config.task_events_max));
         Ok(Self {
             machine: SupervisorMachine::new(config)?,
@@ -256,8 +257,18 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
             self.handle_membership(registered, now_ms());
         }
         self.machine.handle_timeout(now_ms());
+        // Requests handled since anything else was: a flood of pushed answers (they
+        // arrive as requests) must not starve replies, membership and the clock.
+        let mut requests_in_a_row = 0usize;
         loop {
             self.carry_out_commands(&mut calls, &mut executing);
+            if self.machine.checks_invariants()
+                && let Some((task, worker)) = executing.keys().find(|(t, w)| !self.machine.is_pending(t, w))
+            {
+                panic!(
+                    "supervisor invariant broken: executing: the driver runs a call of {worker} for {task}, which is not pending"
+                );
+            }
             self.publish_results();
             self.ledger.record_stats(self.machine.stats());
             if self.machine.is_shutting_down() && self.machine.is_idle() {
@@ -266,21 +277,34 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
             let wake_at = self.machine.poll_timeout().map(|ms| origin + Duration::from_millis(ms));
             tokio::select! {
                 biased;
-                request = self.requests.recv(), if requests_open => match request {
-                    Some(request) => self.handle_request(request, now_ms(), &mut shutdown_waiters, &mut calls),
-                    None => {
-                        requests_open = false;
-                        self.machine.shutdown(now_ms());
+                request = self.requests.recv(), if requests_open && requests_in_a_row < REQUESTS_IN_A_ROW_MAX => {
+                    requests_in_a_row += 1;
+                    match request {
+                        Some(request) => self.handle_request(request, now_ms(), &mut shutdown_waiters, &mut calls),
+                        None => {
+                            requests_open = false;
+                            self.machine.shutdown(now_ms());
+                        }
                     }
-                },
-                registered = members_changed(&mut self.members), if members_open => match registered {
-                    Some(registered) => self.handle_membership(registered, now_ms()),
-                    None => members_open = false,
-                },
+                }
+                registered = members_changed(&mut self.members), if members_open => {
+                    requests_in_a_row = 0;
+                    match registered {
+                        Some(registered) => self.handle_membership(registered, now_ms()),
+                        None => members_open = false,
+                    }
+                }
                 Some(event) = calls.next(), if !calls.is_empty() => {
+                    requests_in_a_row = 0;
                     self.handle_event(event, now_ms(), &mut executing, &mut calls);
                 }
-                () = sleep_until_or_forever(wake_at) => self.machine.handle_timeout(now_ms()),
+                () = sleep_until_or_forever(wake_at) => {
+                    requests_in_a_row = 0;
+                    self.machine.handle_timeout(now_ms());
+                }
+                // Only reached when requests had their turn and nothing else is ready:
+                // let them go on.
+                () = core::future::ready(()), if requests_in_a_row >= REQUESTS_IN_A_ROW_MAX => requests_in_a_row = 0,
             }
         }
         for waiter in shutdown_waiters {
@@ -337,8 +361,14 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
                 let _ = reply.send(status);
             }
             Request::Deliver { answer } => {
-                self.ledger.publish(&answer.task, answered(&answer, true));
-                self.arrive(Arrival::Pushed(answer), now_ms, calls);
+                if self.machine.would_admit(&answer) {
+                    self.ledger.publish(&answer.task, answered(&answer, true));
+                    self.arrive(Arrival::Pushed(answer), now_ms, calls);
+                } else {
+                    // Refused whenever it arrives: no event, and no waiting behind a
+                    // reading (a flood must not queue up in the driver).
+                    self.feed(Arrival::Pushed(answer), Annotations::NONE, now_ms);
+                }
             }
             Request::Shutdown { done } => {
                 shutdown_waiters.push(done);
@@ -357,11 +387,17 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
         match event {
             Event::Answer { worker, task, attempt, outcome } => {
                 executing.remove(&(task.clone(), worker.clone()));
+                let outcome = outcome.map_err(LinkError::bounded);
                 let arrived = match &outcome {
-                    Ok(answer) => answered(answer, false),
-                    Err(error) => TaskEvent::Failed { worker: worker.clone(), attempt, error: error.clone() },
+                    Ok(answer) if self.machine.would_admit(answer) => Some(answered(answer, false)),
+                    // A reply the boundary refuses is the call's failure, as the
+                    // machine records it.
+                    Ok(_) => None,
+                    Err(error) => Some(TaskEvent::Failed { worker: worker.clone(), attempt, error: error.clone() }),
                 };
-                self.ledger.publish(&task, arrived);
+                if let Some(arrived) = arrived {
+                    self.ledger.publish(&task, arrived);
+                }
                 self.arrive(Arrival::Reply { worker, task, attempt, outcome }, now_ms, calls);
             }
             Event::Read(reading) => {

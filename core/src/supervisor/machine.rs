@@ -149,8 +149,7 @@ impl SupervisorMachine {
     pub fn new(config: SupervisorConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
-            analyser: HeuristicAnalyser::new(config.analysis.clone())
-                .with_base(config.consensus.clone(), config.strategy),
+            analyser: config.heuristic_analyser(),
             pool: WorkerPool::new(config.pool.clone()),
             powers: VotingPowers::new(config.power.clone(), config.consensus.weighting),
             queue: TaskQueue::new(config.queue_length_max, config.attempts_max),

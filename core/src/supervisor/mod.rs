@@ -24,5 +24,6 @@ pub use driver::{Supervisor, SupervisorDriver};
 pub use machine::{Command, MachineInvariant, SubmitError, Submitted, SupervisorMachine, SupervisorStats};
 pub use rejection::{AnswerRejection, HeartbeatRejection};
 pub use service::{
-    Emission, ResultHook, Stopped, SupervisorService, SupervisorStatus, TaskEvent, TaskEvents, TaskStatus, UnknownTask,
+    Emission, ResultHook, StatsReader, Stopped, SupervisorService, SupervisorStatus, TaskEvent, TaskEvents, TaskStatus,
+    UnknownTask,
 };

@@ -37,7 +37,7 @@ use crate::task::Task;
 use crate::{TaskId, WorkerId};
 
 pub(crate) use ledger::Ledger;
-pub use ledger::{Emission, TaskStatus};
+pub use ledger::{Emission, StatsReader, TaskStatus};
 pub use task_event::TaskEvent;
 pub use task_events::TaskEvents;
 
@@ -188,7 +188,13 @@ impl SupervisorService {
     /// The machine's counters (rejections, repeats, rounds) as of the driver's last
     /// step, without a round trip through the driver: readable after it stopped too.
     pub fn stats(&self) -> SupervisorStats {
-        self.ledger.stats()
+        self.ledger.stats_reader().get()
+    }
+
+    /// A reader of [`SupervisorService::stats`] that keeps nothing else of this
+    /// supervisor alive (a report can keep one per incarnation).
+    pub fn stats_reader(&self) -> StatsReader {
+        self.ledger.stats_reader()
     }
 
     /// Hands the supervisor an answer a worker pushed outside its execute call (after

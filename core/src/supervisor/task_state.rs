@@ -173,9 +173,10 @@ impl TaskState {
         if self.votes.len() >= ANSWERS_PER_DECISION_MAX {
             return Recorded::Full;
         }
-        self.llm_calls += u64::from(answer.llm_calls);
-        self.prompt_tokens += answer.prompt_tokens;
-        self.completion_tokens += answer.completion_tokens;
+        // Reported by the worker: saturating, so absurd counts cannot overflow.
+        self.llm_calls = self.llm_calls.saturating_add(u64::from(answer.llm_calls));
+        self.prompt_tokens = self.prompt_tokens.saturating_add(answer.prompt_tokens);
+        self.completion_tokens = self.completion_tokens.saturating_add(answer.completion_tokens);
         let reported = reported_confidence(answer.confidence);
         let recorded = if earlier.is_empty() { Recorded::Vote } else { Recorded::Conflict };
         self.votes.push(Vote {

@@ -142,8 +142,8 @@ pub enum Happening {
         /// The conflicting answer.
         text: String,
     },
-    /// A hostile worker pushed an answer outside its execute call (a flood or an
-    /// equivocation).
+    /// A hostile worker pushed an answer outside its execute call (a flood, an
+    /// equivocation, an oversized answer).
     Push {
         /// Which task it names.
         task: TaskId,

@@ -16,8 +16,13 @@ impl SupervisorMachine {
     /// out a twin, while the models read it.
     pub fn wants_annotations(&self, answer: &WorkerAnswer) -> bool {
         let semantic = self.tasks.get(&answer.task).is_some_and(|state| state.consensus.strategy == Strategy::Semantic);
-        semantic
-            && AnswerRejection::check(answer).is_none()
-            && self.admit(&answer.worker, &answer.task, answer.attempt).is_ok()
+        semantic && self.would_admit(answer)
+    }
+
+    /// Whether `answer` would pass the boundary now: its content, and its worker
+    /// asked for its task in the round it names. The driver shows subscribers only
+    /// such answers, and never holds back one that would not pass.
+    pub fn would_admit(&self, answer: &WorkerAnswer) -> bool {
+        AnswerRejection::check(answer).is_none() && self.admit(&answer.worker, &answer.task, answer.attempt).is_ok()
     }
 }

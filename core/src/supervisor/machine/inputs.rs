@@ -106,7 +106,9 @@ impl SupervisorMachine {
         annotations: Annotations,
         now_ms: u64,
     ) {
-        let outcome = outcome.and_then(|answer| {
+        // A reply is counted once: refused for its content, or else not placed.
+        let mut counted = false;
+        let outcome = outcome.map_err(LinkError::bounded).and_then(|answer| {
             let misaddressed = &answer.worker != worker || &answer.task != task || answer.attempt != attempt;
             let refused =
                 if misaddressed { Some(AnswerRejection::Misaddressed) } else { AnswerRejection::check(&answer) };
@@ -115,6 +117,7 @@ impl SupervisorMachine {
                 // counts against the worker's health like any protocol error.
                 Some(rejection) => {
                     self.stats.count_rejection(rejection);
+                    counted = true;
                     tracing::debug!(%worker, %task, attempt, %rejection, "reply refused");
                     Err(LinkError::Protocol { detail: rejection.to_string() })
                 }
@@ -126,7 +129,9 @@ impl SupervisorMachine {
             // A reply to a call the machine cannot place (the driver's own report, so
             // only an answer in it can be the worker's fault).
             let fault = outcome.is_ok() && rejection.is_worker_fault();
-            self.stats.count_rejection(rejection);
+            if !counted {
+                self.stats.count_rejection(rejection);
+            }
             tracing::debug!(%worker, %task, attempt, %rejection, "call reply not placed");
             if fault || health_failure {
                 self.mark(worker, now_ms);
@@ -274,10 +279,8 @@ impl SupervisorMachine {
     /// A scale-down request returned.
     pub fn handle_scaled_down(&mut self, worker: &WorkerId, outcome: Result<(), ScaleError>, now_ms: u64) {
         match outcome {
-            Ok(()) => {
-                self.handle_worker_offline(worker, now_ms);
-                self.pool.remove(worker);
-            }
+            // Stopped: gone like a worker that left its registry.
+            Ok(()) => return self.handle_worker_left(worker, now_ms),
             Err(ScaleError::Unsupported) => self.scaling_supported = false,
             Err(error) => tracing::warn!(%error, %worker, "scale down failed"),
         }

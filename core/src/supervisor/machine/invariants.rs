@@ -1,6 +1,7 @@
 //! What must hold between any two inputs. "Pending" is kept in several places (each
 //! assignment, the pool's load, `running`, and the driver's calls), and every cancel
-//! path must keep them in step: this is where that is checked.
+//! path must keep them in step: this is where the machine's own are checked; the
+//! driver checks its calls against [`SupervisorMachine::is_pending`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -84,6 +85,13 @@ pub enum MachineInvariant {
 }
 
 impl SupervisorMachine {
+    /// Whether `worker` has a pending call for `task`: every call the driver has
+    /// running must be one (a reply may wait in the driver while the pending one is
+    /// read, so not the other way round).
+    pub fn is_pending(&self, task: &TaskId, worker: &WorkerId) -> bool {
+        self.tasks.get(task).and_then(|state| state.assignments.get(worker)).is_some_and(|a| a.pending)
+    }
+
     /// Checks the machine's invariants: pending counts agree (every worker's pool
     /// load is its pending assignments, `running` is the tasks with a round
     /// deadline, pending assignments belong to the running round); one result per

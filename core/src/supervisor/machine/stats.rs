@@ -102,7 +102,7 @@ impl SupervisorStats {
             Recorded::Vote => {}
             Recorded::Repeat => self.repeated_answers += 1,
             Recorded::Conflict => self.equivocations += 1,
-            Recorded::Full => self.rejected_ballots_full += 1,
+            Recorded::Full => self.count_rejection(AnswerRejection::BallotsFull),
         }
     }
 }

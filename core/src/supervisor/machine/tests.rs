@@ -563,3 +563,22 @@ fn oversized_answers_and_absurd_confidences_are_refused_at_the_boundary_not_a_pa
         assert!(result.metadata.votes.iter().all(|v| v.worker != hostile_worker), "a refused answer never votes");
     }
 }
+
+#[test]
+fn absurd_token_counts_saturate_instead_of_overflowing() {
+    let mut h = Harness::new(config(), &["w1", "w2", "w3"]);
+    let asked = h.submit("t1", "What is 2 + 2?");
+    for (worker, request) in &asked {
+        let boast = WorkerAnswer {
+            llm_calls: u32::MAX,
+            prompt_tokens: u64::MAX,
+            completion_tokens: u64::MAX,
+            ..answer_from(worker, request, "4".to_owned(), 0.9)
+        };
+        h.machine.handle_answer(worker, &request.task, request.attempt, Ok(boast), h.now_ms);
+    }
+    let result = h.results().pop().expect("one result");
+    assert_eq!(result.answer(), Some("4"));
+    assert_eq!(result.metadata.prompt_tokens, u64::MAX);
+    assert_eq!(result.metadata.completion_tokens, u64::MAX);
+}

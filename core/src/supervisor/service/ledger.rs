@@ -42,6 +42,25 @@ pub enum Emission {
 #[derive(Debug)]
 pub(crate) struct Ledger {
     state: Mutex<LedgerState>,
+    /// The machine's counters as of the driver's last step.
+    stats: StatsReader,
+}
+
+/// The supervisor's counters as of its driver's last step; readable after the
+/// supervisor stopped, and keeping nothing else of it alive. Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct StatsReader(Arc<Mutex<SupervisorStats>>);
+
+impl StatsReader {
+    /// The counters now.
+    pub fn get(&self) -> SupervisorStats {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SupervisorStats> {
+        // A copy of plain counters: a panic elsewhere leaves it whole.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 #[derive(Debug)]
@@ -53,8 +72,6 @@ struct LedgerState {
     results_max: usize,
     task_events_max: usize,
     duplicate_results: u64,
-    /// The machine's counters as of the driver's last step.
-    stats: SupervisorStats,
     /// Tasks whose submission waits on the analyser: pending, not yet the machine's.
     analysing: BTreeSet<TaskId>,
 }
@@ -71,9 +88,9 @@ impl Ledger {
                 results_max,
                 task_events_max,
                 duplicate_results: 0,
-                stats: SupervisorStats::default(),
                 analysing: BTreeSet::new(),
             }),
+            stats: StatsReader::default(),
         }
     }
 
@@ -171,14 +188,15 @@ impl Ledger {
 
     /// The machine's counters now (the driver calls this after every step).
     pub(crate) fn record_stats(&self, stats: &SupervisorStats) {
-        let mut state = self.lock();
-        if state.stats != *stats {
-            state.stats = stats.clone();
+        let mut kept = self.stats.lock();
+        if *kept != *stats {
+            kept.clone_from(stats);
         }
     }
 
-    pub(crate) fn stats(&self) -> SupervisorStats {
-        self.lock().stats.clone()
+    /// A reader of the counters that keeps nothing else of the ledger alive.
+    pub(crate) fn stats_reader(&self) -> StatsReader {
+        StatsReader(Arc::clone(&self.stats.0))
     }
 
     fn lock(&self) -> MutexGuard<'_, LedgerState> {
