@@ -25,6 +25,14 @@ pub struct ExecuteRequest {
     pub timeout_ms: u64,
 }
 
+impl WorkerAnswer {
+    /// Whether this answers round `attempt` of `task` as `worker`: what a reply on
+    /// that call must be to be read as its answer.
+    pub fn is_reply_to(&self, worker: &WorkerId, task: &TaskId, attempt: u32) -> bool {
+        self.worker == *worker && self.task == *task && self.attempt == attempt
+    }
+}
+
 /// A worker's answer to one [`ExecuteRequest`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkerAnswer {

@@ -61,6 +61,8 @@ pub(crate) struct WorkerSpec {
     pub registry: SimRegistry,
     /// The trace.
     pub trace: Trace,
+    /// How long a push to the supervisor may take (its deadline table's client call).
+    pub client_call_ms: u64,
 }
 
 /// A worker host: waits until switched on (registered), then serves the worker
@@ -120,7 +122,7 @@ async fn serve_worker_connection(worker: Arc<Worker<MockLlm>>, mut stream: TcpSt
                 let pushes = hostility.pushes(&answer).into_iter().map(|pushed| {
                     let (task, attempt, text) = (pushed.task.clone(), pushed.attempt, pushed.text.clone());
                     spec.trace.record(&spec.name, Happening::Push { task, attempt, text });
-                    push_answer(pushed)
+                    push_answer(pushed, spec.client_call_ms)
                 });
                 futures_util::future::join_all(pushes).await;
                 outcome = Ok(hostility.reply(answer));
@@ -142,17 +144,18 @@ async fn push_twin_answer(answer: &WorkerAnswer, spec: &WorkerSpec) {
     let conflicting = WorkerAnswer { text: TWIN_ANSWER.to_owned(), ..answer.clone() };
     let (task, attempt, text) = (answer.task.clone(), answer.attempt, TWIN_ANSWER.to_owned());
     spec.trace.record(&spec.name, Happening::Twin { task, attempt, text });
-    push_answer(conflicting).await;
+    push_answer(conflicting, spec.client_call_ms).await;
 }
 
-/// Delivers an answer to the supervisor outside any execute call (best effort).
-async fn push_answer(answer: WorkerAnswer) {
+/// Delivers an answer to the supervisor outside any execute call (best effort,
+/// within a client call's deadline).
+async fn push_answer(answer: WorkerAnswer, client_call_ms: u64) {
     let push = async {
         let mut stream = TcpStream::connect(("supervisor", SUPERVISOR_PORT)).await.ok()?;
         write_frame(&mut stream, &SupervisorRequest::Deliver(answer)).await.ok()?;
         read_frame::<_, SupervisorResponse>(&mut stream).await.ok()
     };
-    let _ = tokio::time::timeout(Duration::from_secs(2), push).await;
+    let _ = tokio::time::timeout(Duration::from_millis(client_call_ms), push).await;
 }
 
 /// The scaler of a simulation: switches worker hosts on (joins them to the

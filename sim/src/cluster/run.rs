@@ -160,6 +160,7 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
             control: shared.control.clone(),
             registry: shared.registry.clone(),
             trace: shared.trace.clone(),
+            client_call_ms: config.supervisor.deadlines.client_call_ms,
         };
         sim.host(plan.name.as_str(), move || worker_host(spec.clone()));
     }

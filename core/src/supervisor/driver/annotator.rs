@@ -57,8 +57,7 @@ impl Arrival {
     fn answer(&self) -> Option<&WorkerAnswer> {
         match self {
             Self::Reply { worker, task, attempt, outcome: Ok(answer) } => {
-                let addressed = answer.worker == *worker && answer.task == *task && answer.attempt == *attempt;
-                addressed.then_some(answer)
+                answer.is_reply_to(worker, task, *attempt).then_some(answer)
             }
             Self::Reply { .. } => None,
             Self::Pushed(answer) => Some(answer),

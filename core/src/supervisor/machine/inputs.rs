@@ -109,9 +109,11 @@ impl SupervisorMachine {
         // A reply is counted once: refused for its content, or else not placed.
         let mut counted = false;
         let outcome = outcome.map_err(LinkError::bounded).and_then(|answer| {
-            let misaddressed = &answer.worker != worker || &answer.task != task || answer.attempt != attempt;
-            let refused =
-                if misaddressed { Some(AnswerRejection::Misaddressed) } else { AnswerRejection::check(&answer) };
+            let refused = if answer.is_reply_to(worker, task, attempt) {
+                AnswerRejection::check(&answer)
+            } else {
+                Some(AnswerRejection::Misaddressed)
+            };
             match refused {
                 // The call ended without a usable answer: that round failed, and it
                 // counts against the worker's health like any protocol error.
