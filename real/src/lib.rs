@@ -1,7 +1,12 @@
 //! quorum-real: the real runtime.
 //!
-//! This crate will hold the tonic gRPC worker and supervisor servers (a
-//! `WorkerLink` over tonic), the async-openai `Llm` for any OpenAI-compatible
-//! endpoint, and the process `Scaler`, all driving the same core as the simulation.
-//! It is empty until that work is taken up: nothing here is used yet, and nothing
-//! pretends to be.
+//! # Layout
+//! - [`openai`]: the live LLM, [`OpenAiLlm`], for any OpenAI-compatible endpoint
+//!   (OpenAI, or a local llama-server), with our own rate limiting and fault mapping.
+//!
+//! Still to come here: the tonic gRPC worker and supervisor servers (a `WorkerLink`
+//! over tonic) and the process `Scaler`.
+
+pub mod openai;
+
+pub use openai::{OpenAiConfig, OpenAiConfigError, OpenAiLlm};
