@@ -29,6 +29,9 @@
 //!
 //! One [`KeyLimiter`] per key and endpoint in a process paces requests and tokens
 //! per minute for every client of the key, and a 429's wait pauses all of them.
+//! (So a `Worker` over an `OpenAiLlm` needs no `with_limiter` of its own: it would
+//! only count the same requests twice.) A call that would wait longer than
+//! `limiter_wait_ms_max` returns `RateLimited` with that wait instead.
 //!
 //! Replies are not streamed: an answer is a short JSON object the worker parses
 //! whole, the request timeout bounds a stalled reply, and a non-streamed reply always
