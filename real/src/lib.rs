@@ -1,7 +1,16 @@
-//! quorum-real: the real runtime.
+//! quorum-real: the real runtime, driving the same core as the simulation.
 //!
-//! This crate will hold the tonic gRPC worker and supervisor servers (a
-//! `WorkerLink` over tonic), the async-openai `Llm` for any OpenAI-compatible
-//! endpoint, and the process `Scaler`, all driving the same core as the simulation.
-//! It is empty until that work is taken up: nothing here is used yet, and nothing
-//! pretends to be.
+//! # Layout
+//! - `grpc`: the worker and supervisor gRPC servers ([`serve_worker`],
+//!   [`serve_supervisor`]), the supervisor's link to workers ([`GrpcLink`]), a
+//!   client of the supervisor ([`SupervisorClient`]), the shared token
+//!   ([`AuthToken`]) and the settings they share ([`GrpcConfig`]).
+
+mod grpc;
+
+pub use grpc::{
+    AUTH_TOKEN_BYTES_MAX, AUTH_TOKEN_BYTES_MIN, AuthToken, ClientError, Connect, ERROR_JSON_BYTES_MAX, FieldError,
+    GrpcConfig, GrpcLink, PROGRESS_EVENTS_MAX, REPLY_BYTES_MAX_DEFAULT, REQUEST_BYTES_MAX_DEFAULT, RequireToken,
+    SUPERVISOR_SERVICE, SendToken, ServeError, SubmittedTask, SupervisorClient, TcpConnect, TokenError,
+    WORKER_ADDRESS_BYTES_MAX, WORKER_ID_BYTES_MAX, WORKER_SERVICE, serve_supervisor, serve_worker,
+};
