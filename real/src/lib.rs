@@ -1,12 +1,17 @@
-//! quorum-real: the real runtime, driving the same core as the simulation.
+//! quorum-real: the real runtime.
 //!
 //! # Layout
+//! - [`openai`]: the live LLM, [`OpenAiLlm`], for any OpenAI-compatible endpoint
+//!   (OpenAI, or a local llama-server), with our own rate limiting and fault mapping.
 //! - `grpc`: the worker and supervisor gRPC servers ([`serve_worker`],
 //!   [`serve_supervisor`]), the supervisor's link to workers ([`GrpcLink`]), a
 //!   client of the supervisor ([`SupervisorClient`]), the shared token
 //!   ([`AuthToken`]) and the settings they share ([`GrpcConfig`]).
+//!
+//! Still to come here: the process `Scaler`.
 
 mod grpc;
+pub mod openai;
 
 pub use grpc::{
     AUTH_TOKEN_BYTES_MAX, AUTH_TOKEN_BYTES_MIN, AuthToken, ClientError, Connect, ERROR_JSON_BYTES_MAX, FieldError,
@@ -14,3 +19,4 @@ pub use grpc::{
     SUPERVISOR_SERVICE, SendToken, ServeError, SubmittedTask, SupervisorClient, TcpConnect, TokenError,
     WORKER_ADDRESS_BYTES_MAX, WORKER_ID_BYTES_MAX, WORKER_SERVICE, serve_supervisor, serve_worker,
 };
+pub use openai::{OpenAiConfig, OpenAiConfigError, OpenAiLlm};
