@@ -3,10 +3,20 @@
 //! # Layout
 //! - [`openai`]: the live LLM, [`OpenAiLlm`], for any OpenAI-compatible endpoint
 //!   (OpenAI, or a local llama-server), with our own rate limiting and fault mapping.
+//! - `grpc`: the worker and supervisor gRPC servers ([`serve_worker`],
+//!   [`serve_supervisor`]), the supervisor's link to workers ([`GrpcLink`]), a
+//!   client of the supervisor ([`SupervisorClient`]), the shared token
+//!   ([`AuthToken`]) and the settings they share ([`GrpcConfig`]).
 //!
-//! Still to come here: the tonic gRPC worker and supervisor servers (a `WorkerLink`
-//! over tonic) and the process `Scaler`.
+//! Still to come here: the process `Scaler`.
 
+mod grpc;
 pub mod openai;
 
+pub use grpc::{
+    AUTH_TOKEN_BYTES_MAX, AUTH_TOKEN_BYTES_MIN, AuthToken, ClientError, Connect, ERROR_JSON_BYTES_MAX, FieldError,
+    GrpcConfig, GrpcLink, PROGRESS_EVENTS_MAX, REPLY_BYTES_MAX_DEFAULT, REQUEST_BYTES_MAX_DEFAULT, RequireToken,
+    SUPERVISOR_SERVICE, SendToken, ServeError, SubmittedTask, SupervisorClient, TcpConnect, TokenError,
+    WORKER_ADDRESS_BYTES_MAX, WORKER_ID_BYTES_MAX, WORKER_SERVICE, serve_supervisor, serve_worker,
+};
 pub use openai::{OpenAiConfig, OpenAiConfigError, OpenAiLlm};

@@ -1,0 +1,200 @@
+//! [`SupervisorClient`]: what a client (submit, results, status) and a worker
+//! (join, leave) call on the supervisor, with every reply checked.
+
+use core::time::Duration;
+
+use quorum_core::{SupervisorStatus, Task, TaskEvent, TaskId, TaskResult, WorkerId};
+use tonic::Request;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+use super::auth::{AuthToken, SendToken};
+use super::config::GrpcConfig;
+use super::convert::{FieldError, event_from_proto, result_from_proto, status_from_proto, task_to_proto};
+use super::proto::supervisor_client::SupervisorClient as Rpc;
+use super::proto::{self, get_result_reply};
+use super::status::{ClientError, client_error_of_field, client_error_of_status};
+
+type Inner = Rpc<InterceptedService<Channel, SendToken>>;
+
+/// A client of the supervisor's gRPC service. Cheap to clone (clones share one
+/// channel, which reconnects by itself).
+#[derive(Clone)]
+pub struct SupervisorClient {
+    rpc: Inner,
+    config: GrpcConfig,
+}
+
+impl core::fmt::Debug for SupervisorClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SupervisorClient").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// The events of one submitted task, read as they come, up to its result.
+#[derive(Debug)]
+pub struct SubmittedTask {
+    task: TaskId,
+    events: tonic::Streaming<proto::TaskEvent>,
+    finished: bool,
+}
+
+impl SupervisorClient {
+    /// A client of the supervisor at `address` (`http://host:port`) over TCP; it
+    /// connects at its first call.
+    ///
+    /// # Errors
+    /// [`ClientError::Invalid`] for an address that is not a URI.
+    pub fn connect_lazy(address: &str, token: &AuthToken, config: GrpcConfig) -> Result<Self, ClientError> {
+        let endpoint = Endpoint::from_shared(address.to_owned())
+            .map_err(|_| ClientError::Invalid { detail: format!("supervisor address {address:?} is not a URI") })?;
+        let channel = config.endpoint(endpoint).connect_lazy();
+        Ok(Self::with_channel(channel, token, config))
+    }
+
+    /// A client over `channel` (made with any connector).
+    pub fn with_channel(channel: Channel, token: &AuthToken, config: GrpcConfig) -> Self {
+        let rpc = Rpc::with_interceptor(channel, token.sender())
+            .max_decoding_message_size(config.reply_bytes_max)
+            .max_encoding_message_size(config.request_bytes_max);
+        Self { rpc, config }
+    }
+
+    fn request<T>(&self, message: T, deadline_ms: u64) -> Request<T> {
+        let mut request = Request::new(message);
+        request.set_timeout(Duration::from_millis(deadline_ms));
+        request
+    }
+
+    /// Submits `task` (idempotent by id) and returns its events. The submit itself
+    /// is bounded by the client call and model call deadlines; the events come at
+    /// the task's pace, and keepalive ends the stream if the supervisor vanishes.
+    ///
+    /// # Errors
+    /// [`ClientError`] when the supervisor refuses the task or cannot be reached.
+    pub async fn submit(&self, task: Task) -> Result<SubmittedTask, ClientError> {
+        let id = task.id.clone();
+        let deadlines = &self.config.deadlines;
+        let deadline_ms = deadlines.client_call_ms.saturating_add(deadlines.model_call_ms);
+        let message = proto::SubmitRequest { task: Some(task_to_proto(task)) };
+        let response = self
+            .rpc
+            .clone()
+            .submit(self.request(message, deadline_ms))
+            .await
+            .map_err(|status| client_error_of_status(&status, Some(&id)))?;
+        Ok(SubmittedTask { task: id, events: response.into_inner(), finished: false })
+    }
+
+    /// The result of `task`; `None` while it is pending.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownTask`] when the supervisor does not know it; others
+    /// when it cannot be reached or replies nonsense.
+    pub async fn result(&self, task: &TaskId) -> Result<Option<TaskResult>, ClientError> {
+        let message = proto::GetResultRequest { task: task.as_str().to_owned() };
+        let reply = self
+            .rpc
+            .clone()
+            .get_result(self.request(message, self.config.deadlines.client_call_ms))
+            .await
+            .map_err(|status| client_error_of_status(&status, Some(task)))?;
+        match reply.into_inner().status {
+            Some(get_result_reply::Status::Pending(_)) => Ok(None),
+            Some(get_result_reply::Status::Result(result)) => {
+                result_from_proto(result).map(Some).map_err(|error| client_error_of_field(&error))
+            }
+            None => Err(client_error_of_field(&FieldError::new("get_result.status", "missing"))),
+        }
+    }
+
+    /// The supervisor's workers and tasks now.
+    ///
+    /// # Errors
+    /// [`ClientError`] when it cannot be reached or replies nonsense.
+    pub async fn status(&self) -> Result<SupervisorStatus, ClientError> {
+        let reply = self
+            .rpc
+            .clone()
+            .status(self.request(proto::StatusRequest {}, self.config.deadlines.client_call_ms))
+            .await
+            .map_err(|status| client_error_of_status(&status, None))?;
+        status_from_proto(reply.into_inner()).map_err(|error| client_error_of_field(&error))
+    }
+
+    /// Joins `worker`, served at `address` (`http://host:port`); returns whether it
+    /// is new to the supervisor.
+    ///
+    /// # Errors
+    /// [`ClientError::Unauthenticated`] with a wrong token; others as for any call.
+    pub async fn join(&self, worker: &WorkerId, address: &str) -> Result<bool, ClientError> {
+        let message = proto::JoinRequest { worker: worker.as_str().to_owned(), address: address.to_owned() };
+        let reply = self
+            .rpc
+            .clone()
+            .join(self.request(message, self.config.deadlines.client_call_ms))
+            .await
+            .map_err(|status| client_error_of_status(&status, None))?;
+        Ok(reply.into_inner().new)
+    }
+
+    /// Removes `worker`; returns whether it was registered.
+    ///
+    /// # Errors
+    /// As [`SupervisorClient::join`].
+    pub async fn leave(&self, worker: &WorkerId) -> Result<bool, ClientError> {
+        let message = proto::LeaveRequest { worker: worker.as_str().to_owned() };
+        let reply = self
+            .rpc
+            .clone()
+            .leave(self.request(message, self.config.deadlines.client_call_ms))
+            .await
+            .map_err(|status| client_error_of_status(&status, None))?;
+        Ok(reply.into_inner().was_member)
+    }
+}
+
+impl SubmittedTask {
+    /// The task.
+    pub fn task(&self) -> &TaskId {
+        &self.task
+    }
+
+    /// The next event; `None` after the result.
+    ///
+    /// # Errors
+    /// [`ClientError`] when the stream breaks, ends before the result, or carries
+    /// nonsense.
+    pub async fn next(&mut self) -> Result<Option<TaskEvent>, ClientError> {
+        if self.finished {
+            return Ok(None);
+        }
+        let message =
+            self.events.message().await.map_err(|status| client_error_of_status(&status, Some(&self.task)))?;
+        let Some(message) = message else {
+            return Err(ClientError::Protocol {
+                detail: format!("the events of {} ended before its result", self.task),
+            });
+        };
+        let event = event_from_proto(message).map_err(|error| client_error_of_field(&error))?;
+        self.finished = event.is_final();
+        Ok(Some(event))
+    }
+
+    /// Reads to the result.
+    ///
+    /// # Errors
+    /// As [`SubmittedTask::next`].
+    pub async fn result(mut self) -> Result<TaskResult, ClientError> {
+        loop {
+            match self.next().await? {
+                Some(TaskEvent::Finished { result }) => return Ok(*result),
+                Some(_) => {}
+                None => {
+                    let detail = format!("the events of {} ended before its result", self.task);
+                    return Err(ClientError::Protocol { detail });
+                }
+            }
+        }
+    }
+}
