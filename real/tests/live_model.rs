@@ -78,7 +78,6 @@ impl Drop for LlamaServer {
 #[tokio::test]
 async fn three_workers_on_a_real_model_give_every_task_a_well_formed_result() {
     let mut server = LlamaServer::start();
-    server.ready().await;
     let config = OpenAiConfig {
         base_url: server.base_url.clone(),
         api_key: Some(ApiKey::new(KEY).unwrap()),
@@ -90,6 +89,9 @@ async fn three_workers_on_a_real_model_give_every_task_a_well_formed_result() {
         let llm = OpenAiLlm::new(config.clone()).unwrap();
         link.add(Worker::new(WorkerId::new(name), WorkerConfig::default(), llm, index as u64).unwrap()).unwrap();
     }
+    // After the clients: building one installs the TLS crypto provider that the
+    // health check's HTTP client needs too.
+    server.ready().await;
     let supervisor = Supervisor::new(SupervisorConfig::default().fit_to_workers(3), Arc::clone(&link), FixedWorkers)
         .unwrap()
         .with_registry(link.registry());
