@@ -7,10 +7,15 @@
 //!   [`serve_supervisor`]), the supervisor's link to workers ([`GrpcLink`]), a
 //!   client of the supervisor ([`SupervisorClient`]), the shared token
 //!   ([`AuthToken`]) and the settings they share ([`GrpcConfig`]).
+//! - [`node`]: quorum as processes: [`node::SupervisorNode`] and [`node::run_worker`]
+//!   over a listener and a shutdown future from the caller, the shared token from
+//!   the environment ([`node::TokenSecret`]), the model a worker asks
+//!   ([`node::LlmChoice`]).
 //!
 //! Still to come here: the process `Scaler`.
 
 mod grpc;
+pub mod node;
 pub mod openai;
 
 pub use grpc::{
