@@ -10,16 +10,28 @@
 //! - [`html_report`]: the self-contained HTML report.
 //! - `consensus_command`: `quorum consensus FILE` ([`run_consensus`]).
 //! - `prop_command`: `quorum prop` ([`run_prop`]).
+//! - Real mode, thin over quorum-real: `supervisor_command` (`quorum supervisor`),
+//!   `worker_command` (`quorum worker`), `up_command` (`quorum up`: a supervisor and
+//!   its worker processes), `submit_command` (`quorum submit`), `status_command`
+//!   (`quorum status`); `model_args` (`--llm mock|openai`), `live_error`
+//!   ([`LiveError`], exit codes, signals).
 
 pub mod catalogue;
 mod consensus_command;
 pub mod html_report;
+mod live_error;
 pub mod minimize;
+mod model_args;
 mod prop_command;
 pub mod runner;
 pub mod scenario;
 pub mod scenario_file;
+mod status_command;
+mod submit_command;
+mod supervisor_command;
 pub mod sweep;
+mod up_command;
+mod worker_command;
 
 pub use catalogue::{catalogue, find};
 pub use consensus_command::{
@@ -27,7 +39,9 @@ pub use consensus_command::{
     consensus_output, run_consensus,
 };
 pub use html_report::render_report;
+pub use live_error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_UNREACHABLE, LiveError, init_logs};
 pub use minimize::{MINIMIZE_RUNS_MAX, MinimizeError, Minimized, minimize};
+pub use model_args::{LlmFlag, ModelArgs};
 pub use prop_command::{
     ConfigOutcome, PROP_CONFIG_BYTES_MAX, PropCommandError, PropReport, PropertyResult, consensus_input,
     parse_consensus_config, run_prop,
@@ -35,4 +49,9 @@ pub use prop_command::{
 pub use runner::{Invocation, Overrides, SUMMARY_VIOLATIONS_MAX, ScenarioRun, Source, render_summary, run_scenario};
 pub use scenario::{ExpectationFailure, Expectations, FailureKind, Scenario};
 pub use scenario_file::{ScenarioFile, ScenarioFileError, parse_scenario, to_toml};
+pub use status_command::{StatusArgs, StatusOutput, status};
+pub use submit_command::{SubmitArgs, SubmitOutput, submit};
+pub use supervisor_command::{SUPERVISOR_ADDRESS_DEFAULT, SupervisorArgs, supervisor, supervisor_config};
 pub use sweep::{MergeError, SweepPlan, SweepSummary, merge, missing_shards, sweep};
+pub use up_command::{UP_WORKERS_MAX, UpArgs, up};
+pub use worker_command::{WorkerArgs, worker};

@@ -128,6 +128,16 @@ enum Command {
         /// The input file, or `-` for standard input.
         file: PathBuf,
     },
+    /// Serve a supervisor for clients and workers (real mode; token from QUORUM_TOKEN).
+    Supervisor(quorum_scenarios::SupervisorArgs),
+    /// Serve a worker and join a supervisor (real mode; token from QUORUM_TOKEN).
+    Worker(quorum_scenarios::WorkerArgs),
+    /// A supervisor and N worker processes on this machine, until Ctrl-C or SIGTERM.
+    Up(quorum_scenarios::UpArgs),
+    /// Submit a task to a supervisor; print its events and result.
+    Submit(quorum_scenarios::SubmitArgs),
+    /// Whether a supervisor serves, with its workers and tasks (exit 0 when serving).
+    Status(quorum_scenarios::StatusArgs),
     /// Check the consensus engine's properties under your consensus config; print each
     /// failure shrunk to an input `quorum consensus` reproduces.
     Prop {
@@ -153,8 +163,14 @@ struct BadInput(anyhow::Error);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(code) = live(&cli.command) {
+        return code;
+    }
     quorum_sim::init_tracing();
     let outcome = match cli.command {
+        Command::Supervisor(_) | Command::Worker(_) | Command::Up(_) | Command::Submit(_) | Command::Status(_) => {
+            unreachable!("real-mode commands ran above")
+        }
         Command::List { json } => list(json),
         Command::Run { name, seed, workers, tasks, file, trace, report, json, run_seconds_max } => {
             budget(run_seconds_max).and_then(|budget| {
@@ -183,6 +199,34 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
+}
+
+/// Runs a real-mode command and gives its exit code; `None` for the others.
+fn live(command: &Command) -> Option<ExitCode> {
+    let is_live = matches!(
+        command,
+        Command::Supervisor(_) | Command::Worker(_) | Command::Up(_) | Command::Submit(_) | Command::Status(_)
+    );
+    if !is_live {
+        return None;
+    }
+    quorum_scenarios::init_logs();
+    let outcome = match command {
+        Command::Supervisor(args) => quorum_scenarios::supervisor(args).map(|()| true),
+        Command::Worker(args) => quorum_scenarios::worker(args).map(|()| true),
+        Command::Up(args) => quorum_scenarios::up(args).map(|()| true),
+        Command::Submit(args) => quorum_scenarios::submit(args),
+        Command::Status(args) => quorum_scenarios::status(args).map(|()| true),
+        _ => return None,
+    };
+    Some(match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(quorum_scenarios::EXIT_FAILED),
+        Err(error) => {
+            let _ = writeln!(std::io::stderr().lock(), "error: {error}");
+            ExitCode::from(error.exit_code())
+        }
+    })
 }
 
 fn bad(error: anyhow::Error) -> BadInput {

@@ -93,14 +93,25 @@ impl TokenSecret {
         Self::new(&secret, "a fresh token")
     }
 
+    /// `QUORUM_TOKEN` if set (and not empty).
+    ///
+    /// # Errors
+    /// [`TokenSecretError::Invalid`] when it is not a usable token.
+    pub fn from_var() -> Result<Option<Self>, TokenSecretError> {
+        match std::env::var(TOKEN_ENV).ok().filter(|secret| !secret.trim().is_empty()) {
+            Some(secret) => Self::new(secret.trim(), TOKEN_ENV).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// `QUORUM_TOKEN` if set, else the token file (`QUORUM_TOKEN_FILE`, default
     /// [`token_file_default`]) if it exists; `None` when neither.
     ///
     /// # Errors
     /// [`TokenSecretError`] when the one found is unusable or unreadable.
     pub fn from_env() -> Result<Option<Self>, TokenSecretError> {
-        if let Some(secret) = std::env::var(TOKEN_ENV).ok().filter(|secret| !secret.is_empty()) {
-            return Self::new(secret.trim(), TOKEN_ENV).map(Some);
+        if let Some(secret) = Self::from_var()? {
+            return Ok(Some(secret));
         }
         let path = Self::file();
         match read_limited(&path) {

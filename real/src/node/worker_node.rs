@@ -129,6 +129,8 @@ pub async fn run_worker(
         // Leave first, so no new task comes; then the calls in flight finish.
         match client.leave(&config.id).await {
             Ok(_) => report(WorkerNodeEvent::Left { supervisor: supervisor.clone() }),
+            // A supervisor that stopped first (as `quorum up` stops it) has nobody to leave.
+            Err(ClientError::Unavailable) => tracing::info!("the supervisor is gone; nothing to leave"),
             Err(error) => tracing::warn!(%error, "could not leave the supervisor; it will find this worker gone"),
         }
     }

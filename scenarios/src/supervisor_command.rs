@@ -1,0 +1,92 @@
+//! `quorum supervisor`: the supervisor process, serving clients and workers over gRPC.
+
+use std::net::SocketAddr;
+
+use quorum_core::{SupervisorConfig, WorkerId};
+use quorum_real::GrpcConfig;
+use quorum_real::node::{SupervisorNode, SupervisorNodeConfig, TokenSecret};
+
+use crate::live_error::{LiveError, runtime, say, shutdown_signal};
+
+/// Where clients find the supervisor by default.
+pub const SUPERVISOR_ADDRESS_DEFAULT: &str = "127.0.0.1:7400";
+
+/// `quorum supervisor`'s flags.
+#[derive(Clone, Debug, clap::Args)]
+pub struct SupervisorArgs {
+    /// Where to serve clients and workers (`host:port`).
+    #[arg(long, default_value = SUPERVISOR_ADDRESS_DEFAULT)]
+    pub listen: SocketAddr,
+    /// A worker known from the start: `host:port`, or `ID=host:port` (the id
+    /// defaults to `host:port`, as `quorum worker`'s does). Repeatable.
+    #[arg(long = "worker")]
+    pub workers: Vec<String>,
+    /// Wait for every asked worker's answer (no early stop once the leader cannot
+    /// be overtaken): every result then carries every worker's vote.
+    #[arg(long)]
+    pub all_votes: bool,
+}
+
+/// The supervisor's settings for `workers` workers (`None`: as many as join).
+pub fn supervisor_config(workers: Option<usize>, all_votes: bool) -> SupervisorConfig {
+    let mut config = SupervisorConfig::default();
+    if let Some(workers) = workers {
+        config = config.fit_to_workers(workers);
+    }
+    // Workers come and go by themselves (`quorum worker`); nothing here starts more.
+    config.scaling = false;
+    config.early_stop = !all_votes;
+    config
+}
+
+/// `ID=host:port` or `host:port` as an id and an address.
+fn worker_flag(text: &str) -> (WorkerId, String) {
+    match text.split_once('=') {
+        Some((id, address)) => (WorkerId::new(id.trim()), address.trim().to_owned()),
+        None => {
+            let address = text.trim().trim_start_matches("http://").to_owned();
+            (WorkerId::new(address.clone()), address)
+        }
+    }
+}
+
+/// Runs `quorum supervisor` until Ctrl-C or SIGTERM; then every task in flight
+/// ends with its result.
+///
+/// # Errors
+/// [`LiveError`] for a missing token or a bad flag (exit 2), a failed server (exit 1).
+pub fn supervisor(args: &SupervisorArgs) -> Result<(), LiveError> {
+    let token = TokenSecret::required()?;
+    let config = SupervisorNodeConfig {
+        supervisor: supervisor_config(None, args.all_votes),
+        grpc: GrpcConfig::default(),
+        workers: args.workers.iter().map(|text| worker_flag(text)).collect(),
+    };
+    runtime()?.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|error| LiveError::BadInput(format!("cannot listen on {}: {error}", args.listen)))?;
+        let bound = listener.local_addr().map_err(|error| LiveError::Failed(error.to_string()))?;
+        let node = SupervisorNode::start(config, token.token().clone(), listener)?;
+        say(&format!("supervisor listening on {bound}"));
+        node.run_until(async {
+            let why = shutdown_signal().await;
+            tracing::info!(why, "supervisor stopping");
+        })
+        .await?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_flag_names_its_id_or_takes_its_address_as_one() {
+        assert_eq!(worker_flag("w1=10.0.0.2:7500"), (WorkerId::new("w1"), "10.0.0.2:7500".to_owned()));
+        assert_eq!(worker_flag("10.0.0.2:7500"), (WorkerId::new("10.0.0.2:7500"), "10.0.0.2:7500".to_owned()));
+        assert!(!supervisor_config(None, true).early_stop);
+        assert_eq!(supervisor_config(Some(2), false).analysis.workers_max, 2);
+    }
+}
