@@ -40,14 +40,21 @@ pub fn supervisor_config(workers: Option<usize>, all_votes: bool) -> SupervisorC
 }
 
 /// `ID=host:port` or `host:port` as an id and an address.
-fn worker_flag(text: &str) -> (WorkerId, String) {
-    match text.split_once('=') {
-        Some((id, address)) => (WorkerId::new(id.trim()), address.trim().to_owned()),
+fn worker_flag(text: &str) -> Result<(WorkerId, String), LiveError> {
+    let (id, address) = match text.split_once('=') {
+        Some((id, address)) => (id.trim().to_owned(), address.trim().to_owned()),
         None => {
             let address = text.trim().trim_start_matches("http://").to_owned();
-            (WorkerId::new(address.clone()), address)
+            (address.clone(), address)
         }
+    };
+    if id.is_empty() || id.len() > quorum_real::WORKER_ID_BYTES_MAX {
+        return Err(LiveError::BadInput(format!(
+            "--worker {text:?}: expected host:port or ID=host:port, an id of 1..={} bytes",
+            quorum_real::WORKER_ID_BYTES_MAX
+        )));
     }
+    Ok((WorkerId::new(id), address))
 }
 
 /// Runs `quorum supervisor` until Ctrl-C or SIGTERM; then every task in flight
@@ -60,7 +67,7 @@ pub fn supervisor(args: &SupervisorArgs) -> Result<(), LiveError> {
     let config = SupervisorNodeConfig {
         supervisor: supervisor_config(None, args.all_votes),
         grpc: GrpcConfig::default(),
-        workers: args.workers.iter().map(|text| worker_flag(text)).collect(),
+        workers: args.workers.iter().map(|text| worker_flag(text)).collect::<Result<_, _>>()?,
     };
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
@@ -84,8 +91,10 @@ mod tests {
 
     #[test]
     fn a_worker_flag_names_its_id_or_takes_its_address_as_one() {
-        assert_eq!(worker_flag("w1=10.0.0.2:7500"), (WorkerId::new("w1"), "10.0.0.2:7500".to_owned()));
-        assert_eq!(worker_flag("10.0.0.2:7500"), (WorkerId::new("10.0.0.2:7500"), "10.0.0.2:7500".to_owned()));
+        assert_eq!(worker_flag("w1=10.0.0.2:7500").unwrap(), (WorkerId::new("w1"), "10.0.0.2:7500".to_owned()));
+        let (id, address) = worker_flag("10.0.0.2:7500").unwrap();
+        assert_eq!((id.as_str(), address.as_str()), ("10.0.0.2:7500", "10.0.0.2:7500"));
+        assert!(worker_flag("=10.0.0.2:7500").unwrap_err().to_string().contains("ID=host:port"));
         assert!(!supervisor_config(None, true).early_stop);
         assert_eq!(supervisor_config(Some(2), false).analysis.workers_max, 2);
     }

@@ -312,3 +312,42 @@ fn client_commands_say_what_is_wrong_in_one_line() {
     let output = quorum().args(["up", "--workers", "0"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn workers_on_other_machines_join_a_supervisor_and_leave_it_at_shutdown() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let address = format!("127.0.0.1:{port}");
+    // Workers first: they keep trying until the supervisor is up.
+    let mut workers: Vec<Process> = ["a", "b", "c"]
+        .iter()
+        .map(|id| {
+            Process::start(quorum().args(["worker", "--listen", "127.0.0.1:0", "--supervisor", &address, "--id", id]))
+        })
+        .collect();
+    let mut supervisor = Process::start(quorum().args(["supervisor", "--listen", &address, "--all-votes"]));
+    supervisor.wait_for(|line| line.starts_with("supervisor listening on"));
+    for (worker, id) in workers.iter_mut().zip(["a", "b", "c"]) {
+        worker.wait_for(|line| line == format!("worker {id} joined http://{address}"));
+    }
+    let question = mock_questions().tasks[3].task.text.clone();
+    let output = quorum().args(["submit", "--supervisor", &address, &question, "--json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["answer"], truth(&question), "{result}");
+    assert_eq!(voters(&result), set(&["a", "b", "c"]), "{result}");
+    // SIGTERM to a worker: it leaves, then exits cleanly.
+    signal(workers[0].child.id(), "TERM");
+    workers[0].wait_for(|line| line.starts_with("worker a left"));
+    assert_eq!(workers[0].wait_exit().0, Some(0));
+    let status = quorum().args(["status", "--supervisor", &address, "--json"]).output().unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let listed: BTreeSet<String> = status["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["worker"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, set(&["b", "c"]), "{status}");
+    signal(supervisor.child.id(), "TERM");
+    assert_eq!(supervisor.wait_exit().0, Some(0));
+}
