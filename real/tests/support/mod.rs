@@ -8,14 +8,10 @@ use std::sync::Arc;
 
 use quorum_core::mock::workload::{TruthBook, WorkloadConfig, generate};
 use quorum_core::mock::{LatencyProfile, LlmControl, LlmProfile, MockLlm};
-use quorum_core::{
-    FixedWorkers, Supervisor, SupervisorConfig, SupervisorService, Task, Worker, WorkerConfig, WorkerId, WorkerRegistry,
-};
-use quorum_real::{
-    AuthToken, GrpcConfig, GrpcLink, ServeError, SupervisorClient, TcpConnect, serve_supervisor, serve_worker,
-};
+use quorum_core::{SupervisorConfig, SupervisorService, Task, Worker, WorkerConfig, WorkerId, WorkerRegistry};
+use quorum_real::node::{NodeError, SupervisorNode, SupervisorNodeConfig};
+use quorum_real::{AuthToken, GrpcConfig, ServeError, SupervisorClient, serve_worker};
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 
 /// The token every honest party shares in these tests: planted, so a test can
@@ -126,37 +122,22 @@ pub fn supervisor_config() -> SupervisorConfig {
     config
 }
 
-/// A supervisor with its gRPC server.
+/// A supervisor with its gRPC server: the product's own `SupervisorNode`.
 pub struct SupervisorProcess {
     pub address: String,
     pub registry: WorkerRegistry<String>,
     pub service: SupervisorService,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<Result<(), ServeError>>>,
+    node: Option<SupervisorNode>,
 }
 
 impl SupervisorProcess {
     pub async fn start(token: AuthToken) -> Self {
-        let config = supervisor_config();
-        let grpc = GrpcConfig { deadlines: config.deadlines.clone(), ..GrpcConfig::default() };
-        let registry = WorkerRegistry::<String>::new();
-        let link = GrpcLink::new(registry.clone(), token.clone(), grpc.clone(), TcpConnect).unwrap();
-        let (service, driver) = Supervisor::new(config, link, FixedWorkers).unwrap().with_registry(&registry).start();
-        tokio::spawn(driver.run());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(serve_supervisor(
-            service.clone(),
-            registry.clone(),
-            token,
-            grpc,
-            TcpListenerStream::new(listener),
-            async {
-                let _ = stopped.await;
-            },
-        ));
-        Self { address, registry, service, stop: Some(stop), server: Some(server) }
+        let config = SupervisorNodeConfig { supervisor: supervisor_config(), ..SupervisorNodeConfig::default() };
+        let node = SupervisorNode::start(config, token, listener).unwrap();
+        let (registry, service) = (node.registry().clone(), node.service().clone());
+        Self { address, registry, service, node: Some(node) }
     }
 
     pub fn client(&self, token: &AuthToken) -> SupervisorClient {
@@ -174,11 +155,8 @@ impl SupervisorProcess {
         workers
     }
 
-    /// Stops the server gracefully; waits until it returned.
-    pub async fn stop(&mut self) -> Result<(), ServeError> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.server.take().expect("stopped once").await.expect("the server task does not panic")
+    /// Stops the server gracefully; waits until it and the driver returned.
+    pub async fn stop(&mut self) -> Result<(), NodeError> {
+        self.node.take().expect("stopped once").stop().await
     }
 }
