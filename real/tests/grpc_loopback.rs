@@ -265,3 +265,19 @@ async fn a_stalled_worker_ends_in_a_timeout() {
     assert_eq!(link.heartbeat(&"mute".into()).await, Err(LinkError::Timeout));
     assert_eq!(link.heartbeat(&"unregistered".into()).await, Err(LinkError::Unavailable));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_supervisor_ends_a_clients_call_in_a_timeout() {
+    // As for a worker: the client's deadline, not a broken connection, ends the call.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let _silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let config = GrpcConfig { connect_timeout_ms: 5_000, ..GrpcConfig::default() };
+    let client = quorum_real::SupervisorClient::connect_lazy(&address, &token(), config).unwrap();
+    assert_eq!(client.status().await.err(), Some(ClientError::Timeout));
+}

@@ -1,6 +1,7 @@
 //! [`SupervisorClient`]: what a client (submit, results, status) and a worker
 //! (join, leave) call on the supervisor, with every reply checked.
 
+use core::future::Future;
 use core::time::Duration;
 
 use quorum_core::{SupervisorStatus, Task, TaskEvent, TaskId, TaskResult, WorkerId};
@@ -77,13 +78,8 @@ impl SupervisorClient {
         let deadlines = &self.config.deadlines;
         let deadline_ms = deadlines.client_call_ms.saturating_add(deadlines.model_call_ms);
         let message = proto::SubmitRequest { task: Some(task_to_proto(task)) };
-        let response = self
-            .rpc
-            .clone()
-            .submit(self.request(message, deadline_ms))
-            .await
-            .map_err(|status| client_error_of_status(&status, Some(&id)))?;
-        Ok(SubmittedTask { task: id, events: response.into_inner(), finished: false })
+        let events = unary(deadline_ms, Some(&id), self.rpc.clone().submit(self.request(message, deadline_ms))).await?;
+        Ok(SubmittedTask { task: id, events, finished: false })
     }
 
     /// The result of `task`; `None` while it is pending.
@@ -93,13 +89,10 @@ impl SupervisorClient {
     /// when it cannot be reached or replies nonsense.
     pub async fn result(&self, task: &TaskId) -> Result<Option<TaskResult>, ClientError> {
         let message = proto::GetResultRequest { task: task.as_str().to_owned() };
-        let reply = self
-            .rpc
-            .clone()
-            .get_result(self.request(message, self.config.deadlines.client_call_ms))
-            .await
-            .map_err(|status| client_error_of_status(&status, Some(task)))?;
-        match reply.into_inner().status {
+        let deadline_ms = self.config.deadlines.client_call_ms;
+        let reply =
+            unary(deadline_ms, Some(task), self.rpc.clone().get_result(self.request(message, deadline_ms))).await?;
+        match reply.status {
             Some(get_result_reply::Status::Pending(_)) => Ok(None),
             Some(get_result_reply::Status::Result(result)) => {
                 result_from_proto(result).map(Some).map_err(|error| client_error_of_field(&error))
@@ -113,13 +106,11 @@ impl SupervisorClient {
     /// # Errors
     /// [`ClientError`] when it cannot be reached or replies nonsense.
     pub async fn status(&self) -> Result<SupervisorStatus, ClientError> {
-        let reply = self
-            .rpc
-            .clone()
-            .status(self.request(proto::StatusRequest {}, self.config.deadlines.client_call_ms))
-            .await
-            .map_err(|status| client_error_of_status(&status, None))?;
-        status_from_proto(reply.into_inner()).map_err(|error| client_error_of_field(&error))
+        let deadline_ms = self.config.deadlines.client_call_ms;
+        let reply =
+            unary(deadline_ms, None, self.rpc.clone().status(self.request(proto::StatusRequest {}, deadline_ms)))
+                .await?;
+        status_from_proto(reply).map_err(|error| client_error_of_field(&error))
     }
 
     /// Joins `worker`, served at `address` (`http://host:port`); returns whether it
@@ -129,13 +120,8 @@ impl SupervisorClient {
     /// [`ClientError::Unauthenticated`] with a wrong token; others as for any call.
     pub async fn join(&self, worker: &WorkerId, address: &str) -> Result<bool, ClientError> {
         let message = proto::JoinRequest { worker: worker.as_str().to_owned(), address: address.to_owned() };
-        let reply = self
-            .rpc
-            .clone()
-            .join(self.request(message, self.config.deadlines.client_call_ms))
-            .await
-            .map_err(|status| client_error_of_status(&status, None))?;
-        Ok(reply.into_inner().new)
+        let deadline_ms = self.config.deadlines.client_call_ms;
+        Ok(unary(deadline_ms, None, self.rpc.clone().join(self.request(message, deadline_ms))).await?.new)
     }
 
     /// Removes `worker`; returns whether it was registered.
@@ -144,13 +130,27 @@ impl SupervisorClient {
     /// As [`SupervisorClient::join`].
     pub async fn leave(&self, worker: &WorkerId) -> Result<bool, ClientError> {
         let message = proto::LeaveRequest { worker: worker.as_str().to_owned() };
-        let reply = self
-            .rpc
-            .clone()
-            .leave(self.request(message, self.config.deadlines.client_call_ms))
-            .await
-            .map_err(|status| client_error_of_status(&status, None))?;
-        Ok(reply.into_inner().was_member)
+        let deadline_ms = self.config.deadlines.client_call_ms;
+        Ok(unary(deadline_ms, None, self.rpc.clone().leave(self.request(message, deadline_ms))).await?.was_member)
+    }
+}
+
+/// Runs one call that must be answered within `deadline_ms`. tonic reports the
+/// expiry of the deadline it enforces as `cancelled`, which reads as `Unavailable`:
+/// a call that failed at or after its deadline timed out.
+async fn unary<T>(
+    deadline_ms: u64,
+    task: Option<&TaskId>,
+    call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> Result<T, ClientError> {
+    let started = tokio::time::Instant::now();
+    match call.await {
+        Ok(reply) => Ok(reply.into_inner()),
+        Err(status) => {
+            let error = client_error_of_status(&status, task);
+            let expired = started.elapsed() >= Duration::from_millis(deadline_ms);
+            Err(if error == ClientError::Unavailable && expired { ClientError::Timeout } else { error })
+        }
     }
 }
 
