@@ -11,10 +11,13 @@
 //!   over a listener and a shutdown future from the caller, the shared token from
 //!   the environment ([`node::TokenSecret`]), the model a worker asks
 //!   ([`node::LlmChoice`]).
+//! - [`metrics`]: a supervisor's Prometheus metrics ([`metrics::TaskMetrics`] from
+//!   its results) served as `GET /metrics` ([`metrics::serve_metrics`]).
 //!
 //! Still to come here: the process `Scaler`.
 
 mod grpc;
+pub mod metrics;
 pub mod node;
 pub mod openai;
 

@@ -20,6 +20,7 @@ pub mod catalogue;
 mod consensus_command;
 pub mod html_report;
 mod live_error;
+mod log_format;
 pub mod minimize;
 mod model_args;
 mod prop_command;
@@ -39,7 +40,8 @@ pub use consensus_command::{
     consensus_output, run_consensus,
 };
 pub use html_report::render_report;
-pub use live_error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_UNREACHABLE, LiveError, init_logs};
+pub use live_error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_UNREACHABLE, LiveError};
+pub use log_format::{LogArgs, LogFormat, init_logs};
 pub use minimize::{MINIMIZE_RUNS_MAX, MinimizeError, Minimized, minimize};
 pub use model_args::{LlmFlag, ModelArgs};
 pub use prop_command::{

@@ -97,10 +97,3 @@ pub fn say(text: &str) {
     let _ = stdout.write_all(b"\n");
     let _ = stdout.flush();
 }
-
-/// Logs on standard error: `RUST_LOG`, default `warn`, wall-clock times.
-pub fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
-}

@@ -210,7 +210,15 @@ fn live(command: &Command) -> Option<ExitCode> {
     if !is_live {
         return None;
     }
-    quorum_scenarios::init_logs();
+    let logs = match command {
+        Command::Supervisor(args) => args.logs,
+        Command::Worker(args) => args.logs,
+        Command::Up(args) => args.logs,
+        Command::Submit(args) => args.logs,
+        Command::Status(args) => args.logs,
+        _ => return None,
+    };
+    quorum_scenarios::init_logs(logs.log_format);
     let outcome = match command {
         Command::Supervisor(args) => quorum_scenarios::supervisor(args).map(|()| true),
         Command::Worker(args) => quorum_scenarios::worker(args).map(|()| true),

@@ -16,6 +16,9 @@ pub struct StatusArgs {
     /// One JSON object.
     #[arg(long)]
     pub json: bool,
+    /// How logs are written.
+    #[command(flatten)]
+    pub logs: crate::LogArgs,
 }
 
 /// What `quorum status --json` prints.

@@ -24,6 +24,9 @@ pub struct SubmitArgs {
     /// Print one JSON object with the result instead of the events.
     #[arg(long)]
     pub json: bool,
+    /// How logs are written.
+    #[command(flatten)]
+    pub logs: crate::LogArgs,
 }
 
 /// What `quorum submit --json` prints.

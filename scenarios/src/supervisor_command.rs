@@ -25,6 +25,13 @@ pub struct SupervisorArgs {
     /// be overtaken): every result then carries every worker's vote.
     #[arg(long)]
     pub all_votes: bool,
+    /// Serve Prometheus metrics as `GET /metrics` on this `host:port` (port 0
+    /// picks a free one, printed at start).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
+    /// How logs are written.
+    #[command(flatten)]
+    pub logs: crate::LogArgs,
 }
 
 /// The supervisor's settings for `workers` workers (`None`: as many as join).
@@ -37,6 +44,21 @@ pub fn supervisor_config(workers: Option<usize>, all_votes: bool) -> SupervisorC
     config.scaling = false;
     config.early_stop = !all_votes;
     config
+}
+
+/// Serves `node`'s metrics on `address`, if given, and says where.
+///
+/// # Errors
+/// [`LiveError::BadInput`] when `address` cannot be listened on.
+pub async fn serve_metrics(node: &mut SupervisorNode, address: Option<SocketAddr>) -> Result<(), LiveError> {
+    let Some(address) = address else { return Ok(()) };
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|error| LiveError::BadInput(format!("--metrics: cannot listen on {address}: {error}")))?;
+    let bound = listener.local_addr().map_err(|error| LiveError::Failed(error.to_string()))?;
+    node.serve_metrics(listener);
+    say(&format!("metrics on http://{bound}/metrics"));
+    Ok(())
 }
 
 /// `ID=host:port` or `host:port` as an id and an address.
@@ -74,8 +96,9 @@ pub fn supervisor(args: &SupervisorArgs) -> Result<(), LiveError> {
             .await
             .map_err(|error| LiveError::BadInput(format!("cannot listen on {}: {error}", args.listen)))?;
         let bound = listener.local_addr().map_err(|error| LiveError::Failed(error.to_string()))?;
-        let node = SupervisorNode::start(config, token.token().clone(), listener)?;
+        let mut node = SupervisorNode::start(config, token.token().clone(), listener)?;
         say(&format!("supervisor listening on {bound}"));
+        serve_metrics(&mut node, args.metrics).await?;
         node.run_until(async {
             let why = shutdown_signal().await;
             tracing::info!(why, "supervisor stopping");

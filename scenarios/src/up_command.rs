@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::live_error::{LiveError, runtime, say, shutdown_signal};
 use crate::model_args::ModelArgs;
-use crate::supervisor_command::{SUPERVISOR_ADDRESS_DEFAULT, supervisor_config};
+use crate::supervisor_command::{SUPERVISOR_ADDRESS_DEFAULT, serve_metrics, supervisor_config};
 
 /// Most workers `up` starts: it is for one machine.
 pub const UP_WORKERS_MAX: usize = 64;
@@ -47,6 +47,13 @@ pub struct UpArgs {
     /// Wait for every asked worker's answer (no early stop).
     #[arg(long)]
     pub all_votes: bool,
+    /// Serve Prometheus metrics as `GET /metrics` on this `host:port` (port 0
+    /// picks a free one, printed at start).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
+    /// How logs are written.
+    #[command(flatten)]
+    pub logs: crate::LogArgs,
 }
 
 /// A worker process. Killed when dropped (a guard: no worker outlives a failed
@@ -100,14 +107,17 @@ pub fn up(args: &UpArgs) -> Result<(), LiveError> {
             grpc: GrpcConfig::default(),
             workers: Vec::new(),
         };
-        let node = SupervisorNode::start(config, token.token().clone(), listener)?;
+        let mut node = SupervisorNode::start(config, token.token().clone(), listener)?;
         say(&format!("supervisor listening on {bound}"));
+        serve_metrics(&mut node, args.metrics).await?;
         let (exits, mut exited) = mpsc::unbounded_channel();
         let supervisor = format!("http://{}", loopback(bound));
         let mut workers = Vec::with_capacity(args.workers);
         for index in 1..=args.workers {
             let id = WorkerId::new(format!("w{index}"));
-            workers.push(start_worker(&exe, &id, &supervisor, &args.model, &token, exits.clone()).await?);
+            workers.push(
+                start_worker(&exe, &id, &supervisor, &args.model, args.logs.log_format, &token, exits.clone()).await?,
+            );
         }
         wait_until_joined(&node, &workers, &mut exited).await?;
         say(&token_note);
@@ -150,6 +160,7 @@ async fn start_worker(
     id: &WorkerId,
     supervisor: &str,
     model: &ModelArgs,
+    logs: crate::LogFormat,
     token: &TokenSecret,
     exits: mpsc::UnboundedSender<WorkerExit>,
 ) -> Result<WorkerChild, LiveError> {
@@ -157,6 +168,7 @@ async fn start_worker(
     let mut child = Command::new(exe)
         .args(["worker", "--listen", "127.0.0.1:0", "--supervisor", supervisor, "--id", id.as_str()])
         .arg("--stop-with-parent")
+        .args(["--log-format", logs.as_flag()])
         .args(model.to_args())
         .env(variable, secret)
         .env_remove(TOKEN_FILE_ENV)

@@ -33,6 +33,9 @@ pub struct WorkerArgs {
     /// never outlive it).
     #[arg(long, hide = true)]
     pub stop_with_parent: bool,
+    /// How logs are written.
+    #[command(flatten)]
+    pub logs: crate::LogArgs,
 }
 
 /// Runs `quorum worker` until Ctrl-C or SIGTERM.

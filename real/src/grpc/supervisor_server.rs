@@ -13,6 +13,7 @@ use quorum_core::{Joined, Submitted, SupervisorService, TaskEvent, TaskEvents, T
 use tokio::io::{AsyncRead, AsyncWrite};
 use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
+use tracing::Instrument as _;
 
 use super::auth::AuthToken;
 use super::config::GrpcConfig;
@@ -104,29 +105,46 @@ fn event_stream(events: TaskEvents) -> EventStream {
     }))
 }
 
+impl SupervisorAdapter {
+    /// Submits `task` and streams its events, inside the task's span.
+    async fn submit_task(&self, task: quorum_core::Task) -> Result<Response<EventStream>, Status> {
+        let id = task.id.clone();
+        // A submit may wait for the supervisor's analyser as well as for the driver.
+        let deadlines = &self.config.deadlines;
+        let deadline_ms = deadlines.client_call_ms.saturating_add(deadlines.model_call_ms);
+        let submitted = within("submit", deadline_ms, self.service.submit(task)).await?.map_err(|error| {
+            tracing::info!(%error, "task refused");
+            status_of_submit(&error)
+        })?;
+        let events = match submitted {
+            Submitted::Completed(result) => {
+                tracing::info!("task already done: its result is sent again");
+                let finished = Ok(event_to_proto(&TaskEvent::Finished { result }));
+                return Ok(Response::new(Box::pin(stream::iter([finished]))));
+            }
+            Submitted::Accepted => {
+                tracing::info!("task accepted");
+                self.service.subscribe(&id).map_err(|error| status_of_unknown(&error))?
+            }
+            Submitted::InProgress => {
+                tracing::info!("task already in progress: following it");
+                self.service.subscribe(&id).map_err(|error| status_of_unknown(&error))?
+            }
+        };
+        Ok(Response::new(event_stream(events)))
+    }
+}
+
 #[tonic::async_trait]
 impl SupervisorRpc for SupervisorAdapter {
     type SubmitStream = EventStream;
 
     async fn submit(&self, request: Request<proto::SubmitRequest>) -> Result<Response<EventStream>, Status> {
         let task = task_from_proto(request.into_inner().task).map_err(|error| status_of_field(&error))?;
-        let id = task.id.clone();
-        // A submit may wait for the supervisor's analyser as well as for the driver.
-        let deadlines = &self.config.deadlines;
-        let deadline_ms = deadlines.client_call_ms.saturating_add(deadlines.model_call_ms);
-        let submitted = within("submit", deadline_ms, self.service.submit(task))
-            .await?
-            .map_err(|error| status_of_submit(&error))?;
-        let events = match submitted {
-            Submitted::Completed(result) => {
-                let finished = Ok(event_to_proto(&TaskEvent::Finished { result }));
-                return Ok(Response::new(Box::pin(stream::iter([finished]))));
-            }
-            Submitted::Accepted | Submitted::InProgress => {
-                self.service.subscribe(&id).map_err(|error| status_of_unknown(&error))?
-            }
-        };
-        Ok(Response::new(event_stream(events)))
+        // One span per task, named by its id, around its handling here: every log
+        // line of the submission (the analyser's too) carries the id.
+        let span = tracing::info_span!("task", task = %task.id);
+        self.submit_task(task).instrument(span).await
     }
 
     async fn get_result(

@@ -3,7 +3,10 @@
 
 use core::future::Future;
 
-use quorum_core::{FixedWorkers, Supervisor, SupervisorConfig, SupervisorService, WorkerId, WorkerRegistry};
+use quorum_core::{
+    Emission, FixedWorkers, Outcome, ResultHook, Supervisor, SupervisorConfig, SupervisorService, WorkerId,
+    WorkerRegistry,
+};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -12,6 +15,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use super::address::http_address;
 use super::node_error::NodeError;
 use crate::grpc::{AuthToken, GrpcConfig, GrpcLink, ServeError, TcpConnect, serve_supervisor};
+use crate::metrics::{MetricsSource, TaskMetrics, serve_metrics};
 
 /// What a supervisor node runs with.
 #[derive(Clone, Debug, Default)]
@@ -32,9 +36,12 @@ pub struct SupervisorNodeConfig {
 pub struct SupervisorNode {
     registry: WorkerRegistry<String>,
     service: SupervisorService,
+    tasks: TaskMetrics,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<Result<(), ServeError>>,
     driver: JoinHandle<()>,
+    /// The metrics server, when one was started, and its stop.
+    metrics: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
 impl SupervisorNode {
@@ -56,7 +63,11 @@ impl SupervisorNode {
                 .map_err(|error| NodeError::Worker { worker: worker.to_string(), detail: error.to_string() })?;
         }
         let link = GrpcLink::new(registry.clone(), token.clone(), grpc.clone(), TcpConnect)?;
-        let (service, driver) = Supervisor::new(supervisor, link, FixedWorkers)?.with_registry(&registry).start();
+        let tasks = TaskMetrics::new();
+        let (service, driver) = Supervisor::new(supervisor, link, FixedWorkers)?
+            .with_registry(&registry)
+            .on_result(result_hook(&tasks))
+            .start();
         let driver = tokio::spawn(driver.run());
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(serve_supervisor(
@@ -70,7 +81,30 @@ impl SupervisorNode {
                 let _ = stopped.await;
             },
         ));
-        Ok(Self { registry, service, stop: Some(stop), server, driver })
+        Ok(Self { registry, service, tasks, stop: Some(stop), server, driver, metrics: None })
+    }
+
+    /// Serves `GET /metrics` (the Prometheus text format) on `listener` until the
+    /// node stops. A second call replaces the first server.
+    pub fn serve_metrics(&mut self, listener: TcpListener) {
+        self.stop_metrics();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(serve_metrics(self.metrics_source(), listener, async {
+            let _ = stopped.await;
+        }));
+        self.metrics = Some((stop, server));
+    }
+
+    /// What a metrics scrape reads, for serving it elsewhere.
+    pub fn metrics_source(&self) -> MetricsSource {
+        MetricsSource { tasks: self.tasks.clone(), service: self.service.clone() }
+    }
+
+    /// Stops the metrics server without waiting: it holds nothing to finish.
+    fn stop_metrics(&mut self) {
+        if let Some((stop, _server)) = self.metrics.take() {
+            let _ = stop.send(());
+        }
     }
 
     /// The workers registered now (at start and joined since).
@@ -95,6 +129,7 @@ impl SupervisorNode {
             served = &mut self.server => {
                 // The server ended on its own: that is a failure, or a panic.
                 self.stop = None;
+                self.stop_metrics();
                 self.service.shutdown().await;
                 let _ = self.driver.await;
                 served.map_err(|error| crashed("supervisor server", &error))??;
@@ -113,6 +148,7 @@ impl SupervisorNode {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.stop_metrics();
         let served = (&mut self.server).await.map_err(|error| crashed("supervisor server", &error))?;
         // The server shuts the service down once its streams are done; the driver
         // then returns.
@@ -120,6 +156,31 @@ impl SupervisorNode {
         (&mut self.driver).await.map_err(|error| crashed("supervisor driver", &error))?;
         served.map_err(NodeError::from)
     }
+}
+
+/// Counts every result into `tasks` and logs it in its task's span.
+fn result_hook(tasks: &TaskMetrics) -> ResultHook {
+    let tasks = tasks.clone();
+    ResultHook::new(move |result, emission| {
+        tasks.record(result, emission);
+        let _task = tracing::info_span!("task", task = %result.task).entered();
+        let outcome = match &result.outcome {
+            Outcome::Agreed { .. } => "agreed",
+            Outcome::NoConsensus { .. } => "no_consensus",
+            Outcome::Failed { .. } => "failed",
+        };
+        let metadata = &result.metadata;
+        match emission {
+            Emission::First => tracing::info!(
+                outcome,
+                latency_ms = result.latency_ms(),
+                rounds = metadata.rounds,
+                llm_calls = metadata.llm_calls,
+                "task finished"
+            ),
+            Emission::Duplicate => tracing::error!(outcome, "a second result for one task"),
+        }
+    })
 }
 
 fn crashed(part: &'static str, error: &tokio::task::JoinError) -> NodeError {

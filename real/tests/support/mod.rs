@@ -155,6 +155,14 @@ impl SupervisorProcess {
         workers
     }
 
+    /// Serves the node's metrics on an ephemeral port; its `host:port`.
+    pub async fn serve_metrics(&mut self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        self.node.as_mut().expect("running").serve_metrics(listener);
+        address
+    }
+
     /// Stops the server gracefully; waits until it and the driver returned.
     pub async fn stop(&mut self) -> Result<(), NodeError> {
         self.node.take().expect("stopped once").stop().await
