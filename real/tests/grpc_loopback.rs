@@ -248,16 +248,7 @@ async fn a_supervisor_stopping_mid_task_still_streams_the_result() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_worker_ends_in_a_timeout() {
-    // A listener that accepts connections and never speaks: the HTTP/2 handshake
-    // and the call stall until the deadline.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let _silent = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((stream, _)) = listener.accept().await {
-            held.push(stream);
-        }
-    });
+    let (address, _silent) = silent_peer().await;
     let registry = WorkerRegistry::<String>::new();
     registry.join("mute".into(), address).unwrap();
     let config = GrpcConfig { connect_timeout_ms: 5_000, ..GrpcConfig::default() };
@@ -269,15 +260,22 @@ async fn a_stalled_worker_ends_in_a_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_supervisor_ends_a_clients_call_in_a_timeout() {
     // As for a worker: the client's deadline, not a broken connection, ends the call.
+    let (address, _silent) = silent_peer().await;
+    let config = GrpcConfig { connect_timeout_ms: 5_000, ..GrpcConfig::default() };
+    let client = quorum_real::SupervisorClient::connect_lazy(&address, &token(), config).unwrap();
+    assert_eq!(client.status().await.err(), Some(ClientError::Timeout));
+}
+
+/// A peer that accepts connections and never speaks: the HTTP/2 handshake and any
+/// call stall until the caller's deadline. Its address, and the task holding it.
+async fn silent_peer() -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let _silent = tokio::spawn(async move {
+    let holding = tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((stream, _)) = listener.accept().await {
             held.push(stream);
         }
     });
-    let config = GrpcConfig { connect_timeout_ms: 5_000, ..GrpcConfig::default() };
-    let client = quorum_real::SupervisorClient::connect_lazy(&address, &token(), config).unwrap();
-    assert_eq!(client.status().await.err(), Some(ClientError::Timeout));
+    (address, holding)
 }
