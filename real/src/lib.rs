@@ -3,7 +3,7 @@
 //! # Layout
 //! - [`openai`]: the live LLM, [`OpenAiLlm`], for any OpenAI-compatible endpoint
 //!   (OpenAI, or a local llama-server), with our own rate limiting and fault mapping.
-//! - `grpc`: the worker and supervisor gRPC servers ([`serve_worker`],
+//! - gRPC, re-exported from quorum-grpc (the transport simulation runs too): the worker and supervisor gRPC servers ([`serve_worker`],
 //!   [`serve_supervisor`]), the supervisor's link to workers ([`GrpcLink`]), a
 //!   client of the supervisor ([`SupervisorClient`]), the shared token
 //!   ([`AuthToken`]) and the settings they share ([`GrpcConfig`]).
@@ -16,15 +16,16 @@
 //!
 //! Still to come here: the process `Scaler`.
 
-mod grpc;
+use quorum_grpc as grpc;
 pub mod metrics;
 pub mod node;
 pub mod openai;
 
 pub use grpc::{
-    AUTH_TOKEN_BYTES_MAX, AUTH_TOKEN_BYTES_MIN, AuthToken, ClientError, Connect, ERROR_JSON_BYTES_MAX, FieldError,
-    GrpcConfig, GrpcLink, PROGRESS_EVENTS_MAX, REPLY_BYTES_MAX_DEFAULT, REQUEST_BYTES_MAX_DEFAULT, RequireToken,
-    SUPERVISOR_SERVICE, SendToken, ServeError, SubmittedTask, SupervisorClient, TcpConnect, TokenError,
-    WORKER_ADDRESS_BYTES_MAX, WORKER_ID_BYTES_MAX, WORKER_SERVICE, serve_supervisor, serve_worker,
+    AUTH_TOKEN_BYTES_MAX, AUTH_TOKEN_BYTES_MIN, AuthToken, ClientError, Connect, Dial, ERROR_JSON_BYTES_MAX,
+    FieldError, GrpcConfig, GrpcLink, PROGRESS_EVENTS_MAX, REPLY_BYTES_MAX_DEFAULT, REQUEST_BYTES_MAX_DEFAULT,
+    RequireToken, SUPERVISOR_SERVICE, SendToken, ServeError, ServedWorker, Spawner, SubmittedTask, SupervisorClient,
+    TcpConnect, TokenError, WORKER_ADDRESS_BYTES_MAX, WORKER_ID_BYTES_MAX, WORKER_SERVICE, serve_supervisor,
+    serve_worker, tcp_incoming,
 };
 pub use openai::{OpenAiConfig, OpenAiConfigError, OpenAiLlm};

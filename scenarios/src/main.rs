@@ -11,7 +11,7 @@ use quorum_scenarios::{
     Invocation, Overrides, Scenario, Source, SweepPlan, SweepSummary, catalogue, find, merge, minimize, missing_shards,
     parse_scenario, render_report, render_summary, run_scenario, sweep, to_toml,
 };
-use quorum_sim::RunBudget;
+use quorum_sim::{RunBudget, Transport};
 
 /// Exit code when a run broke an invariant or missed an expectation.
 const EXIT_FAILED: u8 = 1;
@@ -73,6 +73,10 @@ enum Command {
         /// Wall-clock seconds one run may take before it fails as `stuck`.
         #[arg(long, default_value_t = RUN_SECONDS_MAX_DEFAULT)]
         run_seconds_max: u64,
+        /// The wire between simulated hosts: `frames` (the simulation's own) or `grpc`
+        /// (the gRPC stack real mode ships). Default: the scenario's (frames).
+        #[arg(long)]
+        transport: Option<Transport>,
     },
     /// Run many seeds and report every failing one with its replay command.
     Sweep {
@@ -99,6 +103,9 @@ enum Command {
         /// Wall-clock seconds one run may take before it fails as `stuck`.
         #[arg(long, default_value_t = RUN_SECONDS_MAX_DEFAULT)]
         run_seconds_max: u64,
+        /// The wire between simulated hosts: `frames` or `grpc` (see `run`).
+        #[arg(long)]
+        transport: Option<Transport>,
     },
     /// Merge the `--json` summaries of the shards of one sweep into one summary.
     Merge {
@@ -172,15 +179,17 @@ fn main() -> ExitCode {
             unreachable!("real-mode commands ran above")
         }
         Command::List { json } => list(json),
-        Command::Run { name, seed, workers, tasks, file, trace, report, json, run_seconds_max } => {
+        Command::Run { name, seed, workers, tasks, file, trace, report, json, run_seconds_max, transport } => {
             budget(run_seconds_max).and_then(|budget| {
                 let outputs = Outputs { trace: trace.as_deref(), report: report.as_deref(), json };
-                run(name.as_deref(), seed, Overrides { workers, tasks }, file.as_deref(), &outputs, budget)
+                let overrides = Overrides { workers, tasks, transport };
+                run(name.as_deref(), seed, overrides, file.as_deref(), &outputs, budget)
             })
         }
-        Command::Sweep { name, seeds, jobs, shard, check_determinism, file, json, run_seconds_max } => {
+        Command::Sweep { name, seeds, jobs, shard, check_determinism, file, json, run_seconds_max, transport } => {
             budget(run_seconds_max).and_then(|budget| {
-                let options = SweepOptions { jobs, shard: shard.as_deref(), check_determinism, json, budget };
+                let options =
+                    SweepOptions { jobs, shard: shard.as_deref(), check_determinism, json, budget, transport };
                 sweep_command(name.as_deref(), &seeds, file.as_deref(), &options)
             })
         }
@@ -360,6 +369,7 @@ struct SweepOptions<'a> {
     check_determinism: bool,
     json: bool,
     budget: RunBudget,
+    transport: Option<Transport>,
 }
 
 fn sweep_command(
@@ -370,7 +380,11 @@ fn sweep_command(
 ) -> Result<bool, BadInput> {
     let scenarios = select(name, file)?
         .into_iter()
-        .map(|(scenario, source)| (scenario, Invocation { source, overrides: Overrides::default() }))
+        .map(|(mut scenario, source)| {
+            let overrides = Overrides { transport: options.transport, ..Overrides::default() };
+            overrides.apply(&mut scenario);
+            (scenario, Invocation { source, overrides })
+        })
         .collect();
     let seeds = parse_seeds(seeds).map_err(bad)?;
     let shard = options.shard.map(parse_shard).transpose().map_err(bad)?;

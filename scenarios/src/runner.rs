@@ -5,7 +5,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use quorum_sim::{
-    ClusterError, Invariant, RunBudget, RunOutcome, RunReport, Trace, Violation, WorkerPlan, honest_workers,
+    ClusterError, Invariant, RunBudget, RunOutcome, RunReport, Trace, Transport, Violation, WorkerPlan, honest_workers,
     panic_message, run_with_budget,
 };
 
@@ -19,6 +19,8 @@ pub struct Overrides {
     pub workers: Option<usize>,
     /// Task count.
     pub tasks: Option<usize>,
+    /// The wire between hosts (`--transport`).
+    pub transport: Option<Transport>,
 }
 
 impl Overrides {
@@ -42,6 +44,9 @@ impl Overrides {
         }
         if let Some(tasks) = self.tasks {
             scenario.cluster.workload.tasks = tasks;
+        }
+        if let Some(transport) = self.transport {
+            scenario.cluster.transport = transport;
         }
     }
 }
@@ -101,7 +106,7 @@ pub enum Source {
 pub struct Invocation {
     /// A built-in scenario or a file.
     pub source: Source,
-    /// `--workers`, `--tasks`.
+    /// `--workers`, `--tasks`, `--transport`.
     pub overrides: Overrides,
 }
 
@@ -123,6 +128,9 @@ impl Invocation {
         }
         if let Some(tasks) = self.overrides.tasks {
             command.push_str(&format!(" --tasks {tasks}"));
+        }
+        if let Some(transport) = self.overrides.transport {
+            command.push_str(&format!(" --transport {}", transport.name()));
         }
         command
     }

@@ -9,15 +9,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
-use turmoil::net::TcpStream;
 
 use quorum_core::consensus::ConsensusConfig;
 use quorum_core::mock::workload::PlannedTask;
-use quorum_core::{Task, TaskId, TaskResult};
+use quorum_core::{Deadlines, Task, TaskId, TaskResult};
 
 use crate::invariants::{Violation, check_result};
 use crate::trace::{Happening, Trace};
-use crate::wire::{SUPERVISOR_PORT, SupervisorRequest, SupervisorResponse, TaskStatus, read_frame, write_frame};
+use crate::transport::{SupervisorCalls, Transport};
+use crate::wire::{SupervisorRequest, SupervisorResponse, TaskStatus};
 
 /// How often the client polls for results and retries submissions.
 const CLIENT_POLL_MS: u64 = 500;
@@ -41,12 +41,13 @@ pub struct ClientRecord {
 /// Results gathered by the client, by task.
 pub(crate) type ClientLog = Arc<Mutex<BTreeMap<TaskId, ClientRecord>>>;
 
-/// The client's software; each call waits at most `client_call_ms` (the
-/// supervisor config's `deadlines.client_call_ms`).
+/// The client's software on `transport`; each call waits at most the client call
+/// deadline of the supervisor's `deadlines`.
 pub(crate) async fn client(
     workload: Vec<PlannedTask>,
     consensus: ConsensusConfig,
-    client_call_ms: u64,
+    deadlines: Deadlines,
+    transport: Transport,
     log: ClientLog,
     violations: Arc<Mutex<Vec<Violation>>>,
     trace: Trace,
@@ -57,7 +58,8 @@ pub(crate) async fn client(
         acknowledged: BTreeMap::new(),
         log,
         consensus,
-        client_call_ms,
+        client_call_ms: deadlines.client_call_ms,
+        supervisor: SupervisorCalls::new(transport, &deadlines),
         violations,
         trace,
     };
@@ -89,6 +91,7 @@ struct ClientState {
     log: ClientLog,
     consensus: ConsensusConfig,
     client_call_ms: u64,
+    supervisor: SupervisorCalls,
     violations: Arc<Mutex<Vec<Violation>>>,
     trace: Trace,
 }
@@ -122,7 +125,7 @@ impl ClientState {
             }
             let task = id.clone();
             self.trace.record("client", if submitting { Happening::Submit { task } } else { Happening::Poll { task } });
-            calls.push(call(request, self.client_call_ms));
+            calls.push(self.supervisor.call(request, self.client_call_ms));
         }
         let responses = futures_util::future::join_all(calls).await;
         for (id, response) in batch.iter().cloned().zip(responses) {
@@ -148,15 +151,6 @@ impl ClientState {
 
 fn is_done(log: &ClientLog, id: &TaskId) -> bool {
     log.lock().unwrap_or_else(PoisonError::into_inner).get(id).is_some_and(|r| r.result.is_some())
-}
-
-async fn call(request: SupervisorRequest, timeout_ms: u64) -> Option<SupervisorResponse> {
-    let exchange = async {
-        let mut stream = TcpStream::connect(("supervisor", SUPERVISOR_PORT)).await.ok()?;
-        write_frame(&mut stream, &request).await.ok()?;
-        read_frame(&mut stream).await.ok()
-    };
-    tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await.ok().flatten()
 }
 
 /// Keeps the first result of a task and checks it; a later, different result for a

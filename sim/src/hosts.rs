@@ -18,14 +18,17 @@ use turmoil::net::{TcpListener, TcpStream};
 use quorum_core::mock::workload::TruthBook;
 use quorum_core::mock::{LlmControl, LlmProfile, MockLlm};
 use quorum_core::{
-    BoxEntailment, Emission, ResultHook, ScaleError, Scaler, StatsReader, Submitted, Supervisor, SupervisorConfig,
-    SupervisorService, TaskStatus, Worker, WorkerAnswer, WorkerConfig, WorkerId, WorkerRegistry,
+    BoxEntailment, Emission, ExecuteRequest, Heartbeat, ResultHook, ScaleError, Scaler, StatsReader, Submitted,
+    Supervisor, SupervisorConfig, SupervisorService, TaskId, TaskStatus, Worker, WorkerAnswer, WorkerConfig,
+    WorkerError, WorkerId, WorkerRegistry,
 };
+use quorum_grpc::ServedWorker;
 
 use crate::hostile::Hostility;
 use crate::invariants::{Invariant, Violation};
 use crate::link::SimLink;
 use crate::trace::{Happening, Trace};
+use crate::transport::{SupervisorCalls, Transport, sim_grpc_config, sim_incoming, sim_token};
 use crate::wire::{
     SUPERVISOR_PORT, SupervisorRequest, SupervisorResponse, WORKER_PORT, WorkerRequest, WorkerResponse, read_frame,
     write_frame,
@@ -61,8 +64,11 @@ pub(crate) struct WorkerSpec {
     pub registry: SimRegistry,
     /// The trace.
     pub trace: Trace,
-    /// How long a push to the supervisor may take (its deadline table's client call).
-    pub client_call_ms: u64,
+    /// The supervisor's deadline table: a push to the supervisor may take a client
+    /// call's; a gRPC server's own bounds come from it too.
+    pub deadlines: quorum_core::Deadlines,
+    /// The wire.
+    pub transport: Transport,
 }
 
 /// A worker host: waits until switched on (registered), then serves the worker
@@ -78,57 +84,62 @@ pub(crate) async fn worker_host(spec: WorkerSpec) -> turmoil::Result {
         let llm =
             MockLlm::new(&spec.name, spec.profile.clone(), Arc::clone(&spec.truths), spec.control.clone(), spec.seed)
                 .with_observer(Arc::new(spec.trace.clone()));
-        let worker = Arc::new(Worker::new(WorkerId::new(spec.name.clone()), spec.config.clone(), llm, spec.seed)?);
+        let worker = Worker::new(WorkerId::new(spec.name.clone()), spec.config.clone(), llm, spec.seed)?;
+        let supervisor = SupervisorCalls::new(spec.transport, &spec.deadlines);
+        let worker = Arc::new(SimWorker { worker, spec: spec.clone(), supervisor });
         let listener = TcpListener::bind(("0.0.0.0", WORKER_PORT)).await?;
-        loop {
-            tokio::select! {
-                biased;
-                accepted = listener.accept() => {
-                    let (stream, _) = accepted?;
-                    tokio::task::spawn_local(serve_worker_connection(Arc::clone(&worker), stream, spec.clone()));
-                }
-                () = tokio::time::sleep(Duration::from_millis(ACTIVATION_POLL_MS)) => {
-                    if !spec.registry.contains(&id) {
-                        spec.trace.record(&spec.name, Happening::WorkerStop);
-                        break;
-                    }
+        match spec.transport {
+            Transport::Frames => serve_frames(&worker, &listener, &spec).await?,
+            Transport::Grpc => {
+                let config = sim_grpc_config(&spec.deadlines);
+                let switched_off = switched_off(&spec.registry, &id);
+                quorum_grpc::serve_worker(worker, sim_token(), config, sim_incoming(listener), switched_off).await?;
+            }
+        }
+        spec.trace.record(&spec.name, Happening::WorkerStop);
+    }
+}
+
+/// Resolves once `worker` is no longer registered (checked every
+/// [`ACTIVATION_POLL_MS`]).
+async fn switched_off(registry: &SimRegistry, worker: &WorkerId) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(ACTIVATION_POLL_MS)).await;
+        if !registry.contains(worker) {
+            return;
+        }
+    }
+}
+
+/// Serves framed calls, one connection each, until the worker is switched off.
+async fn serve_frames(worker: &Arc<SimWorker>, listener: &TcpListener, spec: &WorkerSpec) -> turmoil::Result {
+    let id = WorkerId::new(spec.name.clone());
+    loop {
+        tokio::select! {
+            biased;
+            accepted = listener.accept() => {
+                let (stream, _) = accepted?;
+                tokio::task::spawn_local(serve_worker_connection(Arc::clone(worker), stream));
+            }
+            () = tokio::time::sleep(Duration::from_millis(ACTIVATION_POLL_MS)) => {
+                if !spec.registry.contains(&id) {
+                    return Ok(());
                 }
             }
         }
     }
 }
 
-async fn serve_worker_connection(worker: Arc<Worker<MockLlm>>, mut stream: TcpStream, spec: WorkerSpec) {
+async fn serve_worker_connection(worker: Arc<SimWorker>, mut stream: TcpStream) {
     let request: WorkerRequest = match read_frame(&mut stream).await {
         Ok(request) => request,
         Err(error) => {
-            spec.trace.record(&spec.name, Happening::BadFrame { error: error.to_string() });
+            worker.spec.trace.record(&worker.spec.name, Happening::BadFrame { error: error.to_string() });
             return;
         }
     };
     let response = match request {
-        WorkerRequest::Execute(request) => {
-            let mut outcome = worker.execute(request).await;
-            if spec.twin
-                && let Ok(answer) = &outcome
-            {
-                push_twin_answer(answer, &spec).await;
-            }
-            if let Some(hostility) = Hostility::of(spec.profile.byzantine)
-                && let Ok(answer) = outcome
-            {
-                // All at once, while the call is still open: the supervisor must sort
-                // them out with the task live, not after it finished.
-                let pushes = hostility.pushes(&answer).into_iter().map(|pushed| {
-                    let (task, attempt, text) = (pushed.task.clone(), pushed.attempt, pushed.text.clone());
-                    spec.trace.record(&spec.name, Happening::Push { task, attempt, text });
-                    push_answer(pushed, spec.client_call_ms)
-                });
-                futures_util::future::join_all(pushes).await;
-                outcome = Ok(hostility.reply(answer));
-            }
-            WorkerResponse::Answer(outcome)
-        }
+        WorkerRequest::Execute(request) => WorkerResponse::Answer(worker.execute(request).await),
         WorkerRequest::Heartbeat => WorkerResponse::Heartbeat(worker.heartbeat()),
         WorkerRequest::Cancel(task) => {
             worker.cancel(&task);
@@ -139,23 +150,67 @@ async fn serve_worker_connection(worker: Arc<Worker<MockLlm>>, mut stream: TcpSt
     let _ = write_frame(&mut stream, &response).await;
 }
 
-/// A twin: a second process under the same worker id delivers a different answer.
-async fn push_twin_answer(answer: &WorkerAnswer, spec: &WorkerSpec) {
-    let conflicting = WorkerAnswer { text: TWIN_ANSWER.to_owned(), ..answer.clone() };
-    let (task, attempt, text) = (answer.task.clone(), answer.attempt, TWIN_ANSWER.to_owned());
-    spec.trace.record(&spec.name, Happening::Twin { task, attempt, text });
-    push_answer(conflicting, spec.client_call_ms).await;
+/// A simulated worker: core's worker over the mock, and, when its plan says so, a
+/// twin or hostile process around it that pushes extra answers to the supervisor
+/// while the execute call is open. Served alike on either wire.
+struct SimWorker {
+    worker: Worker<MockLlm>,
+    spec: WorkerSpec,
+    supervisor: SupervisorCalls,
 }
 
-/// Delivers an answer to the supervisor outside any execute call (best effort,
-/// within a client call's deadline).
-async fn push_answer(answer: WorkerAnswer, client_call_ms: u64) {
-    let push = async {
-        let mut stream = TcpStream::connect(("supervisor", SUPERVISOR_PORT)).await.ok()?;
-        write_frame(&mut stream, &SupervisorRequest::Deliver(answer)).await.ok()?;
-        read_frame::<_, SupervisorResponse>(&mut stream).await.ok()
-    };
-    let _ = tokio::time::timeout(Duration::from_millis(client_call_ms), push).await;
+impl ServedWorker for SimWorker {
+    fn id(&self) -> &WorkerId {
+        self.worker.id()
+    }
+
+    async fn execute(&self, request: ExecuteRequest) -> Result<WorkerAnswer, WorkerError> {
+        let spec = &self.spec;
+        let mut outcome = self.worker.execute(request).await;
+        if spec.twin
+            && let Ok(answer) = &outcome
+        {
+            self.push_twin_answer(answer).await;
+        }
+        if let Some(hostility) = Hostility::of(spec.profile.byzantine)
+            && let Ok(answer) = outcome
+        {
+            // All at once, while the call is still open: the supervisor must sort
+            // them out with the task live, not after it finished.
+            let pushes = hostility.pushes(&answer).into_iter().map(|pushed| {
+                let (task, attempt, text) = (pushed.task.clone(), pushed.attempt, pushed.text.clone());
+                spec.trace.record(&spec.name, Happening::Push { task, attempt, text });
+                self.push_answer(pushed)
+            });
+            futures_util::future::join_all(pushes).await;
+            outcome = Ok(hostility.reply(answer));
+        }
+        outcome
+    }
+
+    fn heartbeat(&self) -> Heartbeat {
+        self.worker.heartbeat()
+    }
+
+    fn cancel(&self, task: &TaskId) -> bool {
+        self.worker.cancel(task)
+    }
+}
+
+impl SimWorker {
+    /// A twin: a second process under the same worker id delivers a different answer.
+    async fn push_twin_answer(&self, answer: &WorkerAnswer) {
+        let conflicting = WorkerAnswer { text: TWIN_ANSWER.to_owned(), ..answer.clone() };
+        let (task, attempt, text) = (answer.task.clone(), answer.attempt, TWIN_ANSWER.to_owned());
+        self.spec.trace.record(&self.spec.name, Happening::Twin { task, attempt, text });
+        self.push_answer(conflicting).await;
+    }
+
+    /// Delivers an answer to the supervisor outside any execute call (best effort,
+    /// within a client call's deadline).
+    async fn push_answer(&self, answer: WorkerAnswer) {
+        let _ = self.supervisor.call(SupervisorRequest::Deliver(answer), self.spec.deadlines.client_call_ms).await;
+    }
 }
 
 /// The scaler of a simulation: switches worker hosts on (joins them to the
@@ -166,14 +221,15 @@ pub(crate) struct SimScaler {
     /// Every worker host it may switch on, in name order.
     hosts: Vec<String>,
     trace: Trace,
+    transport: Transport,
 }
 
 impl SimScaler {
     /// A scaler over `registry`, choosing among `hosts`.
-    pub(crate) fn new(registry: SimRegistry, mut hosts: Vec<String>, trace: Trace) -> Self {
+    pub(crate) fn new(registry: SimRegistry, mut hosts: Vec<String>, trace: Trace, transport: Transport) -> Self {
         hosts.sort_unstable();
         hosts.dedup();
-        Self { registry, hosts, trace }
+        Self { registry, hosts, trace, transport }
     }
 }
 
@@ -186,7 +242,9 @@ impl Scaler for SimScaler {
                 break;
             }
             let worker = WorkerId::new(host.clone());
-            if !self.registry.contains(&worker) && self.registry.join(worker, host.clone()).is_ok() {
+            if !self.registry.contains(&worker)
+                && self.registry.join(worker, self.transport.worker_address(host)).is_ok()
+            {
                 started.push(host.clone());
             }
         }
@@ -224,6 +282,8 @@ pub(crate) struct SupervisorSpec {
     pub judge_truths: Option<Arc<TruthBook>>,
     /// Every incarnation of the supervisor in this run, for its counters.
     pub incarnations: Incarnations,
+    /// The wire.
+    pub transport: Transport,
 }
 
 /// The supervisor incarnations of one run (a crash starts a new one), whose counters
@@ -257,8 +317,9 @@ impl Incarnations {
 /// is lost in a crash.
 pub(crate) async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
     spec.trace.record("supervisor", Happening::SupervisorStart);
-    let link = SimLink::new("supervisor", spec.trace.clone(), spec.registry.clone(), spec.config.deadlines.clone());
-    let scaler = SimScaler::new(spec.registry.clone(), spec.hosts.clone(), spec.trace.clone());
+    let deadlines = spec.config.deadlines.clone();
+    let link = SimLink::new("supervisor", spec.transport, spec.trace.clone(), spec.registry.clone(), deadlines);
+    let scaler = SimScaler::new(spec.registry.clone(), spec.hosts.clone(), spec.trace.clone(), spec.transport);
     let mut supervisor = Supervisor::new(spec.config.clone(), link, scaler)?
         .with_registry(&spec.registry)
         .on_result(result_hook(spec.trace.clone(), Arc::clone(&spec.violations)));
@@ -271,9 +332,20 @@ pub(crate) async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
     spec.incarnations.begin(&service);
     tokio::task::spawn_local(driver.run());
     let listener = TcpListener::bind(("0.0.0.0", SUPERVISOR_PORT)).await?;
-    loop {
-        let (stream, _) = listener.accept().await?;
-        tokio::task::spawn_local(serve_supervisor_connection(service.clone(), stream, spec.trace.clone()));
+    match spec.transport {
+        Transport::Frames => loop {
+            let (stream, _) = listener.accept().await?;
+            tokio::task::spawn_local(serve_supervisor_connection(service.clone(), stream, spec.trace.clone()));
+        },
+        Transport::Grpc => {
+            let config = sim_grpc_config(&spec.config.deadlines);
+            let incoming = sim_incoming(listener);
+            // It serves until the host crashes: the simulation never stops a supervisor.
+            let forever = core::future::pending();
+            quorum_grpc::serve_supervisor(service, spec.registry.clone(), sim_token(), config, incoming, forever)
+                .await?;
+            Ok(())
+        }
     }
 }
 

@@ -15,7 +15,10 @@
 //!   workers (quorum-core's worker over [`quorum_core::mock::MockLlm`], which records
 //!   its calls in the [`Trace`]) and `SimScaler`, which switches spare workers; the
 //!   client is in `client`, the hostile workers' wire behaviour in `hostile`.
-//! - `wire`: the length-delimited frames on the simulated network.
+//! - `wire`: the vocabulary of calls between hosts, and the length-delimited frames
+//!   that carry it on the simulated network by default;
+//! - `transport`: frames or quorum-grpc (the gRPC stack real mode ships) over
+//!   turmoil TCP, chosen per run ([`Transport`]).
 //! - `faults`, `invariants`, `trace`, `report`, `sim_time`; the workload is
 //!   `quorum_core::mock::workload`.
 
@@ -32,6 +35,7 @@ mod link;
 mod report;
 mod sim_time;
 mod trace;
+mod transport;
 mod wire;
 
 pub use client::ClientRecord;
@@ -48,3 +52,4 @@ pub use quorum_core::mock::{
 pub use report::{RunReport, is_correct};
 pub use sim_time::{SimTime, init_tracing};
 pub use trace::{Divergence, Happening, LlmReply, Reply, Request, Trace, TraceEvent, first_divergence};
+pub use transport::Transport;

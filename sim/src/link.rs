@@ -1,37 +1,45 @@
-//! `SimLink`: the supervisor's `WorkerLink` over turmoil TCP.
+//! `SimLink`: the supervisor's `WorkerLink` over turmoil TCP, on either
+//! [`Transport`](crate::Transport), recording every call in the trace.
 //!
 //! A worker's host is resolved through the registry; a worker that is not
-//! registered is unavailable without a connection attempt. One connection per call:
-//! connect, send one frame, read one frame, all under one deadline from the
-//! supervisor's [`Deadlines`] (the driver enforces the same ones; the link enforces
-//! them too so that its trace says the call timed out). turmoil never resends segments a partition swallowed, so a call that
-//! loses its request or reply simply times out; the next call connects afresh, which
-//! is the reconnect.
+//! registered is unavailable without a connection attempt. Every call runs under one
+//! deadline from the supervisor's [`Deadlines`] (the driver enforces the same ones;
+//! the link enforces them too so that its trace says the call timed out). turmoil
+//! never resends segments a partition swallowed, so a call that loses its request or
+//! reply simply times out. With frames the next call connects afresh, which is the
+//! reconnect; with gRPC, keepalive finds the dead connection and the channel
+//! reconnects.
 
-use core::time::Duration;
-
-use turmoil::net::TcpStream;
+use std::sync::Arc;
 
 use quorum_core::{Deadlines, ExecuteRequest, Heartbeat, LinkError, TaskId, WorkerAnswer, WorkerId, WorkerLink};
 
 use crate::hosts::SimRegistry;
 use crate::trace::{Happening, Reply, Request, Trace};
-use crate::wire::{WORKER_PORT, WireError, WorkerRequest, WorkerResponse, read_frame, write_frame};
+use crate::transport::{Transport, WorkerCalls};
+use crate::wire::{WorkerRequest, WorkerResponse};
 
 /// Calls worker hosts found in the registry.
 #[derive(Clone, Debug)]
 pub(crate) struct SimLink {
     host: String,
     trace: Trace,
-    registry: SimRegistry,
+    calls: Arc<WorkerCalls>,
     deadlines: Deadlines,
 }
 
 impl SimLink {
-    /// A link used by `host`, recording into `trace`, resolving workers through
-    /// `registry`, under `deadlines`.
-    pub(crate) fn new(host: &str, trace: Trace, registry: SimRegistry, deadlines: Deadlines) -> Self {
-        Self { host: host.to_owned(), trace, registry, deadlines }
+    /// A link used by `host` on `transport`, recording into `trace`, resolving
+    /// workers through `registry`, under `deadlines`.
+    pub(crate) fn new(
+        host: &str,
+        transport: Transport,
+        trace: Trace,
+        registry: SimRegistry,
+        deadlines: Deadlines,
+    ) -> Self {
+        let calls = Arc::new(WorkerCalls::new(transport, registry, &deadlines));
+        Self { host: host.to_owned(), trace, calls, deadlines }
     }
 
     async fn call(
@@ -42,10 +50,7 @@ impl SimLink {
     ) -> Result<WorkerResponse, LinkError> {
         let traced = traced_request(&request);
         self.trace.record(&self.host, Happening::Send { to: worker.clone(), request: traced.clone() });
-        let outcome = match self.registry.address(worker) {
-            None => Err(LinkError::Unavailable),
-            Some(address) => exchange(&address, &request, timeout_ms).await,
-        };
+        let outcome = self.calls.call(worker, request, timeout_ms).await;
         match &outcome {
             Ok(response) => {
                 self.trace.record(&self.host, Happening::Recv { from: worker.clone(), reply: traced_reply(response) });
@@ -56,21 +61,6 @@ impl SimLink {
             }
         }
         outcome
-    }
-}
-
-/// One call to the worker host at `address`, under `timeout_ms`.
-async fn exchange(address: &str, request: &WorkerRequest, timeout_ms: u64) -> Result<WorkerResponse, LinkError> {
-    let exchange = async {
-        let mut stream = TcpStream::connect((address, WORKER_PORT)).await.map_err(WireError::Io)?;
-        write_frame(&mut stream, request).await?;
-        read_frame::<_, WorkerResponse>(&mut stream).await
-    };
-    match tokio::time::timeout(Duration::from_millis(timeout_ms), exchange).await {
-        Err(_) => Err(LinkError::Timeout),
-        Ok(Err(WireError::Io(_))) => Err(LinkError::Unavailable),
-        Ok(Err(error)) => Err(LinkError::Protocol { detail: error.to_string() }),
-        Ok(Ok(response)) => Ok(response),
     }
 }
 

@@ -213,7 +213,7 @@ fn item_6_bad_scenario_fields_are_refused_with_line_and_field() {
 #[test]
 fn item_7_the_deadline_follows_the_workload_and_long_summaries_are_capped() {
     let mut scenario = find("baseline").unwrap();
-    Overrides { workers: None, tasks: Some(430) }.apply(&mut scenario);
+    Overrides { workers: None, tasks: Some(430), transport: None }.apply(&mut scenario);
     let (run, outcome) = run_scenario(&scenario, 1, &Invocation::catalogue(), RunBudget::default()).unwrap();
     assert!(run.passed, "{:?}", run.violations);
     assert!(outcome.window.deadline_ms > outcome.window.last_arrival_ms);
@@ -229,15 +229,17 @@ fn item_7_the_deadline_follows_the_workload_and_long_summaries_are_capped() {
 
 #[test]
 fn item_8_the_replay_command_carries_every_option() {
-    let invocation =
-        Invocation { overrides: Overrides { workers: Some(1), tasks: Some(7) }, ..Invocation::catalogue() };
+    let invocation = Invocation {
+        overrides: Overrides { workers: Some(1), tasks: Some(7), transport: None },
+        ..Invocation::catalogue()
+    };
     assert_eq!(invocation.replay("baseline", 1), "quorum run baseline --seed 1 --workers 1 --tasks 7");
 }
 
 #[test]
 fn item_9_one_worker_is_used_and_twenty_share_the_work() {
     let mut scenario = find("baseline").unwrap();
-    Overrides { workers: Some(1), tasks: None }.apply(&mut scenario);
+    Overrides { workers: Some(1), tasks: None, transport: None }.apply(&mut scenario);
     let (single, _) = run_scenario(&scenario, 1, &Invocation::catalogue(), RunBudget::default()).unwrap();
     assert!(single.passed, "{:?}", single.violations);
     assert_eq!(single.agreed, single.tasks);

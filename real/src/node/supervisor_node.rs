@@ -10,11 +10,10 @@ use quorum_core::{
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 
 use super::address::http_address;
 use super::node_error::NodeError;
-use crate::grpc::{AuthToken, GrpcConfig, GrpcLink, ServeError, TcpConnect, serve_supervisor};
+use crate::grpc::{AuthToken, GrpcConfig, GrpcLink, ServeError, TcpConnect, serve_supervisor, tcp_incoming};
 use crate::metrics::{MetricsSource, TaskMetrics, serve_metrics};
 
 /// What a supervisor node runs with.
@@ -75,7 +74,7 @@ impl SupervisorNode {
             registry.clone(),
             token,
             grpc,
-            TcpListenerStream::new(listener),
+            tcp_incoming(listener),
             async {
                 // A dropped sender stops the server as a sent stop does.
                 let _ = stopped.await;

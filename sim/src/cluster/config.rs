@@ -12,6 +12,7 @@ use super::builder::honest_workers;
 use super::error::ClusterError;
 use super::run::RunWindow;
 use crate::faults::{FAULT_LATENCY_MS_MAX, Fault, FaultPlan, Hosts, timeline};
+use crate::transport::Transport;
 
 /// Most workers (active and spare) one cluster may have.
 const CLUSTER_WORKERS_MAX: usize = 64;
@@ -85,6 +86,10 @@ pub struct ClusterConfig {
     /// groups them by the meaning classes it gives. Default off.
     #[serde(skip_serializing_if = "core::ops::Not::not")]
     pub entailment: bool,
+    /// The wire between hosts: the simulation's own frames (default) or quorum-grpc,
+    /// the gRPC stack real mode ships.
+    #[serde(skip_serializing_if = "Transport::is_frames")]
+    pub transport: Transport,
 }
 
 impl Default for ClusterConfig {
@@ -103,6 +108,7 @@ impl Default for ClusterConfig {
             tick_ms: 25,
             latency_ms_max: 50,
             entailment: false,
+            transport: Transport::Frames,
         }
     }
 }

@@ -101,7 +101,7 @@ impl Shared {
         let registry = SimRegistry::new();
         for plan in &config.workers {
             // Validation bounds the workers far below the registry's limit.
-            let _ = registry.join(plan.name.as_str().into(), plan.name.clone());
+            let _ = registry.join(plan.name.as_str().into(), config.transport.worker_address(&plan.name));
         }
         Self {
             trace: Trace::new(),
@@ -147,6 +147,7 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         violations: Arc::clone(&shared.violations),
         trace: shared.trace.clone(),
         incarnations: shared.incarnations.clone(),
+        transport: config.transport,
     };
     sim.host(SUPERVISOR_HOST, move || supervisor_host(supervisor.clone()));
     for plan in config.workers.iter().chain(&config.spares) {
@@ -160,14 +161,16 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
             control: shared.control.clone(),
             registry: shared.registry.clone(),
             trace: shared.trace.clone(),
-            client_call_ms: config.supervisor.deadlines.client_call_ms,
+            deadlines: config.supervisor.deadlines.clone(),
+            transport: config.transport,
         };
         sim.host(plan.name.as_str(), move || worker_host(spec.clone()));
     }
     let client_software = client(
         shared.workload.tasks.clone(),
         config.supervisor.consensus.clone(),
-        config.supervisor.deadlines.client_call_ms,
+        config.supervisor.deadlines.clone(),
+        config.transport,
         Arc::clone(&shared.log),
         Arc::clone(&shared.violations),
         shared.trace.clone(),

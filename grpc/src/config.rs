@@ -4,7 +4,9 @@
 use core::time::Duration;
 
 use quorum_core::{ConfigError, Deadlines, TASK_TEXT_BYTES_MAX};
-use tonic::transport::{Endpoint, Server};
+use tonic::transport::Endpoint;
+
+use crate::spawner::Spawner;
 
 /// Largest request accepted by default: a task of [`TASK_TEXT_BYTES_MAX`] and its
 /// ground truth with room for the envelope.
@@ -37,6 +39,9 @@ pub struct GrpcConfig {
     pub keepalive_timeout_ms: u64,
     /// How long a client waits for a TCP connection. Default 1 s.
     pub connect_timeout_ms: u64,
+    /// Where servers and channels spawn their tasks. Default [`Spawner::Tokio`];
+    /// simulation uses [`Spawner::Local`].
+    pub spawner: Spawner,
 }
 
 impl Default for GrpcConfig {
@@ -48,6 +53,7 @@ impl Default for GrpcConfig {
             keepalive_interval_ms: 2_000,
             keepalive_timeout_ms: 1_000,
             connect_timeout_ms: 1_000,
+            spawner: Spawner::Tokio,
         }
     }
 }
@@ -78,20 +84,8 @@ impl GrpcConfig {
         Ok(())
     }
 
-    /// A server builder with keepalive and the longest unary deadline of the table as
-    /// its overall cap (each handler keeps its own, shorter one).
-    pub(crate) fn server(&self) -> Server {
-        let deadlines = &self.deadlines;
-        let cap_ms = deadlines.client_call_ms.max(deadlines.control_call_ms).max(deadlines.heartbeat_call_ms);
-        Server::builder()
-            .timeout(Duration::from_millis(cap_ms.saturating_add(deadlines.model_call_ms)))
-            .http2_keepalive_interval(Some(Duration::from_millis(self.keepalive_interval_ms)))
-            .http2_keepalive_timeout(Some(Duration::from_millis(self.keepalive_timeout_ms)))
-            .tcp_nodelay(true)
-    }
-
     /// An endpoint with keepalive (also while idle, so a dead peer is found before
-    /// the next call) and the connect timeout.
+    /// the next call), the connect timeout, and the spawner for its tasks.
     pub(crate) fn endpoint(&self, endpoint: Endpoint) -> Endpoint {
         endpoint
             .connect_timeout(Duration::from_millis(self.connect_timeout_ms))
@@ -99,6 +93,7 @@ impl GrpcConfig {
             .keep_alive_timeout(Duration::from_millis(self.keepalive_timeout_ms))
             .keep_alive_while_idle(true)
             .tcp_nodelay(true)
+            .executor(self.spawner)
     }
 }
 

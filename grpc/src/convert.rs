@@ -14,7 +14,7 @@ use quorum_core::{
     WorkerStatus,
 };
 
-use super::proto;
+use crate::proto;
 
 /// Longest worker id accepted on the wire, in bytes.
 pub const WORKER_ID_BYTES_MAX: usize = 128;

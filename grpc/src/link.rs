@@ -21,19 +21,18 @@ use tonic::Request;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
-use super::auth::{AuthToken, SendToken};
-use super::config::{GrpcConfig, PROGRESS_EVENTS_MAX};
-use super::convert::{
+use crate::auth::{AuthToken, SendToken};
+use crate::config::{GrpcConfig, PROGRESS_EVENTS_MAX};
+use crate::convert::{
     FieldError, answer_from_proto, execute_request_to_proto, failure_from_proto, heartbeat_from_proto,
 };
-use super::proto::worker_client::WorkerClient;
-use super::proto::{self, execute_event::Event};
-use super::status::{link_error_of_field, link_error_of_status};
+use crate::proto::worker_client::WorkerClient;
+use crate::proto::{self, execute_event::Event};
+use crate::status::{link_error_of_field, link_error_of_status};
 
-/// How a link makes the channel to a worker from its endpoint (address, keepalive
-/// and timeouts set). [`TcpConnect`] in real mode; any function of the endpoint
-/// otherwise, such as one that calls `Endpoint::connect_with_connector_lazy` with a
-/// simulated network's connector.
+/// How a link (or a client) makes the channel to a peer from its endpoint (address,
+/// keepalive, timeouts and spawner set). [`TcpConnect`] in real mode;
+/// [`Dial`](crate::Dial) over a simulated network's dialer in simulation.
 pub trait Connect: Send + Sync + 'static {
     /// A lazily connecting channel to `endpoint`.
     fn channel(&self, endpoint: &Endpoint) -> Channel;
@@ -46,12 +45,6 @@ pub struct TcpConnect;
 impl Connect for TcpConnect {
     fn channel(&self, endpoint: &Endpoint) -> Channel {
         endpoint.connect_lazy()
-    }
-}
-
-impl<F: Fn(&Endpoint) -> Channel + Send + Sync + 'static> Connect for F {
-    fn channel(&self, endpoint: &Endpoint) -> Channel {
-        self(endpoint)
     }
 }
 

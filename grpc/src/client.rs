@@ -4,17 +4,20 @@
 use core::future::Future;
 use core::time::Duration;
 
-use quorum_core::{SupervisorStatus, Task, TaskEvent, TaskId, TaskResult, WorkerId};
+use quorum_core::{SupervisorStatus, Task, TaskEvent, TaskId, TaskResult, WorkerAnswer, WorkerId};
 use tonic::Request;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
-use super::auth::{AuthToken, SendToken};
-use super::config::GrpcConfig;
-use super::convert::{FieldError, event_from_proto, result_from_proto, status_from_proto, task_to_proto};
-use super::proto::supervisor_client::SupervisorClient as Rpc;
-use super::proto::{self, get_result_reply};
-use super::status::{ClientError, client_error_of_field, client_error_of_status};
+use crate::auth::{AuthToken, SendToken};
+use crate::config::GrpcConfig;
+use crate::convert::{
+    FieldError, answer_to_proto, event_from_proto, result_from_proto, status_from_proto, task_to_proto,
+};
+use crate::link::{Connect, TcpConnect};
+use crate::proto::supervisor_client::SupervisorClient as Rpc;
+use crate::proto::{self, get_result_reply};
+use crate::status::{ClientError, client_error_of_field, client_error_of_status};
 
 type Inner = Rpc<InterceptedService<Channel, SendToken>>;
 
@@ -47,9 +50,23 @@ impl SupervisorClient {
     /// # Errors
     /// [`ClientError::Invalid`] for an address that is not a URI.
     pub fn connect_lazy(address: &str, token: &AuthToken, config: GrpcConfig) -> Result<Self, ClientError> {
+        Self::connect_with(&TcpConnect, address, token, config)
+    }
+
+    /// A client of the supervisor at `address` (`http://host:port`) through
+    /// `connect` (a simulated network's, say); it connects at its first call.
+    ///
+    /// # Errors
+    /// [`ClientError::Invalid`] for an address that is not a URI.
+    pub fn connect_with(
+        connect: &impl Connect,
+        address: &str,
+        token: &AuthToken,
+        config: GrpcConfig,
+    ) -> Result<Self, ClientError> {
         let endpoint = Endpoint::from_shared(address.to_owned())
             .map_err(|_| ClientError::Invalid { detail: format!("supervisor address {address:?} is not a URI") })?;
-        let channel = config.endpoint(endpoint).connect_lazy();
+        let channel = connect.channel(&config.endpoint(endpoint));
         Ok(Self::with_channel(channel, token, config))
     }
 
@@ -122,6 +139,19 @@ impl SupervisorClient {
         let message = proto::JoinRequest { worker: worker.as_str().to_owned(), address: address.to_owned() };
         let deadline_ms = self.config.deadlines.client_call_ms;
         Ok(unary(deadline_ms, None, self.rpc.clone().join(self.request(message, deadline_ms))).await?.new)
+    }
+
+    /// Delivers `answer` outside an execute call. The supervisor checks it as any
+    /// answer; `Ok` means it was handed over, not that it counts.
+    ///
+    /// # Errors
+    /// As [`SupervisorClient::join`].
+    pub async fn deliver(&self, answer: WorkerAnswer) -> Result<(), ClientError> {
+        let task = answer.task.clone();
+        let message = proto::DeliverRequest { answer: Some(answer_to_proto(answer)) };
+        let deadline_ms = self.config.deadlines.client_call_ms;
+        unary(deadline_ms, Some(&task), self.rpc.clone().deliver(self.request(message, deadline_ms))).await?;
+        Ok(())
     }
 
     /// Removes `worker`; returns whether it was registered.

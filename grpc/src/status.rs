@@ -5,7 +5,7 @@
 use quorum_core::{LinkError, QueueError, RegistryError, Stopped, SubmitError, TaskId, UnknownTask};
 use tonic::{Code, Status};
 
-use super::convert::FieldError;
+use crate::convert::FieldError;
 
 /// Why a call to the supervisor failed, as its client sees it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

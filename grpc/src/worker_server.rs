@@ -1,27 +1,60 @@
-//! The worker's gRPC server: core's [`Worker`] behind the `quorum.v1.Worker`
-//! service, with the shared token checked on every call, health, reflection,
-//! keepalive, message limits and graceful shutdown.
+//! The worker's gRPC server: core's [`Worker`] (or anything that answers as one,
+//! a [`ServedWorker`]) behind the `quorum.v1.Worker` service, with the shared token
+//! checked on every call, health, reflection, keepalive, message limits and
+//! graceful shutdown.
 
 use core::future::Future;
 use core::pin::Pin;
 use std::sync::Arc;
 
 use futures_util::{FutureExt, Stream, StreamExt, stream};
-use quorum_core::{Llm, Worker};
+use quorum_core::{ExecuteRequest, Heartbeat, Llm, TaskId, Worker, WorkerAnswer, WorkerError, WorkerId};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tonic::transport::server::Connected;
+use tonic::service::Routes;
 use tonic::{Request, Response, Status};
 
-use super::auth::AuthToken;
-use super::config::GrpcConfig;
-use super::convert::{answer_to_proto, execute_request_from_proto, failure_to_proto, heartbeat_to_proto, task_id};
-use super::proto::worker_server::{Worker as WorkerRpc, WorkerServer};
-use super::proto::{self, execute_event::Event};
-use super::serve::{ServeError, health_and_reflection};
-use super::status::status_of_field;
+use crate::auth::AuthToken;
+use crate::config::GrpcConfig;
+use crate::convert::{answer_to_proto, execute_request_from_proto, failure_to_proto, heartbeat_to_proto, task_id};
+use crate::proto::worker_server::{Worker as WorkerRpc, WorkerServer};
+use crate::proto::{self, execute_event::Event};
+use crate::serve::{ServeError, health_and_reflection, serve_routes};
+use crate::status::status_of_field;
 
 /// The gRPC name of the worker service, as health reports it.
 pub const WORKER_SERVICE: &str = "quorum.v1.Worker";
+
+/// What the worker server serves: core's [`Worker`] over any model, or a wrapper
+/// that answers as one (the simulation's hostile workers push extra answers around
+/// the real one).
+pub trait ServedWorker: Send + Sync + 'static {
+    /// The worker's id.
+    fn id(&self) -> &WorkerId;
+    /// Answers one round of a task.
+    fn execute(&self, request: ExecuteRequest) -> impl Future<Output = Result<WorkerAnswer, WorkerError>> + Send;
+    /// Load and capacity now.
+    fn heartbeat(&self) -> Heartbeat;
+    /// Stops work on every round of `task`; whether any was running.
+    fn cancel(&self, task: &TaskId) -> bool;
+}
+
+impl<L: Llm + 'static> ServedWorker for Worker<L> {
+    fn id(&self) -> &WorkerId {
+        Worker::id(self)
+    }
+
+    fn execute(&self, request: ExecuteRequest) -> impl Future<Output = Result<WorkerAnswer, WorkerError>> + Send {
+        Worker::execute(self, request)
+    }
+
+    fn heartbeat(&self) -> Heartbeat {
+        Worker::heartbeat(self)
+    }
+
+    fn cancel(&self, task: &TaskId) -> bool {
+        Worker::cancel(self, task)
+    }
+}
 
 /// Serves `worker` on `incoming` until `shutdown` resolves; then accepts no new
 /// connection and lets every execute call in flight end with its answer.
@@ -31,21 +64,20 @@ pub const WORKER_SERVICE: &str = "quorum.v1.Worker";
 ///
 /// # Errors
 /// [`ServeError`] when the config is invalid or the server fails.
-pub async fn serve_worker<L, I, IO, IE>(
-    worker: Arc<Worker<L>>,
+pub async fn serve_worker<W, I, IO, IE>(
+    worker: Arc<W>,
     token: AuthToken,
     config: GrpcConfig,
     incoming: I,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError>
 where
-    L: Llm + 'static,
+    W: ServedWorker,
     I: Stream<Item = Result<IO, IE>>,
-    IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
-    IE: Into<Box<dyn core::error::Error + Send + Sync>>,
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    IE: core::fmt::Display,
 {
     config.validate()?;
-    let mut server = config.server();
     let id = worker.id().clone();
     let service = WorkerServer::new(WorkerService { worker })
         .max_decoding_message_size(config.request_bytes_max)
@@ -57,24 +89,22 @@ where
         reporter.set_service_status(WORKER_SERVICE, tonic_health::ServingStatus::NotServing).await;
         tracing::info!(worker = %id, "worker stops accepting; calls in flight finish");
     };
-    server
-        .add_service(tonic::service::interceptor::InterceptedService::new(service, token.checker()))
+    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(service, token.checker()))
         .add_service(health)
-        .add_service(reflection)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await?;
+        .add_service(reflection);
+    serve_routes(routes, &config, incoming, shutdown).await;
     Ok(())
 }
 
 /// The service: a thin adapter of the wire to [`Worker`].
-struct WorkerService<L> {
-    worker: Arc<Worker<L>>,
+struct WorkerService<W> {
+    worker: Arc<W>,
 }
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<proto::ExecuteEvent, Status>> + Send>>;
 
 #[tonic::async_trait]
-impl<L: Llm + 'static> WorkerRpc for WorkerService<L> {
+impl<W: ServedWorker> WorkerRpc for WorkerService<W> {
     type ExecuteStream = EventStream;
 
     async fn execute(&self, request: Request<proto::ExecuteRequest>) -> Result<Response<EventStream>, Status> {

@@ -11,19 +11,20 @@ use core::time::Duration;
 use futures_util::{Stream, stream};
 use quorum_core::{Joined, Submitted, SupervisorService, TaskEvent, TaskEvents, TaskStatus, WorkerRegistry};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tonic::transport::server::Connected;
+use tonic::service::Routes;
 use tonic::{Request, Response, Status};
 use tracing::Instrument as _;
 
-use super::auth::AuthToken;
-use super::config::GrpcConfig;
-use super::convert::{
-    event_to_proto, result_to_proto, status_to_proto, task_from_proto, task_id, worker_address, worker_id,
+use crate::auth::AuthToken;
+use crate::config::GrpcConfig;
+use crate::convert::{
+    answer_from_proto, event_to_proto, result_to_proto, status_to_proto, task_from_proto, task_id, worker_address,
+    worker_id,
 };
-use super::proto::supervisor_server::{Supervisor as SupervisorRpc, SupervisorServer};
-use super::proto::{self, get_result_reply};
-use super::serve::{ServeError, health_and_reflection};
-use super::status::{
+use crate::proto::supervisor_server::{Supervisor as SupervisorRpc, SupervisorServer};
+use crate::proto::{self, get_result_reply};
+use crate::serve::{ServeError, health_and_reflection, serve_routes};
+use crate::status::{
     status_of_deadline, status_of_field, status_of_registry, status_of_stopped, status_of_submit, status_of_unknown,
 };
 
@@ -48,11 +49,10 @@ pub async fn serve_supervisor<I, IO, IE>(
 ) -> Result<(), ServeError>
 where
     I: Stream<Item = Result<IO, IE>>,
-    IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
-    IE: Into<Box<dyn core::error::Error + Send + Sync>>,
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    IE: core::fmt::Display,
 {
     config.validate()?;
-    let mut server = config.server();
     let adapter = SupervisorAdapter { service: service.clone(), registry, config: config.clone() };
     let rpc = SupervisorServer::new(adapter)
         .max_decoding_message_size(config.request_bytes_max)
@@ -64,12 +64,10 @@ where
         reporter.set_service_status(SUPERVISOR_SERVICE, tonic_health::ServingStatus::NotServing).await;
         tracing::info!("supervisor stops accepting; task streams in flight run to their results");
     };
-    server
-        .add_service(tonic::service::interceptor::InterceptedService::new(rpc, token.checker()))
+    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(rpc, token.checker()))
         .add_service(health)
-        .add_service(reflection)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await?;
+        .add_service(reflection);
+    serve_routes(routes, &config, incoming, shutdown).await;
     service.shutdown().await;
     Ok(())
 }
@@ -183,5 +181,18 @@ impl SupervisorRpc for SupervisorAdapter {
         let was_member = self.registry.leave(&worker).is_some();
         tracing::info!(%worker, was_member, "worker left");
         Ok(Response::new(proto::LeaveReply { was_member }))
+    }
+
+    async fn deliver(&self, request: Request<proto::DeliverRequest>) -> Result<Response<proto::DeliverReply>, Status> {
+        let Some(answer) = request.into_inner().answer else {
+            return Err(status_of_field(&crate::convert::FieldError::new("deliver.answer", "missing")));
+        };
+        let answer = answer_from_proto(answer).map_err(|error| status_of_field(&error))?;
+        // The machine checks a delivered answer like any other: one that was not
+        // asked for is refused and counted there, never voted.
+        within("deliver", self.config.deadlines.client_call_ms, self.service.deliver(answer))
+            .await?
+            .map_err(|error| status_of_stopped(&error))?;
+        Ok(Response::new(proto::DeliverReply {}))
     }
 }
