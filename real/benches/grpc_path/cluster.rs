@@ -15,7 +15,7 @@ use quorum_real::{AuthToken, GrpcConfig, GrpcLink, ServeError, TcpConnect, serve
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 
 use crate::bench_error::BenchError;
 use crate::timed_link::{SpanBook, TimedLink};
@@ -90,7 +90,9 @@ impl Cluster {
         let driver = tokio::spawn(driver.run());
         let (listener, supervisor_address) = bind().await?;
         let (stop_server, stopped) = oneshot::channel::<()>();
-        let incoming = TcpListenerStream::new(listener);
+        // With TCP_NODELAY, as the nodes serve (a streamed reply would otherwise wait
+        // for the client's delayed ACK).
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         let server =
             tokio::spawn(serve_supervisor(service.clone(), registry.clone(), token.clone(), grpc.clone(), incoming, {
                 async {

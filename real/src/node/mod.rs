@@ -13,9 +13,11 @@
 //! - `supervisor_node`: [`SupervisorNode`], a supervisor and its gRPC server;
 //! - `worker_node`: [`run_worker`], a worker's gRPC server that joins a supervisor
 //!   at start and leaves it at shutdown;
+//! - `incoming`: the connections a node serves, with `TCP_NODELAY`;
 //! - `node_error`: [`NodeError`], what can stop either.
 
 mod address;
+mod incoming;
 mod llm_choice;
 mod node_error;
 mod supervisor_node;

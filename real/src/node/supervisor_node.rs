@@ -10,9 +10,9 @@ use quorum_core::{
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 
 use super::address::http_address;
+use super::incoming::incoming;
 use super::node_error::NodeError;
 use crate::grpc::{AuthToken, GrpcConfig, GrpcLink, ServeError, TcpConnect, serve_supervisor};
 use crate::metrics::{MetricsSource, TaskMetrics, serve_metrics};
@@ -70,17 +70,11 @@ impl SupervisorNode {
             .start();
         let driver = tokio::spawn(driver.run());
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(serve_supervisor(
-            service.clone(),
-            registry.clone(),
-            token,
-            grpc,
-            TcpListenerStream::new(listener),
-            async {
+        let server =
+            tokio::spawn(serve_supervisor(service.clone(), registry.clone(), token, grpc, incoming(listener), async {
                 // A dropped sender stops the server as a sent stop does.
                 let _ = stopped.await;
-            },
-        ));
+            }));
         Ok(Self { registry, service, tasks, stop: Some(stop), server, driver, metrics: None })
     }
 

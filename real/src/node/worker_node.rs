@@ -9,8 +9,8 @@ use std::sync::Arc;
 use quorum_core::{BoxLlm, Worker, WorkerConfig, WorkerId};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio_stream::wrappers::TcpListenerStream;
 
+use super::incoming::incoming;
 use super::node_error::NodeError;
 use crate::grpc::{AuthToken, ClientError, GrpcConfig, SupervisorClient, serve_worker};
 
@@ -89,15 +89,10 @@ pub async fn run_worker(
     let seed = stable_hash(config.id.as_str());
     let worker = Arc::new(Worker::new(config.id.clone(), config.worker.clone(), llm, seed)?);
     let (stop, stopped) = oneshot::channel::<()>();
-    let mut server = tokio::spawn(serve_worker(
-        worker,
-        token.clone(),
-        config.grpc.clone(),
-        TcpListenerStream::new(listener),
-        async {
+    let mut server =
+        tokio::spawn(serve_worker(worker, token.clone(), config.grpc.clone(), incoming(listener), async {
             let _ = stopped.await;
-        },
-    ));
+        }));
     let client = match &config.supervisor {
         Some(address) => Some((address.clone(), SupervisorClient::connect_lazy(address, &token, config.grpc.clone()))),
         None => None,
