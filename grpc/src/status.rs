@@ -86,11 +86,28 @@ pub(crate) fn status_of_deadline(call: &str, deadline_ms: u64) -> Status {
 /// [`LinkError::Unavailable`], a deadline [`LinkError::Timeout`], anything else
 /// (a refused token, an oversized or undecodable message) [`LinkError::Protocol`].
 pub(crate) fn link_error_of_status(status: &Status) -> LinkError {
+    if broke_connection(status) {
+        return LinkError::Unavailable;
+    }
     match status.code() {
         Code::Unavailable | Code::Cancelled | Code::Aborted => LinkError::Unavailable,
         Code::DeadlineExceeded => LinkError::Timeout,
         code => LinkError::Protocol { detail: format!("{code:?}: {}", status.message()) }.bounded(),
     }
+}
+
+/// Whether the call failed because its connection broke (reset, closed under it):
+/// tonic reports an HTTP/2 stream that died of an I/O error as `unknown` ("h2
+/// protocol error"), but the peer broke no protocol, its link went away.
+fn broke_connection(status: &Status) -> bool {
+    let mut source = core::error::Error::source(status);
+    while let Some(error) = source {
+        if error.is::<std::io::Error>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// A reply from a worker that breaks the protocol.
@@ -100,6 +117,9 @@ pub(crate) fn link_error_of_field(error: &FieldError) -> LinkError {
 
 /// What a failed call to the supervisor means to its client.
 pub(crate) fn client_error_of_status(status: &Status, task: Option<&TaskId>) -> ClientError {
+    if broke_connection(status) {
+        return ClientError::Unavailable;
+    }
     let detail = status.message().to_owned();
     match status.code() {
         Code::Unauthenticated | Code::PermissionDenied => ClientError::Unauthenticated,
@@ -146,6 +166,12 @@ mod tests {
         assert!(matches!(&refused, LinkError::Protocol { detail } if detail.contains("Unauthenticated")));
         let huge = link_error_of_status(&Status::internal("x".repeat(10_000)));
         assert!(huge.to_string().len() <= quorum_core::LINK_ERROR_BYTES_MAX);
+        // A stream whose connection was reset under it: the link went away, the
+        // worker broke no protocol.
+        let reset = Status::from_error(Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionReset)));
+        assert_eq!(reset.code(), Code::Unknown);
+        assert_eq!(link_error_of_status(&reset), LinkError::Unavailable);
+        assert_eq!(client_error_of_status(&reset, None), ClientError::Unavailable);
     }
 
     #[test]

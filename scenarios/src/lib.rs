@@ -19,10 +19,14 @@
 pub mod catalogue;
 mod consensus_command;
 pub mod html_report;
+mod link_cuts;
 mod live_error;
+mod live_fault_plan;
+mod live_run;
 mod log_format;
 pub mod minimize;
 mod model_args;
+mod progress_bar;
 mod prop_command;
 pub mod runner;
 pub mod scenario;
@@ -33,6 +37,7 @@ mod supervisor_command;
 pub mod sweep;
 mod up_command;
 mod worker_command;
+mod worker_process;
 
 pub use catalogue::{catalogue, find};
 pub use consensus_command::{
@@ -41,9 +46,15 @@ pub use consensus_command::{
 };
 pub use html_report::render_report;
 pub use live_error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_UNREACHABLE, LiveError};
+pub use live_fault_plan::NotApplicable;
+pub use live_run::{
+    AppliedAction, AppliedFault, LIVE_TASKS_MAX, LiveFlags, LiveReport, LiveRun, LiveRunArgs, LiveTaskResult,
+    render_live, run_live,
+};
 pub use log_format::{LogArgs, LogFormat, init_logs};
 pub use minimize::{MINIMIZE_RUNS_MAX, MinimizeError, Minimized, minimize};
 pub use model_args::{LlmFlag, ModelArgs};
+pub use progress_bar::{ProgressLabels, progress_printer};
 pub use prop_command::{
     ConfigOutcome, PROP_CONFIG_BYTES_MAX, PropCommandError, PropReport, PropertyResult, consensus_input,
     parse_consensus_config, run_prop,

@@ -1,6 +1,6 @@
 //! The `quorum` command: a thin clap wrapper around quorum-scenarios.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -8,8 +8,8 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use quorum_scenarios::{
-    Invocation, Overrides, Scenario, Source, SweepPlan, SweepSummary, catalogue, find, merge, minimize, missing_shards,
-    parse_scenario, render_report, render_summary, run_scenario, sweep, to_toml,
+    Invocation, Overrides, ProgressLabels, Scenario, Source, SweepPlan, SweepSummary, catalogue, find, merge, minimize,
+    missing_shards, parse_scenario, progress_printer, render_report, render_summary, run_scenario, sweep, to_toml,
 };
 use quorum_sim::{RunBudget, Transport};
 
@@ -70,13 +70,21 @@ enum Command {
         /// One JSON object per scenario run.
         #[arg(long)]
         json: bool,
-        /// Wall-clock seconds one run may take before it fails as `stuck`.
+        /// Wall-clock seconds one run may take before it fails as `stuck` (with
+        /// --live: tasks without a result by then fail the run).
         #[arg(long, default_value_t = RUN_SECONDS_MAX_DEFAULT)]
         run_seconds_max: u64,
         /// The wire between simulated hosts: `frames` (the simulation's own) or `grpc`
         /// (the gRPC stack real mode ships). Default: the scenario's (frames).
         #[arg(long)]
         transport: Option<Transport>,
+        /// Run the scenario's workload against the real runtime: a supervisor and
+        /// worker processes on 127.0.0.1, the live model (--llm openai, the
+        /// default) or the mock (--llm mock); real faults where they exist.
+        #[arg(long)]
+        live: bool,
+        #[command(flatten)]
+        live_flags: quorum_scenarios::LiveFlags,
     },
     /// Run many seeds and report every failing one with its replay command.
     Sweep {
@@ -179,7 +187,24 @@ fn main() -> ExitCode {
             unreachable!("real-mode commands ran above")
         }
         Command::List { json } => list(json),
-        Command::Run { name, seed, workers, tasks, file, trace, report, json, run_seconds_max, transport } => {
+        Command::Run { live: true, .. } => unreachable!("live runs ran above"),
+        Command::Run {
+            name,
+            seed,
+            workers,
+            tasks,
+            file,
+            trace,
+            report,
+            json,
+            run_seconds_max,
+            live_flags,
+            transport,
+            ..
+        } => {
+            if let Some(flag) = live_flags.first_given() {
+                return bad_input(anyhow::anyhow!("{flag} needs --live (a simulation's model is the scenario's mock)"));
+            }
             budget(run_seconds_max).and_then(|budget| {
                 let outputs = Outputs { trace: trace.as_deref(), report: report.as_deref(), json };
                 let overrides = Overrides { workers, tasks, transport };
@@ -203,23 +228,86 @@ fn main() -> ExitCode {
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(EXIT_FAILED),
-        Err(BadInput(error)) => {
-            let _ = writeln!(std::io::stderr().lock(), "error: {error:#}");
-            ExitCode::from(EXIT_BAD_INPUT)
-        }
+        Err(BadInput(error)) => bad_input(error),
     }
+}
+
+fn bad_input(error: anyhow::Error) -> ExitCode {
+    let _ = writeln!(std::io::stderr().lock(), "error: {error:#}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+/// `quorum run NAME --live`: one scenario, no simulation-only outputs.
+fn run_live(command: &Command) -> Result<bool, quorum_scenarios::LiveError> {
+    let Command::Run {
+        name,
+        seed,
+        workers,
+        tasks,
+        file,
+        trace,
+        report,
+        json,
+        run_seconds_max,
+        live_flags,
+        transport,
+        ..
+    } = command
+    else {
+        unreachable!("only `run --live` comes here")
+    };
+    let refuse = |flag: &str| {
+        quorum_scenarios::LiveError::BadInput(format!("{flag} is for simulations: a live run has no trace to write"))
+    };
+    if trace.is_some() {
+        return Err(refuse("--trace"));
+    }
+    if report.is_some() {
+        return Err(refuse("--report"));
+    }
+    if transport.is_some() {
+        return Err(quorum_scenarios::LiveError::BadInput(
+            "--transport is for simulations: a live run is always gRPC over TCP".to_owned(),
+        ));
+    }
+    let mut selected = select(name.as_deref(), file.as_deref())
+        .map_err(|BadInput(error)| quorum_scenarios::LiveError::BadInput(format!("{error:#}")))?;
+    if selected.len() != 1 {
+        return Err(quorum_scenarios::LiveError::BadInput("--live runs one scenario, not `all`".to_owned()));
+    }
+    let (scenario, _) = selected.remove(0);
+    let args = quorum_scenarios::LiveRunArgs {
+        scenario,
+        overrides: Overrides { workers: *workers, tasks: *tasks, transport: None },
+        seed: *seed,
+        flags: live_flags.clone(),
+        run_seconds_max: *run_seconds_max,
+    };
+    let run = quorum_scenarios::run_live(&args)?;
+    if *json {
+        out(&format!("{}\n", serde_json::to_string(&run).expect("a live run serialises")));
+    } else {
+        out(&quorum_scenarios::render_live(&run));
+    }
+    Ok(run.passed)
 }
 
 /// Runs a real-mode command and gives its exit code; `None` for the others.
 fn live(command: &Command) -> Option<ExitCode> {
     let is_live = matches!(
         command,
-        Command::Supervisor(_) | Command::Worker(_) | Command::Up(_) | Command::Submit(_) | Command::Status(_)
+        Command::Supervisor(_)
+            | Command::Worker(_)
+            | Command::Up(_)
+            | Command::Submit(_)
+            | Command::Status(_)
+            | Command::Run { live: true, .. }
     );
     if !is_live {
         return None;
     }
     let logs = match command {
+        Command::Run { .. } => quorum_scenarios::LogArgs::default(),
         Command::Supervisor(args) => args.logs,
         Command::Worker(args) => args.logs,
         Command::Up(args) => args.logs,
@@ -234,6 +322,7 @@ fn live(command: &Command) -> Option<ExitCode> {
         Command::Up(args) => quorum_scenarios::up(args).map(|()| true),
         Command::Submit(args) => quorum_scenarios::submit(args),
         Command::Status(args) => quorum_scenarios::status(args).map(|()| true),
+        Command::Run { .. } => run_live(command),
         _ => return None,
     };
     Some(match outcome {
@@ -409,7 +498,8 @@ fn sweep_command(
         check_determinism: options.check_determinism,
         budget: options.budget,
     };
-    let summary = sweep(&plan, progress_printer());
+    let labels = ProgressLabels { name: "sweep", units: "runs", rate_units: "seeds/s", lines_otherwise: true };
+    let summary = sweep(&plan, progress_printer(labels));
     out(&render_sweep(&summary, options.json));
     Ok(summary.is_clean())
 }
@@ -432,28 +522,6 @@ fn merge_command(files: &[PathBuf], json: bool) -> Result<bool, BadInput> {
     }
     out(&text);
     Ok(merged.is_clean() && missing.is_empty())
-}
-
-/// Progress on standard error: a bar on a terminal, a line per tenth otherwise.
-fn progress_printer() -> impl FnMut(usize, usize, usize) {
-    let terminal = std::io::stderr().is_terminal();
-    let started = std::time::Instant::now();
-    let mut last_tenth = 0;
-    move |done, total, failed| {
-        let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-        let mut stderr = std::io::stderr().lock();
-        if terminal {
-            let filled = done * 30 / total.max(1);
-            let bar = format!("{}{}", "=".repeat(filled), " ".repeat(30 - filled));
-            let _ = write!(stderr, "\r[{bar}] {done}/{total} runs, {failed} failed, {rate:.1} seeds/s ");
-            if done == total {
-                let _ = writeln!(stderr);
-            }
-        } else if done * 10 / total.max(1) > last_tenth || done == total {
-            last_tenth = done * 10 / total.max(1);
-            let _ = writeln!(stderr, "sweep: {done}/{total} runs, {failed} failed, {rate:.1} seeds/s");
-        }
-    }
 }
 
 /// The sweep's summary: one JSON object, or lines with a replay per failure.

@@ -1,6 +1,6 @@
 //! `--llm mock|openai` and the mock's flags, shared by `quorum worker` and `quorum up`.
 
-use quorum_real::node::{LlmChoice, MockSettings};
+use quorum_real::node::{LlmChoice, MockSettings, MockWorkload};
 
 /// Which model the workers ask.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -23,13 +23,26 @@ pub struct ModelArgs {
     /// With --llm mock: the seed of the mock's draws.
     #[arg(long, default_value_t = 0)]
     pub mock_seed: u64,
+    /// With --llm mock: the workload whose questions it knows, as JSON `{"seed": N,
+    /// "config": {...}}` (`quorum run --live` hands its scenario's to its workers).
+    #[arg(long, hide = true, value_parser = parse_mock_workload)]
+    pub mock_workload: Option<MockWorkload>,
+}
+
+fn parse_mock_workload(text: &str) -> Result<MockWorkload, String> {
+    serde_json::from_str(text)
+        .map_err(|error| format!("not a mock workload ({{\"seed\": N, \"config\": {{...}}}}): {error}"))
 }
 
 impl ModelArgs {
     /// The model these flags choose.
     pub fn choice(&self) -> LlmChoice {
         match self.llm {
-            LlmFlag::Mock => LlmChoice::Mock(MockSettings { latency_ms: self.mock_latency_ms, seed: self.mock_seed }),
+            LlmFlag::Mock => LlmChoice::Mock(MockSettings {
+                latency_ms: self.mock_latency_ms,
+                seed: self.mock_seed,
+                workload: self.mock_workload.clone().unwrap_or_default(),
+            }),
             LlmFlag::Openai => LlmChoice::OpenAi,
         }
     }
@@ -43,6 +56,10 @@ impl ModelArgs {
         let mut args = vec!["--llm".to_owned(), llm.to_owned(), "--mock-seed".to_owned(), self.mock_seed.to_string()];
         if let Some(latency_ms) = self.mock_latency_ms {
             args.extend(["--mock-latency-ms".to_owned(), latency_ms.to_string()]);
+        }
+        if let Some(workload) = &self.mock_workload {
+            let json = serde_json::to_string(workload).expect("a workload config serialises");
+            args.extend(["--mock-workload".to_owned(), json]);
         }
         args
     }

@@ -16,27 +16,55 @@ pub const MOCK_WORKLOAD_SEED: u64 = 1;
 /// How many questions the mock knows.
 pub const MOCK_QUESTIONS: usize = 40;
 
-/// The questions the mock knows, with their ground truth: the classic workload of
-/// [`MOCK_QUESTIONS`] tasks from [`MOCK_WORKLOAD_SEED`]. A task's text must match one
-/// of them exactly (its `(t000)` prefix included) for the mock to answer it.
+/// The questions the mock knows by default, with their ground truth: the classic
+/// workload of [`MOCK_QUESTIONS`] tasks from [`MOCK_WORKLOAD_SEED`]. A task's text must
+/// match one of them exactly (its `(t000)` prefix included) for the mock to answer it.
 pub fn mock_questions() -> Workload {
-    let config =
-        WorkloadConfig { tasks: MOCK_QUESTIONS, questions: QuestionBank::Classic, ..WorkloadConfig::default() };
-    generate(MOCK_WORKLOAD_SEED, &config)
+    MockWorkload::default().generate()
+}
+
+/// The workload whose questions the mock knows: the one a simulation of the same
+/// seed and workload config submits (`quorum run NAME --live --llm mock` hands its
+/// scenario's to its workers).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MockWorkload {
+    /// The workload's seed.
+    pub seed: u64,
+    /// Its shape.
+    pub config: WorkloadConfig,
+}
+
+impl Default for MockWorkload {
+    /// [`MOCK_QUESTIONS`] classic questions from [`MOCK_WORKLOAD_SEED`].
+    fn default() -> Self {
+        let config =
+            WorkloadConfig { tasks: MOCK_QUESTIONS, questions: QuestionBank::Classic, ..WorkloadConfig::default() };
+        Self { seed: MOCK_WORKLOAD_SEED, config }
+    }
+}
+
+impl MockWorkload {
+    /// The tasks and their ground truth.
+    pub fn generate(&self) -> Workload {
+        generate(self.seed, &self.config)
+    }
 }
 
 /// How the mock behaves.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MockSettings {
     /// Every answer takes exactly this long; default (none) is the mock's usual
     /// 300..=1000 ms. Tests make it slow to kill a worker mid-task.
     pub latency_ms: Option<u64>,
     /// Seed of the mock's draws (with the worker's id). Default 0.
     pub seed: u64,
+    /// The questions it knows. Default [`mock_questions`].
+    pub workload: MockWorkload,
 }
 
 /// Which model a worker asks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum LlmChoice {
     /// The seeded mock ([`mock_questions`] are what it knows).
     Mock(MockSettings),
@@ -57,6 +85,14 @@ pub enum LlmChoiceError {
         /// As asked.
         latency_ms: u64,
     },
+    /// The mock's workload cannot be generated.
+    #[error("mock workload: {field}: {problem}")]
+    MockWorkload {
+        /// The field of the workload config.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 impl LlmChoice {
@@ -67,7 +103,10 @@ impl LlmChoice {
     /// As [`LlmChoice::build`].
     pub fn check(&self) -> Result<(), LlmChoiceError> {
         match self {
-            Self::Mock(settings) => mock_profile(settings).map(drop),
+            Self::Mock(settings) => {
+                check_workload(&settings.workload)?;
+                mock_profile(settings).map(drop)
+            }
             Self::OpenAi => OpenAiConfig::from_env().map(drop).map_err(LlmChoiceError::from),
         }
     }
@@ -77,18 +116,24 @@ impl LlmChoice {
     /// # Errors
     /// [`LlmChoiceError::OpenAi`] when the environment names no usable endpoint
     /// (neither `OPENAI_API_KEY` nor `OPENAI_BASE_URL`, or a bad one);
-    /// [`LlmChoiceError::MockLatency`] for a mock slower than the mock allows.
+    /// [`LlmChoiceError::MockLatency`] for a mock slower than the mock allows;
+    /// [`LlmChoiceError::MockWorkload`] for a workload that cannot be generated.
     pub fn build(&self, worker: &WorkerId) -> Result<BoxLlm, LlmChoiceError> {
         match self {
             Self::Mock(settings) => {
+                check_workload(&settings.workload)?;
                 let profile = mock_profile(settings)?;
-                let truths = Arc::new(mock_questions().truths);
+                let truths = Arc::new(settings.workload.generate().truths);
                 let llm = MockLlm::new(worker.as_str(), profile, truths, LlmControl::default(), settings.seed);
                 Ok(BoxLlm::new(llm))
             }
             Self::OpenAi => Ok(BoxLlm::new(OpenAiLlm::new(OpenAiConfig::from_env()?)?)),
         }
     }
+}
+
+fn check_workload(workload: &MockWorkload) -> Result<(), LlmChoiceError> {
+    workload.config.validate().map_err(|(field, problem)| LlmChoiceError::MockWorkload { field, problem })
 }
 
 fn mock_profile(settings: &MockSettings) -> Result<LlmProfile, LlmChoiceError> {
@@ -110,7 +155,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_mock_answers_the_questions_it_knows_and_no_others() {
-        let llm = LlmChoice::Mock(MockSettings { latency_ms: Some(5), seed: 0 }).build(&WorkerId::new("w1")).unwrap();
+        let settings = MockSettings { latency_ms: Some(5), ..MockSettings::default() };
+        let llm = LlmChoice::Mock(settings).build(&WorkerId::new("w1")).unwrap();
         let workload = mock_questions();
         assert_eq!(workload.tasks.len(), MOCK_QUESTIONS);
         let known = &workload.tasks[0].task;
@@ -128,8 +174,30 @@ mod tests {
 
     #[test]
     fn a_bad_choice_says_what_is_wrong() {
-        let slow = LlmChoice::Mock(MockSettings { latency_ms: Some(LLM_LATENCY_MS_MAX + 1), seed: 0 });
+        let slow =
+            LlmChoice::Mock(MockSettings { latency_ms: Some(LLM_LATENCY_MS_MAX + 1), ..MockSettings::default() });
         assert!(matches!(slow.check(), Err(LlmChoiceError::MockLatency { .. })));
         assert!(LlmChoice::Mock(MockSettings::default()).check().is_ok());
+        let mut empty = MockSettings::default();
+        empty.workload.config.tasks = 0;
+        let error = LlmChoice::Mock(empty).build(&WorkerId::new("w1")).err().unwrap();
+        assert!(error.to_string().starts_with("mock workload: workload.tasks: 0"), "{error}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_mock_knows_the_workload_it_is_given() {
+        let workload = MockWorkload {
+            seed: 7,
+            config: WorkloadConfig { tasks: 3, questions: QuestionBank::Hard, ..WorkloadConfig::default() },
+        };
+        let settings = MockSettings { latency_ms: Some(5), workload: workload.clone(), ..MockSettings::default() };
+        let llm = LlmChoice::Mock(settings).build(&WorkerId::new("w1")).unwrap();
+        let request = CompletionRequest {
+            system: String::new(),
+            prompt: workload.generate().tasks[2].task.text.clone(),
+            completion_tokens_max: 100,
+            temperature: 0.0,
+        };
+        assert!(llm.complete(request).await.is_ok());
     }
 }

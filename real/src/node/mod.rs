@@ -23,7 +23,9 @@ mod token_secret;
 mod worker_node;
 
 pub use address::{AddressError, http_address};
-pub use llm_choice::{LlmChoice, LlmChoiceError, MOCK_QUESTIONS, MOCK_WORKLOAD_SEED, MockSettings, mock_questions};
+pub use llm_choice::{
+    LlmChoice, LlmChoiceError, MOCK_QUESTIONS, MOCK_WORKLOAD_SEED, MockSettings, MockWorkload, mock_questions,
+};
 pub use node_error::NodeError;
 pub use supervisor_node::{SupervisorNode, SupervisorNodeConfig};
 pub use token_secret::{TOKEN_ENV, TOKEN_FILE_ENV, TokenSecret, TokenSecretError, token_file_default};

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::address::http_address;
 use super::node_error::NodeError;
-use crate::grpc::{AuthToken, GrpcConfig, GrpcLink, ServeError, TcpConnect, serve_supervisor, tcp_incoming};
+use crate::grpc::{AuthToken, Connect, GrpcConfig, GrpcLink, ServeError, TcpConnect, serve_supervisor, tcp_incoming};
 use crate::metrics::{MetricsSource, TaskMetrics, serve_metrics};
 
 /// What a supervisor node runs with.
@@ -51,6 +51,21 @@ impl SupervisorNode {
     /// [`NodeError::Config`] for an invalid config; [`NodeError::Worker`] for a
     /// start-up worker with a bad address or one too many.
     pub fn start(config: SupervisorNodeConfig, token: AuthToken, listener: TcpListener) -> Result<Self, NodeError> {
+        Self::start_with_connect(config, token, listener, TcpConnect)
+    }
+
+    /// As [`SupervisorNode::start`], with the supervisor's channels to its workers
+    /// made by `connect` instead of plain TCP: a fault layer (`quorum run --live`
+    /// cuts links with one) or another transport.
+    ///
+    /// # Errors
+    /// As [`SupervisorNode::start`].
+    pub fn start_with_connect(
+        config: SupervisorNodeConfig,
+        token: AuthToken,
+        listener: TcpListener,
+        connect: impl Connect,
+    ) -> Result<Self, NodeError> {
         let SupervisorNodeConfig { supervisor, grpc, workers } = config;
         let grpc = GrpcConfig { deadlines: supervisor.deadlines.clone(), ..grpc };
         let registry = WorkerRegistry::<String>::new();
@@ -61,7 +76,7 @@ impl SupervisorNode {
                 .join(worker.clone(), address)
                 .map_err(|error| NodeError::Worker { worker: worker.to_string(), detail: error.to_string() })?;
         }
-        let link = GrpcLink::new(registry.clone(), token.clone(), grpc.clone(), TcpConnect)?;
+        let link = GrpcLink::new(registry.clone(), token.clone(), grpc.clone(), connect)?;
         let tasks = TaskMetrics::new();
         let (service, driver) = Supervisor::new(supervisor, link, FixedWorkers)?
             .with_registry(&registry)
