@@ -1,7 +1,9 @@
 //! Simulation throughput: seeds per second and simulated seconds per wall second for
-//! the standard run (5 workers, 20 tasks, swarm faults), and the same figures for a
-//! bare turmoil run with the same hosts, tick, latency, simulated duration and message
-//! count, as a ratio: the harness's overhead over turmoil itself.
+//! the standard run (5 workers, 20 tasks, swarm faults) on the simulation's own
+//! frames, the same run over the gRPC stack real mode ships (`Transport::Grpc`), and
+//! a bare turmoil run with the same hosts, tick, latency, simulated duration and
+//! message count; as ratios: gRPC against frames (target: within 2x), and the
+//! harness's overhead over turmoil itself.
 //!
 //! `cargo bench -p quorum-sim --bench throughput` (set `QUORUM_BENCH_SEEDS` for more
 //! or fewer seeds; default 20).
@@ -9,7 +11,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use quorum_sim::{ClusterConfig, Swarm, run};
+use quorum_sim::{ClusterConfig, Swarm, Transport, run};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use turmoil::net::{TcpListener, TcpStream};
 
@@ -104,7 +106,9 @@ fn bare_turmoil(seed: u64, config: &ClusterConfig, supervisor_calls: u64, client
 fn main() {
     let seeds: u64 = std::env::var("QUORUM_BENCH_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
     let config = standard();
+    let grpc_config = ClusterConfig { transport: Transport::Grpc, ..config.clone() };
     let mut harness = Figures { runs: 0, sim: Duration::ZERO, wall: Duration::ZERO };
+    let mut grpc = Figures { runs: 0, sim: Duration::ZERO, wall: Duration::ZERO };
     let mut bare = Figures { runs: 0, sim: Duration::ZERO, wall: Duration::ZERO };
     let mut messages = 0u64;
     let mut failures = 0u64;
@@ -121,6 +125,13 @@ fn main() {
         messages += supervisor_calls + client_calls;
 
         let started = Instant::now();
+        let outcome = run(seed, &grpc_config).expect("the standard config is valid");
+        grpc.wall += started.elapsed();
+        grpc.sim += Duration::from_millis(outcome.report.sim_ms);
+        grpc.runs += 1;
+        failures += u64::from(!outcome.passed());
+
+        let started = Instant::now();
         bare_turmoil(seed, &config, supervisor_calls, client_calls, outcome.report.sim_ms);
         bare.wall += started.elapsed();
         bare.sim += Duration::from_millis(outcome.report.sim_ms);
@@ -129,11 +140,11 @@ fn main() {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "standard run: 5 workers, 20 tasks, swarm faults; {seeds} seeds, {failures} failed, {} calls per run",
+        "standard run: 5 workers, 20 tasks, swarm faults; {seeds} seeds on each transport, {failures} failed, {} framed calls per run",
         messages / seeds.max(1)
     );
     let _ = writeln!(out, "{:<14} {:>12} {:>14} {:>20}", "", "seeds/s", "wall ms/run", "sim s per wall s");
-    for (name, figures) in [("harness", &harness), ("bare turmoil", &bare)] {
+    for (name, figures) in [("harness", &harness), ("harness, grpc", &grpc), ("bare turmoil", &bare)] {
         let _ = writeln!(
             out,
             "{name:<14} {:>12.1} {:>14.2} {:>20.0}",
@@ -146,5 +157,10 @@ fn main() {
         out,
         "harness overhead: {:.2}x the wall time of bare turmoil",
         harness.wall.as_secs_f64() / bare.wall.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "grpc transport: {:.2}x the wall time of frames (target: within 2x)",
+        grpc.wall.as_secs_f64() / harness.wall.as_secs_f64()
     );
 }
