@@ -54,6 +54,10 @@ pub struct WorkerAnswer {
     pub completion_tokens: u64,
     /// Time from receipt to answer.
     pub latency_ms: u64,
+    /// Of that, time spent waiting for a rate limit: the worker's own limiter, or a
+    /// server's wait after a 429.
+    #[serde(default, skip_serializing_if = "crate::result::is_zero")]
+    pub rate_limit_wait_ms: u64,
 }
 
 /// A worker's report of its state.

@@ -148,6 +148,23 @@ pub struct ResultMetadata {
     pub prompt_tokens: u64,
     /// Completion tokens spent on them.
     pub completion_tokens: u64,
+    /// Time the workers spent waiting for rate limits for the answers received, ms.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rate_limit_wait_ms: u64,
+}
+
+impl ResultMetadata {
+    /// LLM calls repeated for the answers received: after a retryable failure or an
+    /// unusable reply (each answer needed one call that worked).
+    pub fn llm_retries(&self) -> u64 {
+        self.llm_calls.saturating_sub(self.votes.len() as u64)
+    }
+}
+
+/// Whether a counter is zero (left out of serialised output, which stays as it was
+/// before the counter existed).
+pub(crate) fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// The one result of one task.

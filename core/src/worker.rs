@@ -179,9 +179,11 @@ impl<L: Llm> Worker<L> {
     async fn answer(&self, request: &ExecuteRequest, started: Instant) -> Result<WorkerAnswer, WorkerError> {
         let completion_request = prompt(request, &self.config);
         let (mut llm_calls, mut prompt_tokens, mut completion_tokens) = (0u32, 0u64, 0u64);
+        let mut rate_limit_wait_ms = 0u64;
         let mut last_error = WorkerError::Llm(LlmError::Timeout);
         for call in 1..=self.config.retry.attempts_max {
-            self.wait_for_rate_limit().await;
+            rate_limit_wait_ms = rate_limit_wait_ms.saturating_add(self.wait_for_rate_limit().await);
+            let mut rate_limited = false;
             llm_calls += 1;
             let retry_after_ms = match self.llm.complete(completion_request.clone()).await {
                 Ok(completion) => {
@@ -199,6 +201,7 @@ impl<L: Llm> Worker<L> {
                                 prompt_tokens,
                                 completion_tokens,
                                 latency_ms: started.elapsed().as_millis() as u64,
+                                rate_limit_wait_ms,
                             });
                         }
                         Err(reason) => {
@@ -211,7 +214,10 @@ impl<L: Llm> Worker<L> {
                 Err(error) if error.is_retryable() => {
                     tracing::debug!(worker = %self.id, task = %request.task, %error, "llm call failed; retrying");
                     let retry_after = match &error {
-                        LlmError::RateLimited { retry_after_ms } => *retry_after_ms,
+                        LlmError::RateLimited { retry_after_ms } => {
+                            rate_limited = true;
+                            *retry_after_ms
+                        }
                         _ => None,
                     };
                     last_error = WorkerError::Llm(error);
@@ -221,20 +227,29 @@ impl<L: Llm> Worker<L> {
             };
             if call < self.config.retry.attempts_max {
                 let delay = self.config.retry.delay_ms(call, retry_after_ms, &mut self.lock().rng);
+                if rate_limited {
+                    rate_limit_wait_ms = rate_limit_wait_ms.saturating_add(delay);
+                }
                 sleep(core::time::Duration::from_millis(delay)).await;
             }
         }
         Err(last_error)
     }
 
-    async fn wait_for_rate_limit(&self) {
-        let Some(limiter) = &self.limiter else { return };
+    /// Waits until the worker's limiter lets a call go; returns how long, ms.
+    async fn wait_for_rate_limit(&self) -> u64 {
+        let Some(limiter) = &self.limiter else { return 0 };
+        let mut waited_ms = 0u64;
         loop {
             let now_ms = self.lock().origin.elapsed().as_millis() as u64;
             let verdict = limiter.lock().unwrap_or_else(PoisonError::into_inner).try_acquire(now_ms);
             match verdict {
-                Ok(()) => return,
-                Err(wait_ms) => sleep(core::time::Duration::from_millis(wait_ms.max(1))).await,
+                Ok(()) => return waited_ms,
+                Err(wait_ms) => {
+                    let wait_ms = wait_ms.max(1);
+                    waited_ms = waited_ms.saturating_add(wait_ms);
+                    sleep(core::time::Duration::from_millis(wait_ms)).await;
+                }
             }
         }
     }

@@ -142,6 +142,7 @@ pub(crate) fn answer_to_proto(answer: WorkerAnswer) -> proto::WorkerAnswer {
         prompt_tokens: answer.prompt_tokens,
         completion_tokens: answer.completion_tokens,
         latency_ms: answer.latency_ms,
+        rate_limit_wait_ms: answer.rate_limit_wait_ms,
     }
 }
 
@@ -158,6 +159,7 @@ pub(crate) fn answer_from_proto(answer: proto::WorkerAnswer) -> Result<WorkerAns
         prompt_tokens: answer.prompt_tokens,
         completion_tokens: answer.completion_tokens,
         latency_ms: answer.latency_ms,
+        rate_limit_wait_ms: answer.rate_limit_wait_ms,
     })
 }
 

@@ -54,6 +54,10 @@ async fn a_scrape_counts_the_agreed_task_its_latency_its_workers_and_every_rejec
         "{body}"
     );
     assert!(result.metadata.llm_calls >= 3, "{}", result.metadata.llm_calls);
+    let retries = result.metadata.llm_calls - result.metadata.votes.len() as u64;
+    assert_eq!(sample(body, "quorum_llm_retries_total"), Some(retries as f64), "{body}");
+    // The mock has no rate limit here: a wait would be invented.
+    assert_eq!(sample(body, "quorum_rate_limit_wait_seconds_total"), Some(0.0), "{body}");
     assert_eq!(sample(body, "quorum_workers{status=\"available\"}"), Some(3.0), "{body}");
     assert_eq!(sample(body, "quorum_workers{status=\"offline\"}"), Some(0.0), "{body}");
     for reason in supervisor.service.stats().counters().keys().filter(|name| name.as_str() != "rounds_started") {

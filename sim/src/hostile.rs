@@ -104,6 +104,7 @@ mod tests {
             prompt_tokens: 10,
             completion_tokens: 2,
             latency_ms: 40,
+            rate_limit_wait_ms: 0,
         }
     }
 

@@ -448,6 +448,7 @@ mod tests {
                 llm_calls: 0,
                 prompt_tokens: 0,
                 completion_tokens: 0,
+                rate_limit_wait_ms: 0,
             },
         }
     }

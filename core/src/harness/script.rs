@@ -86,6 +86,7 @@ fn answer(worker: &WorkerId, task: &TaskId, attempt: u32, text: &str, latency_ms
         prompt_tokens: 10,
         completion_tokens: 2,
         latency_ms,
+        rate_limit_wait_ms: 0,
     }
 }
 

@@ -67,6 +67,7 @@ pub(crate) struct TaskState {
     pub(crate) llm_calls: u64,
     pub(crate) prompt_tokens: u64,
     pub(crate) completion_tokens: u64,
+    pub(crate) rate_limit_wait_ms: u64,
 }
 
 impl TaskState {
@@ -93,6 +94,7 @@ impl TaskState {
             llm_calls: 0,
             prompt_tokens: 0,
             completion_tokens: 0,
+            rate_limit_wait_ms: 0,
         }
     }
 
@@ -177,6 +179,7 @@ impl TaskState {
         self.llm_calls = self.llm_calls.saturating_add(u64::from(answer.llm_calls));
         self.prompt_tokens = self.prompt_tokens.saturating_add(answer.prompt_tokens);
         self.completion_tokens = self.completion_tokens.saturating_add(answer.completion_tokens);
+        self.rate_limit_wait_ms = self.rate_limit_wait_ms.saturating_add(answer.rate_limit_wait_ms);
         let reported = reported_confidence(answer.confidence);
         let recorded = if earlier.is_empty() { Recorded::Vote } else { Recorded::Conflict };
         self.votes.push(Vote {

@@ -22,6 +22,7 @@ async fn answers_with_parsed_text_confidence_and_costs() {
     assert_eq!((answer.text.as_str(), answer.confidence), ("4", 0.9));
     assert_eq!((answer.llm_calls, answer.prompt_tokens, answer.completion_tokens), (1, 10, 5));
     assert_eq!(answer.latency_ms, 300);
+    assert_eq!(answer.rate_limit_wait_ms, 0, "no limit, no wait");
     assert_eq!(worker.heartbeat().load, 0, "finished work leaves the running set");
 }
 
@@ -39,6 +40,9 @@ async fn retries_rate_limits_honouring_retry_after_then_answers() {
     let answer = worker.execute(request("t1", 60_000)).await.unwrap();
     assert_eq!(answer.llm_calls, 3);
     assert!(started.elapsed() >= core::time::Duration::from_millis(4_000), "waited Retry-After twice");
+    // The waits the server asked for are reported, and are all the answer waited.
+    assert!((4_000..6_000).contains(&answer.rate_limit_wait_ms), "{}", answer.rate_limit_wait_ms);
+    assert!(answer.rate_limit_wait_ms <= answer.latency_ms);
 }
 
 #[tokio::test(start_paused = true)]
@@ -81,10 +85,14 @@ async fn shared_limiter_paces_calls() {
     let limiter = Arc::new(Mutex::new(TokenBucket::new(RateLimit { requests_per_minute: 60, burst: 1 }, 0)));
     let worker = worker(ScriptedLlm::answering(0, "4"), WorkerConfig::default()).with_limiter(limiter);
     let started = Instant::now();
+    let mut waits_ms = Vec::new();
     for task in ["a", "b", "c"] {
-        worker.execute(request(task, 60_000)).await.unwrap();
+        waits_ms.push(worker.execute(request(task, 60_000)).await.unwrap().rate_limit_wait_ms);
     }
     assert!(started.elapsed() >= core::time::Duration::from_millis(2_000), "three calls at one per second");
+    // The first call finds a token; the others wait about a second each, and say so.
+    assert_eq!(waits_ms[0], 0);
+    assert!(waits_ms[1..].iter().all(|wait_ms| (900..=1_100).contains(wait_ms)), "{waits_ms:?}");
 }
 
 #[test]

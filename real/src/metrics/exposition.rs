@@ -46,6 +46,20 @@ pub fn render(counts: &TaskCounts, stats: &SupervisorStats, status: Option<&Supe
     header(&mut text, "quorum_llm_tokens_total", "counter", "LLM tokens spent on those calls, by kind.");
     line(&mut text, "quorum_llm_tokens_total", &[("kind", "prompt")], counts.prompt_tokens);
     line(&mut text, "quorum_llm_tokens_total", &[("kind", "completion")], counts.completion_tokens);
+    header(
+        &mut text,
+        "quorum_llm_retries_total",
+        "counter",
+        "Of those calls, repeats after a failure or an unusable reply.",
+    );
+    line(&mut text, "quorum_llm_retries_total", &[], counts.llm_retries);
+    header(
+        &mut text,
+        "quorum_rate_limit_wait_seconds_total",
+        "counter",
+        "Time workers waited for rate limits (their limiter, or a server's wait after a 429).",
+    );
+    let _ = writeln!(text, "quorum_rate_limit_wait_seconds_total {}", seconds(counts.rate_limit_wait_ms));
 
     let counters = stats.counters();
     header(&mut text, "quorum_rounds_started_total", "counter", "Rounds of assignment started.");

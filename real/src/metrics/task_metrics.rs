@@ -29,6 +29,10 @@ pub struct TaskCounts {
     pub prompt_tokens: u64,
     /// Completion tokens spent on them.
     pub completion_tokens: u64,
+    /// Of those calls, the repeats after a retryable failure or an unusable reply.
+    pub llm_retries: u64,
+    /// Time workers spent waiting for rate limits for those answers, ms.
+    pub rate_limit_wait_ms: u64,
 }
 
 impl TaskCounts {
@@ -55,6 +59,8 @@ impl TaskCounts {
         self.llm_calls = self.llm_calls.saturating_add(metadata.llm_calls);
         self.prompt_tokens = self.prompt_tokens.saturating_add(metadata.prompt_tokens);
         self.completion_tokens = self.completion_tokens.saturating_add(metadata.completion_tokens);
+        self.llm_retries = self.llm_retries.saturating_add(metadata.llm_retries());
+        self.rate_limit_wait_ms = self.rate_limit_wait_ms.saturating_add(metadata.rate_limit_wait_ms);
     }
 }
 

@@ -452,6 +452,7 @@ mod reading {
             llm_calls: 1,
             prompt_tokens: 1,
             completion_tokens: 1,
+            rate_limit_wait_ms: 0,
         }
     }
 

@@ -255,6 +255,7 @@ impl SupervisorMachine {
                 llm_calls: state.llm_calls,
                 prompt_tokens: state.prompt_tokens,
                 completion_tokens: state.completion_tokens,
+                rate_limit_wait_ms: state.rate_limit_wait_ms,
             },
         };
         self.remember(result.clone());

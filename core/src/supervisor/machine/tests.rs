@@ -60,6 +60,7 @@ impl Harness {
             prompt_tokens: 10,
             completion_tokens: 2,
             latency_ms: 100,
+            rate_limit_wait_ms: 0,
         };
         self.machine.handle_answer(worker, &request.task, request.attempt, Ok(answer), self.now_ms);
     }
@@ -526,6 +527,7 @@ pub(super) fn answer_from(worker: &WorkerId, request: &ExecuteRequest, text: Str
         prompt_tokens: 1,
         completion_tokens: 1,
         latency_ms: 10,
+        rate_limit_wait_ms: 0,
     }
 }
 

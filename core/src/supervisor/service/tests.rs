@@ -36,6 +36,7 @@ fn result_of(task: &str) -> TaskResult {
             llm_calls: 0,
             prompt_tokens: 0,
             completion_tokens: 0,
+            rate_limit_wait_ms: 0,
         },
     }
 }
@@ -208,6 +209,7 @@ async fn a_flood_of_pushed_answers_never_reaches_a_task_feed_nor_loses_its_resul
             prompt_tokens: 1,
             completion_tokens: 1,
             latency_ms: 1,
+            rate_limit_wait_ms: 0,
         };
         service.deliver(answer).await.unwrap();
     }
