@@ -120,7 +120,10 @@ struct Up {
 
 impl Up {
     fn start(workers: usize, extra: &[&str]) -> Self {
-        let mut command = quorum();
+        Self::start_with(quorum(), workers, extra)
+    }
+
+    fn start_with(mut command: Command, workers: usize, extra: &[&str]) -> Self {
         command.args(["up", "--workers", &workers.to_string(), "--llm", "mock", "--listen", "127.0.0.1:0"]);
         let mut process = Process::start(command.args(["--all-votes"]).args(extra));
         let ready = |line: &str| line.starts_with("ready:");
@@ -183,6 +186,17 @@ fn worker_status<'a>(status: &'a serde_json::Value, worker: &str) -> Option<&'a 
 }
 
 /// The canonical right answer to a question the mock knows.
+/// One plain HTTP/1.1 GET on `address`; the whole response.
+fn http_get(address: &str, path: &str) -> String {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
 fn truth(question: &str) -> String {
     mock_questions().truths[question].canonical()
 }
@@ -197,8 +211,13 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 
 #[test]
 fn up_answers_a_known_question_refuses_a_wrong_token_and_stops_its_workers_on_sigterm() {
-    let mut up = Up::start(3, &[]);
+    // With metrics and JSON logs at `info`, so both are checked on a real process.
+    let mut logged = quorum();
+    logged.env("RUST_LOG", "info");
+    let mut up = Up::start_with(logged, 3, &["--metrics", "127.0.0.1:0", "--log-format", "json"]);
     assert!(up.questions.len() >= 3, "{:#?}", up.process.seen);
+    let metrics = up.process.seen.iter().find_map(|line| line.strip_prefix("metrics on http://")).unwrap().to_owned();
+    let metrics = metrics.strip_suffix("/metrics").unwrap().to_owned();
 
     let status = up.run(&["status"]);
     assert_eq!(status.status.code(), Some(0), "{}", String::from_utf8_lossy(&status.stderr));
@@ -218,6 +237,15 @@ fn up_answers_a_known_question_refuses_a_wrong_token_and_stops_its_workers_on_si
     assert!(result["tokens"].as_u64().unwrap() > 0, "{result}");
     assert!(result["support"].as_f64().unwrap() > 0.5, "{result}");
 
+    // The scrape counts that task.
+    let scrape = http_get(&metrics, "/metrics");
+    assert!(scrape.starts_with("HTTP/1.1 200 OK"), "{scrape}");
+    assert!(scrape.contains("\nquorum_tasks_total{outcome=\"agreed\"} 1\n"), "{scrape}");
+    let calls = result["llm_calls"].as_u64().unwrap();
+    assert!(scrape.contains(&format!("\nquorum_llm_calls_total {calls}\n")), "{scrape}");
+    assert!(scrape.contains("\nquorum_workers{status=\"available\"} 3\n"), "{scrape}");
+    assert!(!scrape.contains(SECRET), "the token reached a scrape");
+
     // Another token: refused by name, with exit 3, and the task never ran.
     let refused =
         quorum().env("QUORUM_TOKEN", WRONG).args(["submit", "--supervisor", &up.address, &question]).output().unwrap();
@@ -236,6 +264,15 @@ fn up_answers_a_known_question_refuses_a_wrong_token_and_stops_its_workers_on_si
     }
     let printed = format!("{}{stderr}", up.process.seen.join("\n"));
     assert!(!printed.contains(SECRET), "the token leaked: {printed}");
+    // Every log line is one JSON object; the task's lines sit in a span named by it.
+    let logs: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("{error}: not JSON: {line}")))
+        .collect();
+    let task = result["task"].as_str().unwrap();
+    let in_task_span = |log: &serde_json::Value| log["span"]["name"] == "task" && log["span"]["task"] == task;
+    assert!(logs.iter().any(in_task_span), "no line in the span of {task}: {stderr}");
     assert!(up.process.seen.iter().any(|line| line == "stopped"), "{:#?}", up.process.seen);
 }
 
