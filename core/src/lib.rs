@@ -32,6 +32,7 @@ mod entailment;
 #[cfg(any(test, feature = "harness"))]
 pub mod harness;
 mod ids;
+mod journal;
 mod link;
 mod llm;
 mod local_link;
@@ -64,6 +65,7 @@ pub use config::ConfigError;
 pub use embedding::{EMBEDDING_DIMENSIONS_MAX, EmbedError, embed_ballots, is_usable_embedding};
 pub use entailment::{ENTAILMENT_QUESTIONS_MAX, Entailment, JudgeError, judge_meanings};
 pub use ids::{TaskId, WorkerId, natural_cmp};
+pub use journal::{Journal, JournalError, JournalState, JournalWrite, JournaledTask, MemoryJournal};
 pub use link::{ExecuteRequest, Heartbeat, LINK_ERROR_BYTES_MAX, LinkError, WorkerAnswer, WorkerLink};
 pub use llm::{Completion, CompletionRequest, Embedder, Llm, LlmError};
 pub use local_link::LocalLink;
