@@ -69,6 +69,19 @@ impl TaskQueue {
         Ok(())
     }
 
+    /// Queues a task that a previous incarnation accepted and started
+    /// `attempts_used` times (from its journal), behind others of its priority.
+    ///
+    /// # Errors
+    /// [`QueueError::Full`] or [`QueueError::Duplicate`].
+    pub fn resume(&mut self, task: TaskId, priority: Priority, attempts_used: u32) -> Result<(), QueueError> {
+        self.push(task.clone(), priority)?;
+        if attempts_used > 0 {
+            self.attempts.insert(task, attempts_used);
+        }
+        Ok(())
+    }
+
     /// Queues unanswered work again, ahead of new tasks of its priority (it has waited
     /// longest), if its retry budget allows.
     ///

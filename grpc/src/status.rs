@@ -56,7 +56,8 @@ pub(crate) fn status_of_submit(error: &SubmitError) -> Status {
         SubmitError::Invalid(error) => Status::invalid_argument(format!("task: {error}")),
         SubmitError::Queue(QueueError::Full { .. }) => Status::resource_exhausted(error.to_string()),
         SubmitError::Queue(_) => Status::failed_precondition(error.to_string()),
-        SubmitError::ShuttingDown => Status::unavailable(error.to_string()),
+        // Not accepted, and the supervisor is stopping: another may take it.
+        SubmitError::ShuttingDown | SubmitError::Journal(_) => Status::unavailable(error.to_string()),
     }
 }
 

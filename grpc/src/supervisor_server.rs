@@ -89,16 +89,23 @@ async fn within<T>(call: &str, deadline_ms: u64, work: impl Future<Output = T>) 
 }
 
 /// A task's events on the wire; a stream that ends without the result (the
-/// supervisor stopped) ends with `unavailable` instead of silently.
-fn event_stream(events: TaskEvents) -> EventStream {
-    Box::pin(stream::unfold(Some(events), |events| async move {
-        let mut events = events?;
-        match events.next().await {
-            Some(event) => {
-                let last = event.is_final();
-                Some((Ok(event_to_proto(&event)), (!last).then_some(events)))
+/// supervisor stopped) ends with `unavailable` instead of silently. The result, once
+/// handed to the wire, counts as delivered.
+fn event_stream(events: TaskEvents, service: SupervisorService, task: quorum_core::TaskId) -> EventStream {
+    Box::pin(stream::unfold(Some(events), move |events| {
+        let (service, task) = (service.clone(), task.clone());
+        async move {
+            let mut events = events?;
+            match events.next().await {
+                Some(event) => {
+                    let last = event.is_final();
+                    if last {
+                        service.result_delivered(&task);
+                    }
+                    Some((Ok(event_to_proto(&event)), (!last).then_some(events)))
+                }
+                None => Some((Err(Status::unavailable("the supervisor stopped before the task's result")), None)),
             }
-            None => Some((Err(Status::unavailable("the supervisor stopped before the task's result")), None)),
         }
     }))
 }
@@ -117,6 +124,7 @@ impl SupervisorAdapter {
         let events = match submitted {
             Submitted::Completed(result) => {
                 tracing::info!("task already done: its result is sent again");
+                self.service.result_delivered(&id);
                 let finished = Ok(event_to_proto(&TaskEvent::Finished { result }));
                 return Ok(Response::new(Box::pin(stream::iter([finished]))));
             }
@@ -129,7 +137,7 @@ impl SupervisorAdapter {
                 self.service.subscribe(&id).map_err(|error| status_of_unknown(&error))?
             }
         };
-        Ok(Response::new(event_stream(events)))
+        Ok(Response::new(event_stream(events, self.service.clone(), id)))
     }
 }
 

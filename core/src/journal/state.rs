@@ -46,7 +46,10 @@ impl JournaledTask {
             JournalWrite::Accepted { .. } => {}
             JournalWrite::RoundStarted { attempt, .. } => self.attempt = self.attempt.max(*attempt),
             JournalWrite::Voted { vote, .. } => {
-                let known = self.votes.iter().any(|v| (&v.worker, v.attempt, &v.text) == (&vote.worker, vote.attempt, &vote.text));
+                let known = self
+                    .votes
+                    .iter()
+                    .any(|v| (&v.worker, v.attempt, &v.text) == (&vote.worker, vote.attempt, &vote.text));
                 if self.result.is_none() && !known {
                     self.votes.push(vote.clone());
                 }

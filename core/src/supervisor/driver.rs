@@ -58,11 +58,12 @@ use self::membership::{Change, Membership};
 use super::annotations::Annotations;
 use super::config::SupervisorConfig;
 use super::deadlines::Deadlines;
-use super::machine::{Command, Submitted, SupervisorMachine};
+use super::machine::{Command, SubmitError, Submitted, SupervisorMachine};
 use super::service::{Analyser, Emission, Ledger, Request, ResultHook, SupervisorService, SupervisorStatus, TaskEvent};
 use crate::analysis::{HeuristicAnalyser, LlmAnalyser};
 use crate::boxed::{BoxEmbedder, BoxEntailment, BoxLlm};
 use crate::config::ConfigError;
+use crate::journal::{Journal, JournalError, JournalWrite};
 use crate::link::{ExecuteRequest, Heartbeat, LinkError, WorkerAnswer, WorkerLink};
 use crate::registry::{Members, WorkerRegistry};
 use crate::scaler::{ScaleError, Scaler};
@@ -91,6 +92,7 @@ pub struct Supervisor<L, S> {
     analyser: Option<BoxLlm>,
     embedder: Option<BoxEmbedder>,
     judge: Option<BoxEntailment>,
+    journal: Option<Arc<dyn Journal>>,
 }
 
 /// The future that runs a supervisor; spawn it or await it. Dropping it (a crashed
@@ -109,6 +111,9 @@ pub struct SupervisorDriver<L, S> {
     annotator: Annotator,
     hook: Option<ResultHook>,
     requests: mpsc::Receiver<Request>,
+    journal: Option<Arc<dyn Journal>>,
+    /// The journal's first failure: from then on the driver only stops.
+    journal_failure: Option<JournalError>,
 }
 
 enum Event {
@@ -147,7 +152,32 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> Supervisor<L, S> {
             analyser: None,
             embedder: None,
             judge: None,
+            journal: None,
         })
+    }
+
+    /// Journals into `journal` and resumes from what it holds (see
+    /// [`crate::JournalState`]): finished tasks answer with their results again,
+    /// unfinished ones go on with the answers that counted, the voting powers are
+    /// restored. From then on every task is written and synced before the client
+    /// hears "accepted", every result before anyone hears it.
+    ///
+    /// # Errors
+    /// [`JournalError`] when the journal cannot be read.
+    pub fn with_journal(mut self, journal: Arc<dyn Journal>) -> Result<Self, JournalError> {
+        let state = journal.load()?;
+        self.machine.recover(&state, 0);
+        for entry in state.finished() {
+            if let Some(result) = &entry.result {
+                self.ledger.finish(result);
+            }
+        }
+        for entry in state.unfinished() {
+            self.ledger.accept(&entry.task.id);
+        }
+        self.ledger.note_deliveries();
+        self.journal = Some(journal);
+        Ok(self)
     }
 
     /// Workers known from the start.
@@ -226,6 +256,8 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> Supervisor<L, S> {
             annotator,
             hook: self.hook,
             requests: request_receiver,
+            journal: self.journal,
+            journal_failure: None,
         };
         (service, driver)
     }
@@ -261,6 +293,11 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
         // arrive as requests) must not starve replies, membership and the clock.
         let mut requests_in_a_row = 0usize;
         loop {
+            // What the commands and results below depend on is written down first.
+            if let Err(error) = self.flush_journal() {
+                tracing::error!(%error, "the journal failed: the supervisor stops");
+                break;
+            }
             self.carry_out_commands(&mut calls, &mut executing);
             if self.machine.checks_invariants()
                 && let Some((task, worker)) = executing.keys().find(|(t, w)| !self.machine.is_pending(t, w))
@@ -312,6 +349,26 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
         }
     }
 
+    /// Writes what the machine journaled since the last flush, synced if any of it
+    /// is a promise (an acceptance, a result). A failed write stays failed: the
+    /// machine's writes are gone from it, so the driver must stop.
+    fn flush_journal(&mut self) -> Result<(), JournalError> {
+        if let Some(error) = &self.journal_failure {
+            return Err(error.clone());
+        }
+        let Some(journal) = &self.journal else { return Ok(()) };
+        let writes: Vec<JournalWrite> = core::iter::from_fn(|| self.machine.poll_journal()).collect();
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let sync = writes.iter().any(JournalWrite::must_sync);
+        let written = journal.write(&writes, sync);
+        if let Err(error) = &written {
+            self.journal_failure = Some(error.clone());
+        }
+        written
+    }
+
     /// Hands every finished result to the ledger (and so to its subscribers and
     /// the table by id), then to the hook.
     fn publish_results(&mut self) {
@@ -343,12 +400,18 @@ impl<L: WorkerLink + 'static, S: Scaler + 'static> SupervisorDriver<L, S> {
         match request {
             Request::Submit { task, plan, reply } => {
                 let id = task.id.clone();
-                let outcome = self.machine.handle_submit(task, plan, now_ms);
+                let mut outcome = self.machine.handle_submit(task, plan, now_ms);
                 if matches!(outcome, Ok(Submitted::Accepted)) {
-                    self.ledger.accept(&id);
+                    // Durable before the client hears it; if it cannot be, the task
+                    // was not accepted (and the loop stops at its next turn).
+                    match self.flush_journal() {
+                        Ok(()) => self.ledger.accept(&id),
+                        Err(error) => outcome = Err(SubmitError::Journal(error)),
+                    }
                 }
                 let _ = reply.send(outcome);
             }
+            Request::ResultDelivered { task } => self.machine.handle_result_delivered(&task),
             Request::Status { reply } => {
                 let (queued, running) = self.machine.load();
                 let status = SupervisorStatus {

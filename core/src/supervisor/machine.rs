@@ -20,6 +20,7 @@
 //! - [`annotation`]: which answers are worth the supervisor's own model calls;
 //! - [`rounds`]: scheduling, rounds, deciding and finishing a task;
 //! - [`health`]: workers going offline, heartbeats, scaling;
+//! - [`journaling`]: what goes to the journal, and resuming from it;
 //! - [`invariants`]: what must hold between any two inputs;
 //! - [`stats`]: the counters of refused inputs.
 //!
@@ -31,6 +32,7 @@ mod annotation;
 mod health;
 mod inputs;
 mod invariants;
+mod journaling;
 mod membership;
 mod rounds;
 mod stats;
@@ -43,6 +45,7 @@ use super::config::SupervisorConfig;
 use super::task_state::TaskState;
 use crate::analysis::HeuristicAnalyser;
 use crate::config::ConfigError;
+use crate::journal::JournalWrite;
 use crate::link::ExecuteRequest;
 use crate::pool::{WorkerPool, WorkerSummary};
 use crate::power::VotingPowers;
@@ -113,6 +116,10 @@ pub enum SubmitError {
     /// The supervisor is shutting down.
     #[error("supervisor is shutting down")]
     ShuttingDown,
+    /// The task could not be journaled, so it was not accepted; the supervisor
+    /// stops rather than promise what it cannot keep.
+    #[error("not accepted: {0}")]
+    Journal(#[from] crate::journal::JournalError),
 }
 
 /// The supervisor's state machine.
@@ -139,6 +146,8 @@ pub struct SupervisorMachine {
     clock_ms: u64,
     /// The latest `handle_timeout` instant.
     last_timeout_ms: Option<u64>,
+    /// Writes for the journal, when journaling is on (see `journaling`).
+    journal: Option<VecDeque<JournalWrite>>,
 }
 
 impl SupervisorMachine {
@@ -168,6 +177,7 @@ impl SupervisorMachine {
             stats: SupervisorStats::default(),
             clock_ms: 0,
             last_timeout_ms: None,
+            journal: None,
         })
     }
 
@@ -270,3 +280,6 @@ mod tests;
 
 #[cfg(test)]
 mod boundary_tests;
+
+#[cfg(test)]
+mod journal_tests;

@@ -115,6 +115,7 @@ pub(crate) enum Request {
     Submit { task: Task, plan: Option<TaskPlan>, reply: oneshot::Sender<Result<Submitted, SubmitError>> },
     Status { reply: oneshot::Sender<SupervisorStatus> },
     Deliver { answer: WorkerAnswer },
+    ResultDelivered { task: TaskId },
     Shutdown { done: oneshot::Sender<()> },
 }
 
@@ -160,13 +161,31 @@ impl SupervisorService {
 
     /// Where `task` stands in this incarnation.
     pub fn task_status(&self, task: &TaskId) -> TaskStatus {
-        self.ledger.status(task)
+        let status = self.ledger.status(task);
+        if matches!(status, TaskStatus::Done(_)) {
+            self.result_delivered(task);
+        }
+        status
     }
 
     /// The result of `task`, if it finished and is still remembered (the latest
     /// `completed_results_max` are).
     pub fn result(&self, task: &TaskId) -> Option<TaskResult> {
-        self.ledger.result(task)
+        let result = self.ledger.result(task);
+        if result.is_some() {
+            self.result_delivered(task);
+        }
+        result
+    }
+
+    /// A client received `task`'s result (the end of its event stream, say; a status
+    /// or result read by id notes itself). A journaling supervisor writes it down,
+    /// so compaction drops delivered results first. Never waits: a mark that finds
+    /// the request queue full is dropped, which costs only an earlier compaction.
+    pub fn result_delivered(&self, task: &TaskId) {
+        if self.ledger.deliver(task) {
+            let _ = self.requests.try_send(Request::ResultDelivered { task: task.clone() });
+        }
     }
 
     /// The events of `task`: of a live task from its oldest event still buffered

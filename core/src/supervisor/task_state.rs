@@ -98,6 +98,30 @@ impl TaskState {
         }
     }
 
+    /// Puts back what a previous incarnation journaled: the rounds it started and
+    /// the votes that counted, each from a worker asked in its round (so the same
+    /// checks hold, and a voter is not asked again).
+    pub(crate) fn resume(&mut self, attempt: u32, votes: &[Vote], now_ms: u64) {
+        self.attempt = attempt;
+        if attempt > 0 {
+            self.started_ms = Some(now_ms);
+        }
+        for vote in votes {
+            let assignment = self.assignments.entry(vote.worker.clone()).or_insert_with(|| Assignment {
+                attempt: vote.attempt,
+                pending: false,
+                power: vote.power,
+                rounds: BTreeSet::new(),
+                pushed: 0,
+            });
+            assignment.rounds.insert(vote.attempt);
+            if !self.asked.contains(&vote.worker) {
+                self.asked.push(vote.worker.clone());
+            }
+            self.votes.push(vote.clone());
+        }
+    }
+
     pub(crate) fn is_running(&self) -> bool {
         self.deadline_ms.is_some()
     }

@@ -513,3 +513,79 @@ mod reading {
         assert!(matches!(idle.arrive(reply("w1", CAPITAL), |_| true), Step::Feed(_)));
     }
 }
+
+/// A journal whose writes fail from the `fail_from`-th call on.
+#[derive(Debug)]
+struct FailingJournal {
+    inner: crate::journal::MemoryJournal,
+    calls: Mutex<usize>,
+    fail_from: usize,
+}
+
+impl Journal for FailingJournal {
+    fn load(&self) -> Result<crate::journal::JournalState, JournalError> {
+        self.inner.load()
+    }
+
+    fn write(&self, writes: &[JournalWrite], sync: bool) -> Result<(), JournalError> {
+        let mut calls = self.calls.lock().unwrap();
+        *calls += 1;
+        if *calls >= self.fail_from {
+            return Err(JournalError::Storage { detail: "disk full".to_owned() });
+        }
+        self.inner.write(writes, sync)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_accepted_task_is_durable_before_the_client_hears_it_and_a_restart_finishes_it() {
+    let workers = [("w1", "4", 1_000), ("w2", "4", 1_000), ("w3", "4", 1_000)];
+    let journal = crate::journal::MemoryJournal::new();
+    let supervisor = Supervisor::new(SupervisorConfig::default(), cluster(&workers), FixedWorkers)
+        .unwrap()
+        .with_workers(ids(&workers))
+        .with_journal(Arc::new(journal.clone()))
+        .unwrap();
+    let (service, driver) = supervisor.start();
+    let running = tokio::spawn(driver.run());
+    assert_eq!(service.submit(Task::new("t1", "What is 2 + 2?")).await.unwrap(), Submitted::Accepted);
+    // The supervisor crashes at once: whatever was not synced is lost, the task is not.
+    running.abort();
+    journal.crash();
+    assert!(journal.load().unwrap().tasks.contains_key(&TaskId::from("t1")));
+
+    // Its successor, on the same journal, finishes it without the client resubmitting.
+    let supervisor = Supervisor::new(SupervisorConfig::default(), cluster(&workers), FixedWorkers)
+        .unwrap()
+        .with_workers(ids(&workers))
+        .with_journal(Arc::new(journal.clone()))
+        .unwrap();
+    let (service, driver) = supervisor.start();
+    tokio::spawn(driver.run());
+    assert_eq!(service.task_status(&"t1".into()), crate::TaskStatus::Pending);
+    let result = service.subscribe(&"t1".into()).unwrap().result().await.unwrap();
+    assert_eq!(result.answer(), Some("4"));
+    // Read by id, the result is delivered, and the journal says so.
+    assert!(service.result(&"t1".into()).is_some());
+    service.shutdown().await;
+    assert!(journal.load().unwrap().tasks[&TaskId::from("t1")].delivered);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_journal_that_cannot_write_refuses_the_task_and_stops_the_supervisor() {
+    let workers = [("w1", "4", 100), ("w2", "4", 100), ("w3", "4", 100)];
+    let journal = FailingJournal { inner: crate::journal::MemoryJournal::new(), calls: Mutex::new(0), fail_from: 1 };
+    let supervisor = Supervisor::new(SupervisorConfig::default(), cluster(&workers), FixedWorkers)
+        .unwrap()
+        .with_workers(ids(&workers))
+        .with_journal(Arc::new(journal))
+        .unwrap();
+    let (service, driver) = supervisor.start();
+    let running = tokio::spawn(driver.run());
+    let refused = service.submit(Task::new("t1", "What is 2 + 2?")).await.unwrap_err();
+    assert!(matches!(&refused, SubmitError::Journal(JournalError::Storage { .. })), "{refused}");
+    assert!(refused.to_string().contains("disk full"), "{refused}");
+    // It stops instead of going on without a journal.
+    running.await.unwrap();
+    assert!(matches!(service.submit(Task::new("t2", "x")).await, Err(SubmitError::ShuttingDown)));
+}

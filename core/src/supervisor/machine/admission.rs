@@ -42,8 +42,11 @@ impl SupervisorMachine {
 
     /// Counts what recording an answer did; a worker caught equivocating gets a
     /// health mark (its answers are excluded from the vote by `decide` itself).
-    pub(super) fn note(&mut self, worker: &WorkerId, recorded: Recorded, now_ms: u64) {
+    pub(super) fn note(&mut self, worker: &WorkerId, task: &TaskId, recorded: Recorded, now_ms: u64) {
         self.stats.count(recorded);
+        if matches!(recorded, Recorded::Vote | Recorded::Conflict) {
+            self.journal_vote(task);
+        }
         if recorded == Recorded::Conflict {
             self.mark(worker, now_ms);
         }

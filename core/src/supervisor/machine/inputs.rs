@@ -59,6 +59,7 @@ impl SupervisorMachine {
         let consensus = plan.consensus_config(&self.config.consensus);
         self.queue.push(task.id.clone(), task.priority)?;
         let id = task.id.clone();
+        self.journal_accepted(&task, &plan);
         self.tasks.insert(id, TaskState::new(task, plan, consensus, now_ms));
         self.schedule(now_ms);
         Ok(Submitted::Accepted)
@@ -182,7 +183,7 @@ impl SupervisorMachine {
                 }
                 let confidence = self.powers.confidence(worker, reported_confidence(answer.confidence));
                 let recorded = state.record_answer(answer, attempt, power, confidence, annotations);
-                self.note(worker, recorded, now_ms);
+                self.note(worker, task, recorded, now_ms);
             }
             Err(error) => {
                 if was_pending && pending_attempt == attempt {
@@ -235,7 +236,7 @@ impl SupervisorMachine {
         let power = assignment.power;
         let confidence = self.powers.confidence(&worker, reported_confidence(answer.confidence));
         let recorded = state.record_answer(answer, attempt, power, confidence, annotations);
-        self.note(&worker, recorded, now_ms);
+        self.note(&worker, &task, recorded, now_ms);
         self.evaluate(&task, now_ms);
     }
 

@@ -76,6 +76,7 @@ impl SupervisorMachine {
             };
             self.commands.push_back(Command::Execute { worker, request });
         }
+        self.journal_round(task, attempt);
     }
 
     /// After an answer: decide early if the rest cannot matter, or close the round
@@ -258,6 +259,7 @@ impl SupervisorMachine {
                 rate_limit_wait_ms: state.rate_limit_wait_ms,
             },
         };
+        self.journal_finished(&result);
         self.remember(result.clone());
         self.results.push_back(result);
     }

@@ -74,6 +74,10 @@ struct LedgerState {
     duplicate_results: u64,
     /// Tasks whose submission waits on the analyser: pending, not yet the machine's.
     analysing: BTreeSet<TaskId>,
+    /// Whether deliveries are noted (the supervisor journals them).
+    journaled: bool,
+    /// Results a client received, among `results`.
+    delivered: BTreeSet<TaskId>,
 }
 
 impl Ledger {
@@ -89,6 +93,8 @@ impl Ledger {
                 task_events_max,
                 duplicate_results: 0,
                 analysing: BTreeSet::new(),
+                journaled: false,
+                delivered: BTreeSet::new(),
             }),
             stats: StatsReader::default(),
         }
@@ -126,6 +132,7 @@ impl Ledger {
             while state.results_order.len() > state.results_max {
                 if let Some(oldest) = state.results_order.pop_front() {
                     state.results.remove(&oldest);
+                    state.delivered.remove(&oldest);
                 }
             }
             Emission::First
@@ -134,6 +141,18 @@ impl Ledger {
             feed.push(TaskEvent::Finished { result: Box::new(result.clone()) });
         }
         emission
+    }
+
+    /// Notes deliveries from now on (the supervisor journals them).
+    pub(crate) fn note_deliveries(&self) {
+        self.lock().journaled = true;
+    }
+
+    /// A client received `task`'s result: whether that is news worth journaling (the
+    /// first delivery of a result this ledger holds, with deliveries noted).
+    pub(crate) fn deliver(&self, task: &TaskId) -> bool {
+        let mut state = self.lock();
+        state.journaled && state.results.contains_key(task) && state.delivered.insert(task.clone())
     }
 
     /// The supervisor is gone: live tasks end without results and become unknown.
