@@ -6,8 +6,13 @@
 //! after its connection breaks. Every call runs under its deadline from
 //! [`quorum_core::Deadlines`], sent to the worker too (`grpc-timeout`), and the whole
 //! call, stream included, is bounded by it: a stream that stalls (a dead peer, a
-//! partition that swallows segments) ends as [`LinkError::Timeout`], never hangs;
-//! keepalive finds the dead connection for the next call.
+//! partition that swallows segments) ends as [`LinkError::Timeout`], never hangs.
+//! Keepalive finds a dead connection within its interval and timeout; sooner than
+//! that, a control call (heartbeat, cancel) that times out drops the worker's
+//! channel, so the next call connects afresh instead of queueing behind a
+//! connection that lost a segment for good (control calls answer at once, so their
+//! timing out says the connection, not the worker, is stuck; an execute call may
+//! time out on a slow model, and leaves the channel alone).
 
 use core::future::Future;
 use core::time::Duration;
@@ -103,11 +108,13 @@ impl<C: Connect> GrpcLink<C> {
             .max_encoding_message_size(self.config.request_bytes_max))
     }
 
-    /// Runs `call` with `worker`'s client under `deadline_ms`.
+    /// Runs `call` with `worker`'s client under `deadline_ms`; a `control` call that
+    /// times out drops the worker's channel.
     async fn call<T, F>(
         &self,
         worker: &WorkerId,
         deadline_ms: u64,
+        control: bool,
         call: impl FnOnce(Client, Duration) -> F,
     ) -> Result<T, LinkError>
     where
@@ -126,6 +133,9 @@ impl<C: Connect> GrpcLink<C> {
         };
         if let Err(error) = &outcome {
             tracing::debug!(%worker, %error, "call to worker failed");
+            if control && *error == LinkError::Timeout {
+                self.channels.lock().unwrap_or_else(PoisonError::into_inner).remove(worker);
+            }
         }
         outcome
     }
@@ -168,7 +178,7 @@ async fn read_answer(mut events: tonic::Streaming<proto::ExecuteEvent>) -> Resul
 impl<C: Connect> WorkerLink for GrpcLink<C> {
     async fn execute(&self, worker: &WorkerId, request_: ExecuteRequest) -> Result<WorkerAnswer, LinkError> {
         let deadline_ms = self.config.deadlines.execute_call_ms(request_.timeout_ms);
-        self.call(worker, deadline_ms, |mut client, deadline| async move {
+        self.call(worker, deadline_ms, false, |mut client, deadline| async move {
             let response = client
                 .execute(request(execute_request_to_proto(request_), deadline))
                 .await
@@ -179,7 +189,7 @@ impl<C: Connect> WorkerLink for GrpcLink<C> {
     }
 
     async fn heartbeat(&self, worker: &WorkerId) -> Result<Heartbeat, LinkError> {
-        self.call(worker, self.config.deadlines.heartbeat_call_ms, |mut client, deadline| async move {
+        self.call(worker, self.config.deadlines.heartbeat_call_ms, true, |mut client, deadline| async move {
             let reply = client
                 .heartbeat(request(proto::HeartbeatRequest {}, deadline))
                 .await
@@ -191,7 +201,7 @@ impl<C: Connect> WorkerLink for GrpcLink<C> {
 
     async fn cancel(&self, worker: &WorkerId, task: &TaskId) -> Result<(), LinkError> {
         let task = task.as_str().to_owned();
-        self.call(worker, self.config.deadlines.control_call_ms, |mut client, deadline| async move {
+        self.call(worker, self.config.deadlines.control_call_ms, true, |mut client, deadline| async move {
             client
                 .cancel(request(proto::CancelRequest { task }, deadline))
                 .await

@@ -24,6 +24,8 @@ pub fn catalogue() -> Vec<Scenario> {
         worker_crash(),
         rolling_restarts(),
         supervisor_crash(),
+        supervisor_crash_durable(),
+        crash_loop(),
         latency_stragglers(),
         rate_limit_storm(),
         garbage_answers(),
@@ -198,6 +200,47 @@ fn supervisor_crash() -> Scenario {
         "supervisor-crash",
         "the supervisor crashes, losing its memory, and restarts; clients resubmit by task id",
         cluster,
+        healthy_after_faults(0),
+    )
+}
+
+/// A journaling supervisor whose client never resubmits: only the journal keeps
+/// "accepted" meaning "will get a result".
+fn durable(mut cluster: ClusterConfig) -> ClusterConfig {
+    cluster.journal = true;
+    cluster.client.resubmit = false;
+    cluster
+}
+
+fn supervisor_crash_durable() -> Scenario {
+    let mut cluster = cluster_until(20_000);
+    cluster.workers = honest_workers(5, reliable());
+    // Tasks arrive in bursts, and the crashes land inside them: acceptances, rounds
+    // and votes are in flight, some written and not yet synced.
+    cluster.workload.arrival = Arrival::Bursts { size: 8, gap_ms: 2_000 };
+    for at_ms in [4_050, 10_020, 16_100] {
+        cluster.faults.faults.push(fault(at_ms, 2_000, FaultKind::Crash { host: "supervisor".to_owned() }));
+    }
+    scenario(
+        "supervisor-crash-durable",
+        "the supervisor crashes three times during bursts of tasks; the client never resubmits, and its journal alone gives every task exactly one result",
+        durable(cluster),
+        healthy_after_faults(0),
+    )
+}
+
+fn crash_loop() -> Scenario {
+    let mut cluster = cluster_until(60_000);
+    cluster.workers = honest_workers(5, reliable());
+    cluster.fault_phase_ms = 60_000;
+    // Down 1 s in every 4, for a minute.
+    for cycle in 0..15u64 {
+        cluster.faults.faults.push(fault(2_000 + cycle * 4_000, 1_000, FaultKind::Crash { host: "supervisor".to_owned() }));
+    }
+    scenario(
+        "crash-loop",
+        "the supervisor crashes every 4 s for a minute; the client never resubmits, and every task still ends with one result",
+        durable(cluster),
         healthy_after_faults(0),
     )
 }

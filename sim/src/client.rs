@@ -1,7 +1,10 @@
 //! The client: submits the workload on schedule and holds on until every task has its
 //! one result. Submission is idempotent per task id, so when the supervisor restarts
-//! and forgets a task (a poll says `Unknown`), the client simply submits it again.
-//! That is how a supervisor crash loses no task without a durable journal.
+//! and forgets a task (a poll says `Unknown`), the client simply submits it again:
+//! that is how a supervisor crash loses no task without a durable journal. With
+//! `resubmit = false` it never does ([`crate::ClientConfig`]), and only the
+//! supervisor's journal can keep the promise; with the journal on, the client checks
+//! it (`lost_task`, `changed_result`).
 
 use core::time::Duration;
 use std::collections::BTreeMap;
@@ -14,7 +17,7 @@ use quorum_core::consensus::ConsensusConfig;
 use quorum_core::mock::workload::PlannedTask;
 use quorum_core::{Deadlines, Task, TaskId, TaskResult};
 
-use crate::invariants::{Violation, check_result};
+use crate::invariants::{Invariant, Violation, check_result};
 use crate::trace::{Happening, Trace};
 use crate::transport::{SupervisorCalls, Transport};
 use crate::wire::{SupervisorRequest, SupervisorResponse, TaskStatus};
@@ -48,6 +51,7 @@ pub(crate) async fn client(
     consensus: ConsensusConfig,
     deadlines: Deadlines,
     transport: Transport,
+    promises: Promises,
     log: ClientLog,
     violations: Arc<Mutex<Vec<Violation>>>,
     trace: Trace,
@@ -60,6 +64,8 @@ pub(crate) async fn client(
         consensus,
         client_call_ms: deadlines.client_call_ms,
         supervisor: SupervisorCalls::new(transport, &deadlines),
+        promises,
+        lost: BTreeMap::new(),
         violations,
         trace,
     };
@@ -92,6 +98,9 @@ struct ClientState {
     consensus: ConsensusConfig,
     client_call_ms: u64,
     supervisor: SupervisorCalls,
+    promises: Promises,
+    /// Tasks reported lost (once each).
+    lost: BTreeMap<TaskId, ()>,
     violations: Arc<Mutex<Vec<Violation>>>,
     trace: Trace,
 }
@@ -133,12 +142,15 @@ impl ClientState {
                 Some(SupervisorResponse::Submitted) => {
                     self.acknowledged.insert(id, true);
                 }
-                Some(SupervisorResponse::Status(TaskStatus::Done(result))) => {
-                    take_result(*result, self.now_ms(), &self.log, &self.consensus, &self.violations, &self.trace);
-                }
+                Some(SupervisorResponse::Status(TaskStatus::Done(result))) => self.take_result(*result),
                 Some(SupervisorResponse::Status(TaskStatus::Unknown)) => {
-                    self.trace.record("client", Happening::Resubmit { task: id.clone() });
-                    self.acknowledged.insert(id, false);
+                    if self.promises.journal && self.lost.insert(id.clone(), ()).is_none() {
+                        self.violate(Invariant::LostTask, &id, "accepted, then unknown to the supervisor".to_owned());
+                    }
+                    if self.promises.resubmit {
+                        self.trace.record("client", Happening::Resubmit { task: id.clone() });
+                        self.acknowledged.insert(id, false);
+                    }
                 }
                 Some(SupervisorResponse::Refused(reason)) => {
                     self.trace.record("client", Happening::Refused { task: id, reason })
@@ -149,30 +161,48 @@ impl ClientState {
     }
 }
 
-fn is_done(log: &ClientLog, id: &TaskId) -> bool {
-    log.lock().unwrap_or_else(PoisonError::into_inner).get(id).is_some_and(|r| r.result.is_some())
+impl ClientState {
+    fn violate(&self, invariant: Invariant, task: &TaskId, detail: String) {
+        let violation = Violation { invariant, task: Some(task.clone()), detail };
+        self.violations.lock().unwrap_or_else(PoisonError::into_inner).push(violation);
+    }
+
+    /// Keeps the first result of a task and checks it. A later, different result is
+    /// a re-run after a supervisor restart: ignored without a journal, a broken
+    /// promise with one.
+    fn take_result(&self, result: TaskResult) {
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(record) = log.get_mut(&result.task) else { return };
+        if let Some(held) = &record.result {
+            if self.promises.journal && *held != result {
+                let detail = format!("{:?} was received, then {:?}", held.outcome, result.outcome);
+                drop(log);
+                self.violate(Invariant::ChangedResult, &result.task, detail);
+            }
+            return;
+        }
+        let (task, outcome) = (result.task.clone(), result.outcome.clone());
+        self.trace.record("client", Happening::Result { task, outcome });
+        let found = check_result(&result, &self.consensus);
+        if !found.is_empty() {
+            self.violations.lock().unwrap_or_else(PoisonError::into_inner).extend(found);
+        }
+        record.finished_at_ms = Some(self.now_ms());
+        record.result = Some(result);
+    }
 }
 
-/// Keeps the first result of a task and checks it; a later, different result for a
-/// task already held is a re-run after a supervisor restart, which the client ignores.
-fn take_result(
-    result: TaskResult,
-    now_ms: u64,
-    log: &ClientLog,
-    consensus: &ConsensusConfig,
-    violations: &Arc<Mutex<Vec<Violation>>>,
-    trace: &Trace,
-) {
-    let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
-    let Some(record) = log.get_mut(&result.task) else { return };
-    if record.result.is_some() {
-        return;
-    }
-    trace.record("client", Happening::Result { task: result.task.clone(), outcome: result.outcome.clone() });
-    let found = check_result(&result, consensus);
-    if !found.is_empty() {
-        violations.lock().unwrap_or_else(PoisonError::into_inner).extend(found);
-    }
-    record.finished_at_ms = Some(now_ms);
-    record.result = Some(result);
+/// What the client holds the supervisor to, and how it behaves: whether it submits
+/// a forgotten task again, and whether the supervisor journals (then it must forget
+/// nothing and never change a result).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Promises {
+    /// Submit a task again when a restarted supervisor does not know it.
+    pub resubmit: bool,
+    /// The supervisor journals.
+    pub journal: bool,
+}
+
+fn is_done(log: &ClientLog, id: &TaskId) -> bool {
+    log.lock().unwrap_or_else(PoisonError::into_inner).get(id).is_some_and(|r| r.result.is_some())
 }

@@ -284,7 +284,13 @@ pub(crate) struct SupervisorSpec {
     pub incarnations: Incarnations,
     /// The wire.
     pub transport: Transport,
+    /// With a journal: every result emitted so far, across incarnations (a later
+    /// incarnation must emit the same one, if any).
+    pub journal: Option<Emitted>,
 }
+
+/// Every result the supervisor emitted in a run, by task, across incarnations.
+pub(crate) type Emitted = Arc<Mutex<BTreeMap<quorum_core::TaskId, quorum_core::TaskResult>>>;
 
 /// The supervisor incarnations of one run (a crash starts a new one), whose counters
 /// the run's report adds up.
@@ -322,7 +328,7 @@ pub(crate) async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
     let scaler = SimScaler::new(spec.registry.clone(), spec.hosts.clone(), spec.trace.clone(), spec.transport);
     let mut supervisor = Supervisor::new(spec.config.clone(), link, scaler)?
         .with_registry(&spec.registry)
-        .on_result(result_hook(spec.trace.clone(), Arc::clone(&spec.violations)));
+        .on_result(result_hook(spec.trace.clone(), Arc::clone(&spec.violations), spec.journal.clone()));
     if let Some(truths) = &spec.judge_truths {
         // The mock judges by the truths alone and makes no draws: no seed, no trace.
         let judge = MockLlm::new("judge", LlmProfile::default(), Arc::clone(truths), LlmControl::default(), 0);
@@ -350,17 +356,31 @@ pub(crate) async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
 }
 
 /// Traces every result, and reports a second result for one task in one
-/// incarnation as a broken invariant.
-fn result_hook(trace: Trace, violations: Arc<Mutex<Vec<Violation>>>) -> ResultHook {
+/// incarnation as a broken invariant; with a journal, also a result that differs
+/// from one an earlier incarnation emitted.
+fn result_hook(trace: Trace, violations: Arc<Mutex<Vec<Violation>>>, emitted: Option<Emitted>) -> ResultHook {
     ResultHook::new(move |result, emission| {
         let (task, outcome) = (result.task.clone(), result.outcome.clone());
         trace.record("supervisor", Happening::Result { task, outcome });
+        let violate = |invariant, detail: String| {
+            let violation = Violation { invariant, task: Some(result.task.clone()), detail };
+            violations.lock().unwrap_or_else(PoisonError::into_inner).push(violation);
+        };
         if emission == Emission::Duplicate {
-            violations.lock().unwrap_or_else(PoisonError::into_inner).push(Violation {
-                invariant: Invariant::DuplicateResult,
-                task: Some(result.task.clone()),
-                detail: "emitted twice by one supervisor incarnation".to_owned(),
-            });
+            violate(Invariant::DuplicateResult, "emitted twice by one supervisor incarnation".to_owned());
+        }
+        if let Some(emitted) = &emitted {
+            let mut emitted = emitted.lock().unwrap_or_else(PoisonError::into_inner);
+            match emitted.get(&result.task) {
+                Some(earlier) if earlier != result => violate(
+                    Invariant::ConflictingResults,
+                    format!("{:?}, then {:?} after a restart", earlier.outcome, result.outcome),
+                ),
+                Some(_) => {}
+                None => {
+                    emitted.insert(result.task.clone(), result.clone());
+                }
+            }
         }
     })
 }

@@ -35,6 +35,13 @@ pub enum Invariant {
     Panic,
     /// The run overran its step or wall-clock budget (a hang, or a livelock).
     Stuck,
+    /// A journaling supervisor forgot a task it had accepted (a poll after a
+    /// restart found it unknown).
+    LostTask,
+    /// Two supervisor incarnations emitted different results for one task.
+    ConflictingResults,
+    /// The client received a result for a task, then a different one.
+    ChangedResult,
 }
 
 impl Invariant {
@@ -51,6 +58,9 @@ impl Invariant {
             Self::Simulation => "simulation",
             Self::Panic => "panic",
             Self::Stuck => "stuck",
+            Self::LostTask => "lost_task",
+            Self::ConflictingResults => "conflicting_results",
+            Self::ChangedResult => "changed_result",
         }
     }
 }

@@ -40,7 +40,7 @@ mod wire;
 
 pub use client::ClientRecord;
 pub use cluster::{
-    CLIENT_HOST, ClusterBuilder, ClusterConfig, ClusterError, RunBudget, RunOutcome, RunWindow, SUPERVISOR_HOST,
+    CLIENT_HOST, ClientConfig, ClusterBuilder, ClusterConfig, ClusterError, RunBudget, RunOutcome, RunWindow, SUPERVISOR_HOST,
     WorkerPlan, check_determinism, honest_workers, named_workers, panic_message, run, run_with_budget,
 };
 pub use faults::{Fault, FaultKind, FaultPlan, Swarm};

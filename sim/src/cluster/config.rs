@@ -90,6 +90,36 @@ pub struct ClusterConfig {
     /// the gRPC stack real mode ships.
     #[serde(skip_serializing_if = "Transport::is_frames")]
     pub transport: Transport,
+    /// Whether the supervisor journals to its disk (turmoil's simulated file system,
+    /// where a crash loses what was never synced) and recovers from it when it
+    /// restarts. Default off: a crash loses its memory.
+    #[serde(skip_serializing_if = "core::ops::Not::not")]
+    pub journal: bool,
+    /// How the client behaves.
+    #[serde(skip_serializing_if = "ClientConfig::is_default")]
+    pub client: ClientConfig,
+}
+
+/// How the simulated client behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientConfig {
+    /// Whether it submits a task again when a restarted supervisor does not know it.
+    /// Default on; off, the supervisor's journal alone must keep the promise.
+    pub resubmit: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self { resubmit: true }
+    }
+}
+
+impl ClientConfig {
+    /// Whether it is the default (a config leaves the default out).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl Default for ClusterConfig {
@@ -109,6 +139,8 @@ impl Default for ClusterConfig {
             latency_ms_max: 50,
             entailment: false,
             transport: Transport::Frames,
+            journal: false,
+            client: ClientConfig::default(),
         }
     }
 }

@@ -15,9 +15,9 @@ use super::config::{CLIENT_HOST, ClusterConfig, SUPERVISOR_HOST};
 use super::error::ClusterError;
 use super::injector::Injector;
 use super::outcome::RunOutcome;
-use crate::client::{ClientLog, client};
+use crate::client::{ClientLog, Promises, client};
 use crate::faults::{Fault, timeline};
-use crate::hosts::{Incarnations, SimRegistry, SupervisorSpec, WorkerSpec, supervisor_host, worker_host};
+use crate::hosts::{Emitted, Incarnations, SimRegistry, SupervisorSpec, WorkerSpec, supervisor_host, worker_host};
 use crate::invariants::{Invariant, Violation};
 use crate::report::build_report;
 use crate::trace::{Divergence, Happening, Trace, first_divergence};
@@ -93,6 +93,8 @@ struct Shared {
     violations: Arc<Mutex<Vec<Violation>>>,
     log: ClientLog,
     incarnations: Incarnations,
+    /// Every result any supervisor incarnation emitted, by task.
+    emitted: Emitted,
 }
 
 impl Shared {
@@ -111,6 +113,7 @@ impl Shared {
             violations: Arc::new(Mutex::new(Vec::new())),
             log: Arc::new(Mutex::new(BTreeMap::new())),
             incarnations: Incarnations::default(),
+            emitted: Emitted::default(),
         }
     }
 
@@ -148,6 +151,7 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         trace: shared.trace.clone(),
         incarnations: shared.incarnations.clone(),
         transport: config.transport,
+        journal: config.journal.then(|| shared.emitted.clone()),
     };
     sim.host(SUPERVISOR_HOST, move || supervisor_host(supervisor.clone()));
     for plan in config.workers.iter().chain(&config.spares) {
@@ -171,6 +175,7 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         config.supervisor.consensus.clone(),
         config.supervisor.deadlines.clone(),
         config.transport,
+        Promises { resubmit: config.client.resubmit, journal: config.journal },
         Arc::clone(&shared.log),
         Arc::clone(&shared.violations),
         shared.trace.clone(),
