@@ -22,11 +22,11 @@ mod state;
 
 use serde::{Deserialize, Serialize};
 
+use crate::TaskId;
 use crate::analysis::TaskPlan;
 use crate::power::VotingPowers;
 use crate::result::{TaskResult, Vote};
 use crate::task::Task;
-use crate::TaskId;
 
 pub use memory::MemoryJournal;
 pub use state::{JournalState, JournaledTask};

@@ -46,7 +46,10 @@ impl JournaledTask {
             JournalWrite::Accepted { .. } => {}
             JournalWrite::RoundStarted { attempt, .. } => self.attempt = self.attempt.max(*attempt),
             JournalWrite::Voted { vote, .. } => {
-                let known = self.votes.iter().any(|v| (&v.worker, v.attempt, &v.text) == (&vote.worker, vote.attempt, &vote.text));
+                let known = self
+                    .votes
+                    .iter()
+                    .any(|v| (&v.worker, v.attempt, &v.text) == (&vote.worker, vote.attempt, &vote.text));
                 if self.result.is_none() && !known {
                     self.votes.push(vote.clone());
                 }
@@ -63,6 +66,14 @@ impl JournaledTask {
     /// Whether it has its result.
     pub fn is_finished(&self) -> bool {
         self.result.is_some()
+    }
+
+    /// Its place in compaction's order, smallest dropped first: delivered before
+    /// undelivered (`false` sorts first), then oldest. The one copy of the rule: a
+    /// store that indexes finished tasks by it drops what [`JournalState::compact`]
+    /// drops.
+    pub fn compaction_key(&self) -> (bool, u64) {
+        (!self.delivered, self.sequence)
     }
 }
 
@@ -106,16 +117,15 @@ impl JournalState {
     /// ones first, then (only if clients never came for them) the oldest others.
     /// Unfinished tasks are always kept. Returns the ids dropped.
     pub fn compact(&mut self, finished_kept_max: usize) -> Vec<TaskId> {
-        let mut finished: Vec<(bool, u64, TaskId)> = self
+        let mut finished: Vec<((bool, u64), TaskId)> = self
             .tasks
             .values()
             .filter(|entry| entry.is_finished())
-            .map(|entry| (!entry.delivered, entry.sequence, entry.task.id.clone()))
+            .map(|entry| (entry.compaction_key(), entry.task.id.clone()))
             .collect();
         let excess = finished.len().saturating_sub(finished_kept_max);
-        // Delivered (false sorts first), then oldest.
         finished.sort_unstable();
-        let dropped: Vec<TaskId> = finished.into_iter().take(excess).map(|(_, _, id)| id).collect();
+        let dropped: Vec<TaskId> = finished.into_iter().take(excess).map(|(_, id)| id).collect();
         for id in &dropped {
             self.tasks.remove(id);
         }
