@@ -235,7 +235,11 @@ fn crash_loop() -> Scenario {
     cluster.fault_phase_ms = 60_000;
     // Down 1 s in every 4, for a minute.
     for cycle in 0..15u64 {
-        cluster.faults.faults.push(fault(2_000 + cycle * 4_000, 1_000, FaultKind::Crash { host: "supervisor".to_owned() }));
+        cluster.faults.faults.push(fault(
+            2_000 + cycle * 4_000,
+            1_000,
+            FaultKind::Crash { host: "supervisor".to_owned() },
+        ));
     }
     scenario(
         "crash-loop",

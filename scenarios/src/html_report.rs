@@ -527,6 +527,10 @@ fn describe(event: &TraceEvent, llm_task: Option<&str>) -> Described {
             (format!("{host} pushes an answer to {id} (attempt {attempt}): \"{}\"", shorten(text)), task(id))
         }
         Happening::SupervisorStart => ("the supervisor starts".to_owned(), None),
+        Happening::Recovered { finished, unfinished } => (
+            format!("the supervisor reads its journal: {finished} finished task(s) answer again, {unfinished} go on"),
+            None,
+        ),
         Happening::WorkerStart => (format!("{host} starts serving"), None),
         Happening::WorkerStop => (format!("{host} stops: worker released"), None),
         Happening::ScaleUp { started } if started.is_empty() => {

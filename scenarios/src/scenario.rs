@@ -43,8 +43,10 @@ pub struct Expectations {
     /// before the run ended, and the run went on for its settle time after the last.
     #[serde(skip_serializing_if = "core::ops::Not::not")]
     pub faults_played_out: bool,
-    /// Workers hit by a fault (crashed, cut off, held, slowed) that answered the
+    /// Workers hit by a fault (crashed, cut off, held, slowed) that worked for the
     /// supervisor again after their last fault ended, at least: recovery happened.
+    /// Working means answering a task, or acknowledging the cancel of one it was
+    /// given (an early stop settled the task before its answer came).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovered_workers_min: Option<usize>,
     /// The supervisor's counters (summed over its incarnations), each at least the
@@ -218,8 +220,9 @@ fn faults_not_played_out(outcome: &RunOutcome) -> Option<String> {
     })
 }
 
-/// Workers named by a fault that the supervisor heard an answer from after their
-/// last fault ended.
+/// Workers named by a fault that worked for the supervisor after their last fault
+/// ended: it heard an answer from them, or their acknowledgement of a cancelled task
+/// (heartbeats do not count: a worker must have been given work again).
 pub fn recovered_workers(outcome: &RunOutcome) -> Vec<String> {
     let mut last_end: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     for (at_ms, start, kind) in fault_events(outcome) {
@@ -237,7 +240,7 @@ pub fn recovered_workers(outcome: &RunOutcome) -> Vec<String> {
             events.iter().any(|e| {
                 e.host == quorum_sim::SUPERVISOR_HOST
                     && e.at_ms > *end
-                    && matches!(&e.what, Happening::Recv { from, reply: Reply::Answer { .. } } if from.as_str() == host)
+                    && matches!(&e.what, Happening::Recv { from, reply: Reply::Answer { .. } | Reply::Cancelled } if from.as_str() == host)
             })
         })
         .map(|(host, _)| host)

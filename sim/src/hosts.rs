@@ -24,8 +24,11 @@ use quorum_core::{
 };
 use quorum_grpc::ServedWorker;
 
+use quorum_journal::{JournalOptions, RedbJournal};
+
 use crate::hostile::Hostility;
 use crate::invariants::{Invariant, Violation};
+use crate::journal_disk::{DiskPower, TurmoilDisk};
 use crate::link::SimLink;
 use crate::trace::{Happening, Trace};
 use crate::transport::{SupervisorCalls, Transport, sim_grpc_config, sim_incoming, sim_token};
@@ -284,9 +287,9 @@ pub(crate) struct SupervisorSpec {
     pub incarnations: Incarnations,
     /// The wire.
     pub transport: Transport,
-    /// With a journal: every result emitted so far, across incarnations (a later
-    /// incarnation must emit the same one, if any).
-    pub journal: Option<Emitted>,
+    /// With a journal: the power of the disk it is on, and every result emitted so
+    /// far, across incarnations (a later incarnation must emit the same one, if any).
+    pub journal: Option<(DiskPower, Emitted)>,
 }
 
 /// Every result the supervisor emitted in a run, by task, across incarnations.
@@ -328,11 +331,15 @@ pub(crate) async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
     let scaler = SimScaler::new(spec.registry.clone(), spec.hosts.clone(), spec.trace.clone(), spec.transport);
     let mut supervisor = Supervisor::new(spec.config.clone(), link, scaler)?
         .with_registry(&spec.registry)
-        .on_result(result_hook(spec.trace.clone(), Arc::clone(&spec.violations), spec.journal.clone()));
+        .on_result(result_hook(spec.trace.clone(), Arc::clone(&spec.violations), spec.journal.clone().map(|(_, e)| e)));
     if let Some(truths) = &spec.judge_truths {
         // The mock judges by the truths alone and makes no draws: no seed, no trace.
         let judge = MockLlm::new("judge", LlmProfile::default(), Arc::clone(truths), LlmControl::default(), 0);
         supervisor = supervisor.with_judge(BoxEntailment::new(judge));
+    }
+    if let Some((power, _)) = &spec.journal {
+        let journal = open_journal(power, &spec.trace)?;
+        supervisor = supervisor.with_journal(journal)?;
     }
     let (service, driver) = supervisor.start();
     spec.incarnations.begin(&service);
@@ -353,6 +360,19 @@ pub(crate) async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
             Ok(())
         }
     }
+}
+
+/// Where the supervisor host keeps its journal, on its simulated disk.
+const JOURNAL_PATH: &str = "/var/lib/quorum/journal.redb";
+
+/// Opens the supervisor's journal on its disk, and traces what it holds.
+fn open_journal(power: &DiskPower, trace: &Trace) -> turmoil::Result<Arc<dyn quorum_core::Journal>> {
+    let disk = TurmoilDisk::open(std::path::Path::new(JOURNAL_PATH), power)?;
+    let journal = RedbJournal::with_backend(disk, JournalOptions::default())?;
+    let state = quorum_core::Journal::load(&journal)?;
+    let (finished, unfinished) = (state.finished().len(), state.unfinished().len());
+    trace.record("supervisor", Happening::Recovered { finished, unfinished });
+    Ok(Arc::new(journal))
 }
 
 /// Traces every result, and reports a second result for one task in one

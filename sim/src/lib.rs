@@ -19,6 +19,8 @@
 //!   that carry it on the simulated network by default;
 //! - `transport`: frames or quorum-grpc (the gRPC stack real mode ships) over
 //!   turmoil TCP, chosen per run ([`Transport`]).
+//! - `journal_disk`: [`TurmoilDisk`], the journal's redb backend over turmoil's
+//!   simulated file system, and the [`DiskPower`] a crash cuts;
 //! - `faults`, `invariants`, `trace`, `report`, `sim_time`; the workload is
 //!   `quorum_core::mock::workload`.
 
@@ -31,6 +33,7 @@ mod faults;
 mod hostile;
 mod hosts;
 mod invariants;
+mod journal_disk;
 mod link;
 mod report;
 mod sim_time;
@@ -40,11 +43,12 @@ mod wire;
 
 pub use client::ClientRecord;
 pub use cluster::{
-    CLIENT_HOST, ClientConfig, ClusterBuilder, ClusterConfig, ClusterError, RunBudget, RunOutcome, RunWindow, SUPERVISOR_HOST,
-    WorkerPlan, check_determinism, honest_workers, named_workers, panic_message, run, run_with_budget,
+    CLIENT_HOST, ClientConfig, ClusterBuilder, ClusterConfig, ClusterError, RunBudget, RunOutcome, RunWindow,
+    SUPERVISOR_HOST, WorkerPlan, check_determinism, honest_workers, named_workers, panic_message, run, run_with_budget,
 };
 pub use faults::{Fault, FaultKind, FaultPlan, Swarm};
 pub use invariants::{Invariant, Violation};
+pub use journal_disk::{DiskPower, TurmoilDisk};
 // The mock's profile is part of `ClusterConfig`: scenario files and the CLI name it here.
 pub use quorum_core::mock::{
     AnswerStyle, Byzantine, ConfidenceBehaviour, FailureRates, LatencyProfile, LlmProfile, MistakeStyle,

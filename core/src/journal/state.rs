@@ -67,6 +67,14 @@ impl JournaledTask {
     pub fn is_finished(&self) -> bool {
         self.result.is_some()
     }
+
+    /// Its place in compaction's order, smallest dropped first: delivered before
+    /// undelivered (`false` sorts first), then oldest. The one copy of the rule: a
+    /// store that indexes finished tasks by it drops what [`JournalState::compact`]
+    /// drops.
+    pub fn compaction_key(&self) -> (bool, u64) {
+        (!self.delivered, self.sequence)
+    }
 }
 
 /// Everything a journal keeps: tasks by id and the latest voting powers.
@@ -109,16 +117,15 @@ impl JournalState {
     /// ones first, then (only if clients never came for them) the oldest others.
     /// Unfinished tasks are always kept. Returns the ids dropped.
     pub fn compact(&mut self, finished_kept_max: usize) -> Vec<TaskId> {
-        let mut finished: Vec<(bool, u64, TaskId)> = self
+        let mut finished: Vec<((bool, u64), TaskId)> = self
             .tasks
             .values()
             .filter(|entry| entry.is_finished())
-            .map(|entry| (!entry.delivered, entry.sequence, entry.task.id.clone()))
+            .map(|entry| (entry.compaction_key(), entry.task.id.clone()))
             .collect();
         let excess = finished.len().saturating_sub(finished_kept_max);
-        // Delivered (false sorts first), then oldest.
         finished.sort_unstable();
-        let dropped: Vec<TaskId> = finished.into_iter().take(excess).map(|(_, _, id)| id).collect();
+        let dropped: Vec<TaskId> = finished.into_iter().take(excess).map(|(_, id)| id).collect();
         for id in &dropped {
             self.tasks.remove(id);
         }

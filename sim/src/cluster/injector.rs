@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use quorum_core::mock::LlmControl;
 
+use super::config::SUPERVISOR_HOST;
 use crate::faults::{Fault, FaultKind, LinkCuts};
+use crate::journal_disk::DiskPower;
 use crate::trace::{Happening, Trace};
 
 /// Applies and reverts faults on the simulation.
@@ -18,11 +20,19 @@ pub(super) struct Injector<'a> {
     latency_ms_max: u64,
     control: LlmControl,
     trace: Trace,
+    /// The supervisor's disk power, cut as it crashes.
+    supervisor_disk: DiskPower,
 }
 impl<'a> Injector<'a> {
     /// An injector for `faults`, nothing applied yet; `latency_ms_max` is the
     /// network's own latency, which a latency fault's end restores.
-    pub(super) fn new(faults: &'a [Fault], latency_ms_max: u64, control: LlmControl, trace: Trace) -> Self {
+    pub(super) fn new(
+        faults: &'a [Fault],
+        latency_ms_max: u64,
+        control: LlmControl,
+        trace: Trace,
+        supervisor_disk: DiskPower,
+    ) -> Self {
         Self {
             faults,
             cuts: LinkCuts::default(),
@@ -32,6 +42,7 @@ impl<'a> Injector<'a> {
             latency_ms_max,
             control,
             trace,
+            supervisor_disk,
         }
     }
 
@@ -64,6 +75,11 @@ impl<'a> Injector<'a> {
                 if start {
                     *count += 1;
                     if *count == 1 {
+                        // A crash, not a clean shutdown: the dying journal writes
+                        // nothing more (its close would flush and sync).
+                        if host == SUPERVISOR_HOST {
+                            self.supervisor_disk.cut();
+                        }
                         sim.crash(host.as_str());
                     }
                 } else if *count > 0 {

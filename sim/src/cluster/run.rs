@@ -19,6 +19,7 @@ use crate::client::{ClientLog, Promises, client};
 use crate::faults::{Fault, timeline};
 use crate::hosts::{Emitted, Incarnations, SimRegistry, SupervisorSpec, WorkerSpec, supervisor_host, worker_host};
 use crate::invariants::{Invariant, Violation};
+use crate::journal_disk::DiskPower;
 use crate::report::build_report;
 use crate::trace::{Divergence, Happening, Trace, first_divergence};
 
@@ -95,6 +96,8 @@ struct Shared {
     incarnations: Incarnations,
     /// Every result any supervisor incarnation emitted, by task.
     emitted: Emitted,
+    /// The power of the supervisor's disk.
+    supervisor_disk: DiskPower,
 }
 
 impl Shared {
@@ -114,6 +117,7 @@ impl Shared {
             log: Arc::new(Mutex::new(BTreeMap::new())),
             incarnations: Incarnations::default(),
             emitted: Emitted::default(),
+            supervisor_disk: DiskPower::new(),
         }
     }
 
@@ -151,7 +155,7 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         trace: shared.trace.clone(),
         incarnations: shared.incarnations.clone(),
         transport: config.transport,
-        journal: config.journal.then(|| shared.emitted.clone()),
+        journal: config.journal.then(|| (shared.supervisor_disk.clone(), shared.emitted.clone())),
     };
     sim.host(SUPERVISOR_HOST, move || supervisor_host(supervisor.clone()));
     for plan in config.workers.iter().chain(&config.spares) {
@@ -195,7 +199,13 @@ fn drive(
     window: RunWindow,
     budget: RunBudget,
 ) -> u64 {
-    let mut injector = Injector::new(faults, config.latency_ms_max, shared.control.clone(), shared.trace.clone());
+    let mut injector = Injector::new(
+        faults,
+        config.latency_ms_max,
+        shared.control.clone(),
+        shared.trace.clone(),
+        shared.supervisor_disk.clone(),
+    );
     let events = timeline(faults, config.fault_phase_ms);
     let run_ms = window.deadline_ms.saturating_add(config.settle_ms);
     let steps_max = budget.steps_max.unwrap_or_else(|| (run_ms / config.tick_ms).saturating_add(1).saturating_mul(2));

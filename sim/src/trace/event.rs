@@ -95,6 +95,13 @@ pub enum Happening {
     WorkerStop,
     /// The supervisor host starts.
     SupervisorStart,
+    /// The supervisor opened its journal and resumes from it.
+    Recovered {
+        /// Finished tasks it holds (their results answer again).
+        finished: usize,
+        /// Accepted tasks without a result (they go on).
+        unfinished: usize,
+    },
     /// A request went out to a worker.
     Send {
         /// The worker.
@@ -228,6 +235,7 @@ impl TraceEvent {
     pub fn kind(&self) -> &'static str {
         match &self.what {
             Happening::WorkerStart | Happening::SupervisorStart => "start",
+            Happening::Recovered { .. } => "recovered",
             Happening::WorkerStop => "stop",
             Happening::Send { .. } | Happening::Submit { .. } | Happening::Poll { .. } => "send",
             Happening::Recv { .. } => "recv",
@@ -258,6 +266,9 @@ impl TraceEvent {
             Happening::WorkerStart => "worker serving".to_owned(),
             Happening::WorkerStop => "worker released".to_owned(),
             Happening::SupervisorStart => "supervisor up".to_owned(),
+            Happening::Recovered { finished, unfinished } => {
+                format!("journal: {finished} finished, {unfinished} to resume")
+            }
             Happening::Send { to, request } => format!("{to} {}", request.label()),
             Happening::Recv { from, reply } => format!("{from} {}", reply.label()),
             Happening::Drop { to, request, error } => format!("{to} {}: {error}", request.label()),
