@@ -46,46 +46,7 @@ enum Command {
         json: bool,
     },
     /// Run scenarios in simulation and check every invariant and expectation.
-    Run {
-        /// A scenario name, or `all` (not needed with --file).
-        name: Option<String>,
-        /// The seed.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Worker count (extra workers are honest).
-        #[arg(long)]
-        workers: Option<usize>,
-        /// Task count.
-        #[arg(long)]
-        tasks: Option<usize>,
-        /// A scenario file (TOML) instead of a built-in scenario.
-        #[arg(long)]
-        file: Option<PathBuf>,
-        /// Write the trace as JSON lines.
-        #[arg(long)]
-        trace: Option<PathBuf>,
-        /// Write a self-contained HTML report.
-        #[arg(long)]
-        report: Option<PathBuf>,
-        /// One JSON object per scenario run.
-        #[arg(long)]
-        json: bool,
-        /// Wall-clock seconds one run may take before it fails as `stuck` (with
-        /// --live: tasks without a result by then fail the run).
-        #[arg(long, default_value_t = RUN_SECONDS_MAX_DEFAULT)]
-        run_seconds_max: u64,
-        /// The wire between simulated hosts: `frames` (the simulation's own) or `grpc`
-        /// (the gRPC stack real mode ships). Default: the scenario's (frames).
-        #[arg(long)]
-        transport: Option<Transport>,
-        /// Run the scenario's workload against the real runtime: a supervisor and
-        /// worker processes on 127.0.0.1, the live model (--llm openai, the
-        /// default) or the mock (--llm mock); real faults where they exist.
-        #[arg(long)]
-        live: bool,
-        #[command(flatten)]
-        live_flags: quorum_scenarios::LiveFlags,
-    },
+    Run(RunArgs),
     /// Run many seeds and report every failing one with its replay command.
     Sweep {
         /// A scenario name, or `all` (not needed with --file).
@@ -172,6 +133,49 @@ enum Command {
     },
 }
 
+/// `quorum run`: in simulation, or live.
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// A scenario name, or `all` (not needed with --file).
+    name: Option<String>,
+    /// The seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker count (extra workers are honest).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Task count.
+    #[arg(long)]
+    tasks: Option<usize>,
+    /// A scenario file (TOML) instead of a built-in scenario.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// Write the trace as JSON lines.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Write a self-contained HTML report.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// One JSON object per scenario run.
+    #[arg(long)]
+    json: bool,
+    /// Wall-clock seconds one run may take before it fails as `stuck` (with
+    /// --live: tasks without a result by then fail the run).
+    #[arg(long, default_value_t = RUN_SECONDS_MAX_DEFAULT)]
+    run_seconds_max: u64,
+    /// The wire between simulated hosts: `frames` (the simulation's own) or `grpc`
+    /// (the gRPC stack real mode ships). Default: the scenario's (frames).
+    #[arg(long)]
+    transport: Option<Transport>,
+    /// Run the scenario's workload against the real runtime: a supervisor and
+    /// worker processes on 127.0.0.1, the live model (--llm openai, the
+    /// default) or the mock (--llm mock); real faults where they exist.
+    #[arg(long)]
+    live: bool,
+    #[command(flatten)]
+    live_flags: quorum_scenarios::LiveFlags,
+}
+
 /// Input the tool refuses (exit 2), as opposed to a run that failed (exit 1).
 #[derive(Debug)]
 struct BadInput(anyhow::Error);
@@ -187,8 +191,8 @@ fn main() -> ExitCode {
             unreachable!("real-mode commands ran above")
         }
         Command::List { json } => list(json),
-        Command::Run { live: true, .. } => unreachable!("live runs ran above"),
-        Command::Run {
+        Command::Run(RunArgs { live: true, .. }) => unreachable!("live runs ran above"),
+        Command::Run(RunArgs {
             name,
             seed,
             workers,
@@ -201,7 +205,7 @@ fn main() -> ExitCode {
             live_flags,
             transport,
             ..
-        } => {
+        }) => {
             if let Some(flag) = live_flags.first_given() {
                 return bad_input(anyhow::anyhow!("{flag} needs --live (a simulation's model is the scenario's mock)"));
             }
@@ -239,7 +243,7 @@ fn bad_input(error: anyhow::Error) -> ExitCode {
 
 /// `quorum run NAME --live`: one scenario, no simulation-only outputs.
 fn run_live(command: &Command) -> Result<bool, quorum_scenarios::LiveError> {
-    let Command::Run {
+    let Command::Run(RunArgs {
         name,
         seed,
         workers,
@@ -252,7 +256,7 @@ fn run_live(command: &Command) -> Result<bool, quorum_scenarios::LiveError> {
         live_flags,
         transport,
         ..
-    } = command
+    }) = command
     else {
         unreachable!("only `run --live` comes here")
     };
@@ -301,13 +305,13 @@ fn live(command: &Command) -> Option<ExitCode> {
             | Command::Up(_)
             | Command::Submit(_)
             | Command::Status(_)
-            | Command::Run { live: true, .. }
+            | Command::Run(RunArgs { live: true, .. })
     );
     if !is_live {
         return None;
     }
     let logs = match command {
-        Command::Run { .. } => quorum_scenarios::LogArgs::default(),
+        Command::Run(_) => quorum_scenarios::LogArgs::default(),
         Command::Supervisor(args) => args.logs,
         Command::Worker(args) => args.logs,
         Command::Up(args) => args.logs,
@@ -322,7 +326,7 @@ fn live(command: &Command) -> Option<ExitCode> {
         Command::Up(args) => quorum_scenarios::up(args).map(|()| true),
         Command::Submit(args) => quorum_scenarios::submit(args),
         Command::Status(args) => quorum_scenarios::status(args).map(|()| true),
-        Command::Run { .. } => run_live(command),
+        Command::Run(_) => run_live(command),
         _ => return None,
     };
     Some(match outcome {

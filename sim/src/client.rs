@@ -44,18 +44,29 @@ pub struct ClientRecord {
 /// Results gathered by the client, by task.
 pub(crate) type ClientLog = Arc<Mutex<BTreeMap<TaskId, ClientRecord>>>;
 
-/// The client's software on `transport`; each call waits at most the client call
-/// deadline of the supervisor's `deadlines`.
-pub(crate) async fn client(
-    workload: Vec<PlannedTask>,
-    consensus: ConsensusConfig,
-    deadlines: Deadlines,
-    transport: Transport,
-    promises: Promises,
-    log: ClientLog,
-    violations: Arc<Mutex<Vec<Violation>>>,
-    trace: Trace,
-) -> turmoil::Result {
+/// Everything the client host needs.
+pub(crate) struct ClientSpec {
+    /// The tasks and when they arrive.
+    pub workload: Vec<PlannedTask>,
+    /// The supervisor's base consensus config, to check results against.
+    pub consensus: ConsensusConfig,
+    /// The supervisor's deadline table: each call waits at most its client call.
+    pub deadlines: Deadlines,
+    /// The wire.
+    pub transport: Transport,
+    /// Whether it resubmits, and what it holds the supervisor to.
+    pub promises: Promises,
+    /// Where results go.
+    pub log: ClientLog,
+    /// Where broken invariants go.
+    pub violations: Arc<Mutex<Vec<Violation>>>,
+    /// The trace.
+    pub trace: Trace,
+}
+
+/// The client's software.
+pub(crate) async fn client(spec: ClientSpec) -> turmoil::Result {
+    let ClientSpec { workload, consensus, deadlines, transport, promises, log, violations, trace } = spec;
     let mut state = ClientState {
         origin: Instant::now(),
         tasks: workload.iter().map(|p| (p.task.id.clone(), p.task.clone())).collect(),

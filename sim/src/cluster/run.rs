@@ -15,7 +15,7 @@ use super::config::{CLIENT_HOST, ClusterConfig, SUPERVISOR_HOST};
 use super::error::ClusterError;
 use super::injector::Injector;
 use super::outcome::RunOutcome;
-use crate::client::{ClientLog, Promises, client};
+use crate::client::{ClientLog, ClientSpec, Promises, client};
 use crate::faults::{Fault, timeline};
 use crate::hosts::{Emitted, Incarnations, SimRegistry, SupervisorSpec, WorkerSpec, supervisor_host, worker_host};
 use crate::invariants::{Invariant, Violation};
@@ -174,16 +174,16 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         };
         sim.host(plan.name.as_str(), move || worker_host(spec.clone()));
     }
-    let client_software = client(
-        shared.workload.tasks.clone(),
-        config.supervisor.consensus.clone(),
-        config.supervisor.deadlines.clone(),
-        config.transport,
-        Promises { resubmit: config.client.resubmit, journal: config.journal },
-        Arc::clone(&shared.log),
-        Arc::clone(&shared.violations),
-        shared.trace.clone(),
-    );
+    let client_software = client(ClientSpec {
+        workload: shared.workload.tasks.clone(),
+        consensus: config.supervisor.consensus.clone(),
+        deadlines: config.supervisor.deadlines.clone(),
+        transport: config.transport,
+        promises: Promises { resubmit: config.client.resubmit, journal: config.journal },
+        log: Arc::clone(&shared.log),
+        violations: Arc::clone(&shared.violations),
+        trace: shared.trace.clone(),
+    });
     sim.client(CLIENT_HOST, client_software);
     sim
 }

@@ -514,6 +514,18 @@ mod reading {
     }
 }
 
+/// A supervisor of `workers` resumed from `journal`, journaling into it.
+fn journaled(
+    workers: &[(&str, &'static str, u64)],
+    journal: Arc<dyn Journal>,
+) -> Supervisor<Arc<LocalLink<ScriptedLlm>>, FixedWorkers> {
+    Supervisor::new(SupervisorConfig::default(), cluster(workers), FixedWorkers)
+        .unwrap()
+        .with_workers(ids(workers))
+        .with_journal(journal)
+        .unwrap()
+}
+
 /// A journal whose writes fail from the `fail_from`-th call on.
 #[derive(Debug)]
 struct FailingJournal {
@@ -541,11 +553,7 @@ impl Journal for FailingJournal {
 async fn an_accepted_task_is_durable_before_the_client_hears_it_and_a_restart_finishes_it() {
     let workers = [("w1", "4", 1_000), ("w2", "4", 1_000), ("w3", "4", 1_000)];
     let journal = crate::journal::MemoryJournal::new();
-    let supervisor = Supervisor::new(SupervisorConfig::default(), cluster(&workers), FixedWorkers)
-        .unwrap()
-        .with_workers(ids(&workers))
-        .with_journal(Arc::new(journal.clone()))
-        .unwrap();
+    let supervisor = journaled(&workers, Arc::new(journal.clone()));
     let (service, driver) = supervisor.start();
     let running = tokio::spawn(driver.run());
     assert_eq!(service.submit(Task::new("t1", "What is 2 + 2?")).await.unwrap(), Submitted::Accepted);
@@ -555,11 +563,7 @@ async fn an_accepted_task_is_durable_before_the_client_hears_it_and_a_restart_fi
     assert!(journal.load().unwrap().tasks.contains_key(&TaskId::from("t1")));
 
     // Its successor, on the same journal, finishes it without the client resubmitting.
-    let supervisor = Supervisor::new(SupervisorConfig::default(), cluster(&workers), FixedWorkers)
-        .unwrap()
-        .with_workers(ids(&workers))
-        .with_journal(Arc::new(journal.clone()))
-        .unwrap();
+    let supervisor = journaled(&workers, Arc::new(journal.clone()));
     let (service, driver) = supervisor.start();
     tokio::spawn(driver.run());
     assert_eq!(service.task_status(&"t1".into()), crate::TaskStatus::Pending);
@@ -575,11 +579,7 @@ async fn an_accepted_task_is_durable_before_the_client_hears_it_and_a_restart_fi
 async fn a_journal_that_cannot_write_refuses_the_task_and_stops_the_supervisor() {
     let workers = [("w1", "4", 100), ("w2", "4", 100), ("w3", "4", 100)];
     let journal = FailingJournal { inner: crate::journal::MemoryJournal::new(), calls: Mutex::new(0), fail_from: 1 };
-    let supervisor = Supervisor::new(SupervisorConfig::default(), cluster(&workers), FixedWorkers)
-        .unwrap()
-        .with_workers(ids(&workers))
-        .with_journal(Arc::new(journal))
-        .unwrap();
+    let supervisor = journaled(&workers, Arc::new(journal));
     let (service, driver) = supervisor.start();
     let running = tokio::spawn(driver.run());
     let refused = service.submit(Task::new("t1", "What is 2 + 2?")).await.unwrap_err();
