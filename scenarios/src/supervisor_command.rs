@@ -44,7 +44,7 @@ pub struct SupervisorArgs {
 pub(crate) fn journal_line(journal: Option<&std::path::Path>) -> String {
     match journal {
         Some(path) => format!("journal: {}", path.display()),
-        None => "journal: none (in memory: a crash loses every task in flight)".to_owned(),
+        None => "journal: none (in memory: a crash loses every task and result)".to_owned(),
     }
 }
 

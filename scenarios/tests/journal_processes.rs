@@ -181,6 +181,8 @@ fn a_supervisor_killed_mid_run_resumes_from_its_journal_and_every_accepted_task_
         assert_eq!(result.task, *task);
         assert_eq!(json(result)["outcome"], after[task]["outcome"], "{task}: the journal's result is the client's");
     }
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&journal).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "the journal holds the tasks' texts: its owner's alone");
     let bytes = std::fs::read(&journal).unwrap();
     assert!(!bytes.windows(SECRET.len()).any(|window| window == SECRET.as_bytes()), "the token is in the journal");
     drop(workers);

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use quorum_core::{
-    Emission, FixedWorkers, Outcome, ResultHook, Supervisor, SupervisorConfig, SupervisorService, WorkerId,
-    WorkerRegistry,
+    Emission, FixedWorkers, JournalError, Outcome, ResultHook, Supervisor, SupervisorConfig, SupervisorService,
+    WorkerId, WorkerRegistry,
 };
 use quorum_journal::{JournalOptions, RedbJournal};
 use tokio::net::TcpListener;
@@ -92,7 +92,8 @@ impl SupervisorNode {
         if let Some(path) = journal {
             // Opened before anything serves: a journal that cannot be used stops
             // the node at start, not at its first task.
-            let opened = RedbJournal::open(&path, JournalOptions::default())
+            let opened = create_private(&path)
+                .and_then(|()| RedbJournal::open(&path, JournalOptions::default()))
                 .and_then(|journal| supervisor.with_journal(Arc::new(journal)));
             supervisor = opened.map_err(|error| NodeError::Journal { path, error })?;
         }
@@ -200,6 +201,20 @@ impl SupervisorNode {
         self.service.shutdown().await;
         (&mut self.driver).await.map_err(|error| crashed("supervisor driver", &error))?;
         served.map_err(NodeError::from)
+    }
+}
+
+/// Creates the journal's file, empty and readable by its owner alone (it holds the
+/// tasks' texts and answers), unless it exists; redb makes an empty file a journal.
+fn create_private(path: &std::path::Path) -> Result<(), JournalError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(JournalError::Storage { detail: format!("journal {}: create: {error}", path.display()) }),
     }
 }
 
