@@ -14,10 +14,12 @@
 //!   `worker_command` (`quorum worker`), `up_command` (`quorum up`: a supervisor and
 //!   its worker processes), `submit_command` (`quorum submit`), `status_command`
 //!   (`quorum status`); `model_args` (`--llm mock|openai`), `live_error`
-//!   ([`LiveError`], exit codes, signals).
+//!   ([`LiveError`], exit codes, signals); `data_dir` (where `up` keeps its
+//!   journal).
 
 pub mod catalogue;
 mod consensus_command;
+mod data_dir;
 pub mod html_report;
 mod link_cuts;
 mod live_error;
@@ -44,6 +46,7 @@ pub use consensus_command::{
     AnswerInput, ConsensusCommandError, ConsensusInput, ConsensusOutput, INPUT_BYTES_MAX, StrategyChoice,
     consensus_output, run_consensus,
 };
+pub use data_dir::{DATA_DIR_ENV, JOURNAL_FILE, data_dir_default};
 pub use html_report::render_report;
 pub use live_error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_UNREACHABLE, LiveError};
 pub use live_fault_plan::NotApplicable;

@@ -7,7 +7,7 @@ use quorum_real::node::{LlmChoiceError, NodeError, TokenSecretError};
 /// Exit code when a task ended without agreement or a node failed.
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code for input the tool refuses: a bad flag or address, a missing token or
-/// model endpoint.
+/// model endpoint, a journal that cannot be opened.
 pub const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code when the supervisor cannot be reached or refuses the token.
 pub const EXIT_UNREACHABLE: u8 = 3;
@@ -48,7 +48,7 @@ impl LiveError {
             Self::BadInput(_) | Self::Token(_) | Self::Llm(_) => EXIT_BAD_INPUT,
             Self::Supervisor { error, .. } => unreachable_or_failed(error),
             Self::Node(NodeError::Join { error, .. }) => unreachable_or_failed(error),
-            Self::Node(NodeError::Config(_) | NodeError::Worker { .. }) => EXIT_BAD_INPUT,
+            Self::Node(NodeError::Config(_) | NodeError::Worker { .. } | NodeError::Journal { .. }) => EXIT_BAD_INPUT,
             Self::Node(_) | Self::Failed(_) => EXIT_FAILED,
         }
     }

@@ -330,6 +330,7 @@ async fn play(
         supervisor: live_supervisor_config(cluster),
         grpc: GrpcConfig::default(),
         workers: Vec::new(),
+        journal: None,
     };
     let token = spawn.token.token().clone();
     let node = SupervisorNode::start_with_connect(config, token.clone(), listener, cut_connect(cuts.clone()))?;

@@ -1,6 +1,7 @@
 //! `quorum supervisor`: the supervisor process, serving clients and workers over gRPC.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use quorum_core::{SupervisorConfig, WorkerId};
 use quorum_real::GrpcConfig;
@@ -29,9 +30,22 @@ pub struct SupervisorArgs {
     /// picks a free one, printed at start).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<SocketAddr>,
+    /// Journal every accepted task and result to this file (created when missing)
+    /// and resume from it at start: a crash then loses no accepted task. Without
+    /// it, the supervisor keeps everything in memory.
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
     /// How logs are written.
     #[command(flatten)]
     pub logs: crate::LogArgs,
+}
+
+/// The startup line naming where the supervisor journals.
+pub(crate) fn journal_line(journal: Option<&std::path::Path>) -> String {
+    match journal {
+        Some(path) => format!("journal: {}", path.display()),
+        None => "journal: none (in memory: a crash loses every task and result)".to_owned(),
+    }
 }
 
 /// The supervisor's settings for `workers` workers (`None`: as many as join).
@@ -83,13 +97,15 @@ fn worker_flag(text: &str) -> Result<(WorkerId, String), LiveError> {
 /// ends with its result.
 ///
 /// # Errors
-/// [`LiveError`] for a missing token or a bad flag (exit 2), a failed server (exit 1).
+/// [`LiveError`] for a missing token, a bad flag or a journal that cannot be opened
+/// (exit 2), a failed server or journal (exit 1).
 pub fn supervisor(args: &SupervisorArgs) -> Result<(), LiveError> {
     let token = TokenSecret::required()?;
     let config = SupervisorNodeConfig {
         supervisor: supervisor_config(None, args.all_votes),
         grpc: GrpcConfig::default(),
         workers: args.workers.iter().map(|text| worker_flag(text)).collect::<Result<_, _>>()?,
+        journal: args.journal.clone(),
     };
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
@@ -98,6 +114,7 @@ pub fn supervisor(args: &SupervisorArgs) -> Result<(), LiveError> {
         let bound = listener.local_addr().map_err(|error| LiveError::Failed(error.to_string()))?;
         let mut node = SupervisorNode::start(config, token.token().clone(), listener)?;
         say(&format!("supervisor listening on {bound}"));
+        say(&journal_line(args.journal.as_deref()));
         serve_metrics(&mut node, args.metrics).await?;
         node.run_until(async {
             let why = shutdown_signal().await;

@@ -4,15 +4,17 @@
 //! tasks in flight and the workers stop.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use quorum_core::WorkerId;
 use quorum_real::GrpcConfig;
 use quorum_real::node::{LlmChoice, SupervisorNode, SupervisorNodeConfig, TokenSecret, mock_questions};
 use tokio::sync::mpsc;
 
+use crate::data_dir::{data_dir_default, journal_in};
 use crate::live_error::{LiveError, runtime, say, shutdown_signal};
 use crate::model_args::ModelArgs;
-use crate::supervisor_command::{SUPERVISOR_ADDRESS_DEFAULT, serve_metrics, supervisor_config};
+use crate::supervisor_command::{SUPERVISOR_ADDRESS_DEFAULT, journal_line, serve_metrics, supervisor_config};
 use crate::worker_process::{WorkerSpawn, stop_workers, wait_until_joined};
 
 /// Most workers `up` starts: it is for one machine.
@@ -39,6 +41,15 @@ pub struct UpArgs {
     /// picks a free one, printed at start).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<SocketAddr>,
+    /// Where the supervisor keeps its journal (`DIR/journal.redb`, created when
+    /// missing); a restart on the same directory resumes its tasks. Default:
+    /// $QUORUM_DATA_DIR, else ~/.quorum/data.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Keep everything in memory, no journal: a crash loses every task in flight
+    /// (for throwaway runs, or a second `up` beside one that holds the journal).
+    #[arg(long, conflicts_with = "data_dir")]
+    pub no_journal: bool,
     /// How logs are written.
     #[command(flatten)]
     pub logs: crate::LogArgs,
@@ -47,8 +58,8 @@ pub struct UpArgs {
 /// Runs `quorum up` until Ctrl-C or SIGTERM.
 ///
 /// # Errors
-/// [`LiveError`] for bad flags or a missing model endpoint (exit 2), workers that
-/// do not start (exit 1).
+/// [`LiveError`] for bad flags, a missing model endpoint or a journal that cannot
+/// be opened (exit 2), workers that do not start (exit 1).
 pub fn up(args: &UpArgs) -> Result<(), LiveError> {
     if args.workers == 0 || args.workers > UP_WORKERS_MAX {
         return Err(LiveError::BadInput(format!("--workers {}: must be in 1..={UP_WORKERS_MAX}", args.workers)));
@@ -64,6 +75,8 @@ pub fn up(args: &UpArgs) -> Result<(), LiveError> {
             (token, format!("token: generated, in {} (readable by you alone) for clients", path.display()))
         }
     };
+    let journal =
+        if args.no_journal { None } else { Some(journal_in(&args.data_dir.clone().unwrap_or_else(data_dir_default))?) };
     let exe = std::env::current_exe()
         .map_err(|error| LiveError::Failed(format!("cannot find this program to start workers: {error}")))?;
     runtime()?.block_on(async {
@@ -75,9 +88,11 @@ pub fn up(args: &UpArgs) -> Result<(), LiveError> {
             supervisor: supervisor_config(Some(args.workers), args.all_votes),
             grpc: GrpcConfig::default(),
             workers: Vec::new(),
+            journal: journal.clone(),
         };
         let mut node = SupervisorNode::start(config, token.token().clone(), listener)?;
         say(&format!("supervisor listening on {bound}"));
+        say(&journal_line(journal.as_deref()));
         serve_metrics(&mut node, args.metrics).await?;
         let (exits, mut exited) = mpsc::unbounded_channel();
         let spawn = WorkerSpawn {

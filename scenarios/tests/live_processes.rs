@@ -4,110 +4,15 @@
 
 #![cfg(unix)]
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::io::Read;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use quorum_real::node::mock_questions;
-
-/// The token every honest process shares: planted, so the tests can look for it
-/// where it must never be.
-const SECRET: &str = "planted-cli-secret-0123456789abcdef";
-const WRONG: &str = "not-the-shared-token-9876543210";
-/// Longest wait for anything a process should do soon.
-const WAIT: Duration = Duration::from_secs(60);
-
-fn quorum() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_quorum"));
-    command
-        .env("QUORUM_TOKEN", SECRET)
-        .env("QUORUM_TOKEN_FILE", temp_dir().join("no-token-file"))
-        .env("RUST_LOG", "warn")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("OPENAI_BASE_URL");
-    command
-}
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("quorum-live-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn is_alive(pid: u32) -> bool {
-    Command::new("kill").args(["-0", &pid.to_string()]).stderr(Stdio::null()).status().unwrap().success()
-}
-
-fn signal(pid: u32, name: &str) {
-    let _ = Command::new("kill").args([&format!("-{name}"), &pid.to_string()]).stderr(Stdio::null()).status();
-}
-
-/// A child process, killed (-9) and reaped when dropped; its standard output read
-/// line by line as it comes.
-struct Process {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Process {
-    fn start(command: &mut Command) -> Self {
-        let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (send, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        Self { child, lines, seen: Vec::new() }
-    }
-
-    /// Reads lines until one matches `wanted`; returns it.
-    fn wait_for(&mut self, wanted: impl Fn(&str) -> bool) -> String {
-        let started = Instant::now();
-        while started.elapsed() < WAIT {
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
-                self.seen.push(line.clone());
-                if wanted(&line) {
-                    return line;
-                }
-            } else if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the process exited ({status}) after printing {:#?}", self.seen);
-            }
-        }
-        panic!("no such line in time; printed {:#?}", self.seen);
-    }
-
-    /// Waits until the process exits; returns its exit code and standard error.
-    fn wait_exit(&mut self) -> (Option<i32>, String) {
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let mut stderr = String::new();
-                self.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-                while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
-                    self.seen.push(line);
-                }
-                return (status.code(), stderr);
-            }
-            assert!(started.elapsed() < WAIT, "the process did not exit; printed {:#?}", self.seen);
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::{Process, SECRET, WAIT, WRONG, fresh_dir, is_alive, quorum, signal};
 
 /// `quorum up` and what it printed at start. Its workers are killed too on drop.
 struct Up {
@@ -125,6 +30,8 @@ impl Up {
 
     fn start_with(mut command: Command, workers: usize, extra: &[&str]) -> Self {
         command.args(["up", "--workers", &workers.to_string(), "--llm", "mock", "--listen", "127.0.0.1:0"]);
+        // Each its own journal: two supervisors never share one.
+        command.arg("--data-dir").arg(fresh_dir("up"));
         let mut process = Process::start(command.args(["--all-votes"]).args(extra));
         let ready = |line: &str| line.starts_with("ready:");
         process.wait_for(ready);

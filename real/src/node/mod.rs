@@ -10,7 +10,8 @@
 //!   fresh one ([`TokenSecret`]);
 //! - `llm_choice`: the model a worker asks, the seeded mock or an OpenAI-compatible
 //!   endpoint ([`LlmChoice`]), and the questions the mock knows ([`mock_questions`]);
-//! - `supervisor_node`: [`SupervisorNode`], a supervisor and its gRPC server;
+//! - `supervisor_node`: [`SupervisorNode`], a supervisor and its gRPC server, and
+//!   its journal on a file when given one;
 //! - `worker_node`: [`run_worker`], a worker's gRPC server that joins a supervisor
 //!   at start and leaves it at shutdown;
 //! - `node_error`: [`NodeError`], what can stop either.

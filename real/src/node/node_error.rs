@@ -1,6 +1,8 @@
 //! [`NodeError`]: what stops a supervisor or worker node.
 
-use quorum_core::ConfigError;
+use std::path::PathBuf;
+
+use quorum_core::{ConfigError, JournalError};
 
 use crate::grpc::{ClientError, ServeError};
 
@@ -29,7 +31,17 @@ pub enum NodeError {
         /// What is wrong.
         detail: String,
     },
-    /// A task of the node's runtime ended abnormally (a panic in the server).
+    /// The supervisor's journal cannot be opened or read: a bad path, a file that
+    /// is not a quorum journal, or one another supervisor holds open.
+    #[error("{}", journal_message(path, error))]
+    Journal {
+        /// The journal's file.
+        path: PathBuf,
+        /// What is wrong with it.
+        error: JournalError,
+    },
+    /// A task of the node's runtime ended abnormally (a panic in the server, the
+    /// supervisor's driver stopped by a failed journal).
     #[error("the {part} stopped abnormally: {detail}")]
     Crashed {
         /// Which part.
@@ -37,4 +49,35 @@ pub enum NodeError {
         /// The join error.
         detail: String,
     },
+}
+
+/// The journal's error with its path, said once: the journal's own errors usually
+/// name their file already.
+fn journal_message(path: &std::path::Path, error: &JournalError) -> String {
+    let shown = path.display().to_string();
+    let detail = error.to_string();
+    if detail.contains(&shown) {
+        format!("cannot use the supervisor's journal: {detail}")
+    } else {
+        format!("cannot use the supervisor's journal {shown}: {detail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_journal_error_names_its_path_once() {
+        let path = PathBuf::from("/data/journal.redb");
+        let named = JournalError::Storage { detail: "journal /data/journal.redb: open: locked".to_owned() };
+        let shown = NodeError::Journal { path: path.clone(), error: named }.to_string();
+        assert_eq!(
+            shown,
+            "cannot use the supervisor's journal: journal storage: journal /data/journal.redb: open: locked"
+        );
+        let unnamed = JournalError::Corrupt { detail: "not a journal".to_owned() };
+        let shown = NodeError::Journal { path, error: unnamed }.to_string();
+        assert_eq!(shown, "cannot use the supervisor's journal /data/journal.redb: journal corrupt: not a journal");
+    }
 }

@@ -1,12 +1,16 @@
 //! [`SupervisorNode`]: a supervisor, its driver and its gRPC server on a listener,
-//! with the workers it knows from the start and those that join later.
+//! with the workers it knows from the start and those that join later, and its
+//! journal on a file when it has one.
 
 use core::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use quorum_core::{
-    Emission, FixedWorkers, Outcome, ResultHook, Supervisor, SupervisorConfig, SupervisorService, WorkerId,
-    WorkerRegistry,
+    Emission, FixedWorkers, JournalError, Outcome, ResultHook, Supervisor, SupervisorConfig, SupervisorService,
+    WorkerId, WorkerRegistry,
 };
+use quorum_journal::{JournalOptions, RedbJournal};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -26,6 +30,10 @@ pub struct SupervisorNodeConfig {
     /// Workers registered at start, by id and address (`host:port` or
     /// `http://host:port`); others join over gRPC.
     pub workers: Vec<(WorkerId, String)>,
+    /// The journal's file (created when missing): the node resumes from what it
+    /// holds and makes every acceptance and result durable before anyone hears of
+    /// it. `None`: the supervisor keeps everything in memory, and a crash loses it.
+    pub journal: Option<PathBuf>,
 }
 
 /// A running supervisor node. Stop it with [`SupervisorNode::stop`] (or run it with
@@ -49,7 +57,9 @@ impl SupervisorNode {
     ///
     /// # Errors
     /// [`NodeError::Config`] for an invalid config; [`NodeError::Worker`] for a
-    /// start-up worker with a bad address or one too many.
+    /// start-up worker with a bad address or one too many; [`NodeError::Journal`]
+    /// for a journal that cannot be opened (a bad path, not a journal, held open by
+    /// another supervisor).
     pub fn start(config: SupervisorNodeConfig, token: AuthToken, listener: TcpListener) -> Result<Self, NodeError> {
         Self::start_with_connect(config, token, listener, TcpConnect)
     }
@@ -66,7 +76,7 @@ impl SupervisorNode {
         listener: TcpListener,
         connect: impl Connect,
     ) -> Result<Self, NodeError> {
-        let SupervisorNodeConfig { supervisor, grpc, workers } = config;
+        let SupervisorNodeConfig { supervisor, grpc, workers, journal } = config;
         let grpc = GrpcConfig { deadlines: supervisor.deadlines.clone(), ..grpc };
         let registry = WorkerRegistry::<String>::new();
         for (worker, address) in workers {
@@ -78,10 +88,16 @@ impl SupervisorNode {
         }
         let link = GrpcLink::new(registry.clone(), token.clone(), grpc.clone(), connect)?;
         let tasks = TaskMetrics::new();
-        let (service, driver) = Supervisor::new(supervisor, link, FixedWorkers)?
-            .with_registry(&registry)
-            .on_result(result_hook(&tasks))
-            .start();
+        let mut supervisor = Supervisor::new(supervisor, link, FixedWorkers)?;
+        if let Some(path) = journal {
+            // Opened before anything serves: a journal that cannot be used stops
+            // the node at start, not at its first task.
+            let opened = create_private(&path)
+                .and_then(|()| RedbJournal::open(&path, JournalOptions::default()))
+                .and_then(|journal| supervisor.with_journal(Arc::new(journal)));
+            supervisor = opened.map_err(|error| NodeError::Journal { path, error })?;
+        }
+        let (service, driver) = supervisor.with_registry(&registry).on_result(result_hook(&tasks)).start();
         let driver = tokio::spawn(driver.run());
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(serve_supervisor(
@@ -149,6 +165,22 @@ impl SupervisorNode {
                 served.map_err(|error| crashed("supervisor server", &error))??;
                 Err(NodeError::Crashed { part: "supervisor server", detail: "it stopped serving".to_owned() })
             }
+            driven = &mut self.driver => {
+                // The driver returns by itself only when its journal failed (it logged
+                // why): fail-stop, so that whoever restarts the process restarts it
+                // on the journal rather than leave a supervisor that takes no task.
+                // The server is told to stop but not awaited: streams waiting for
+                // results the driver will never give would hold it.
+                self.stop_metrics();
+                if let Some(stop) = self.stop.take() {
+                    let _ = stop.send(());
+                }
+                driven.map_err(|error| crashed("supervisor driver", &error))?;
+                Err(NodeError::Crashed {
+                    part: "supervisor driver",
+                    detail: "its journal failed (the log says why)".to_owned(),
+                })
+            }
         }
     }
 
@@ -169,6 +201,20 @@ impl SupervisorNode {
         self.service.shutdown().await;
         (&mut self.driver).await.map_err(|error| crashed("supervisor driver", &error))?;
         served.map_err(NodeError::from)
+    }
+}
+
+/// Creates the journal's file, empty and readable by its owner alone (it holds the
+/// tasks' texts and answers), unless it exists; redb makes an empty file a journal.
+fn create_private(path: &std::path::Path) -> Result<(), JournalError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(JournalError::Storage { detail: format!("journal {}: create: {error}", path.display()) }),
     }
 }
 
