@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::TaskId;
 use crate::analysis::TaskPlan;
 use crate::power::VotingPowers;
-use crate::result::{TaskResult, Vote};
+use crate::result::{Spent, TaskResult, Vote};
 use crate::task::Task;
 
 pub use memory::MemoryJournal;
@@ -56,6 +56,9 @@ pub enum JournalWrite {
         task: TaskId,
         /// The vote, as it counts.
         vote: Vote,
+        /// What the task's answers cost so far, this one included.
+        #[serde(default)]
+        spent: Spent,
     },
     /// The task's one result, and the voting powers as they stand after it. Synced
     /// before anyone hears the result.

@@ -76,7 +76,7 @@ pub use rate_limit::{RateLimit, SharedLimiter, TokenBucket};
 pub use recompute::{RecomputeMismatch, recompute_mismatches, recorded_ballots};
 pub use registry::{Joined, Members, RegistryError, WorkerRegistry};
 pub use reply::{CONFIDENCE_UNREPORTED, ParsedReply, ReplyError, parse_reply};
-pub use result::{AssignmentFailure, FailureReason, Outcome, ResultMetadata, TaskResult, Vote};
+pub use result::{AssignmentFailure, FailureReason, Outcome, ResultMetadata, Spent, TaskResult, Vote};
 pub use retry::RetryPolicy;
 pub use rng::SeededRng;
 pub use scaler::{FixedWorkers, ScaleError, Scaler};

@@ -161,6 +161,30 @@ impl ResultMetadata {
     }
 }
 
+/// What a task's answers cost, as their workers reported it (saturating: absurd
+/// counts cannot overflow).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spent {
+    /// LLM calls, retries included.
+    pub llm_calls: u64,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+    /// Time spent waiting for rate limits, ms.
+    pub rate_limit_wait_ms: u64,
+}
+
+impl Spent {
+    /// Adds what `answer` reports.
+    pub fn add(&mut self, answer: &crate::link::WorkerAnswer) {
+        self.llm_calls = self.llm_calls.saturating_add(u64::from(answer.llm_calls));
+        self.prompt_tokens = self.prompt_tokens.saturating_add(answer.prompt_tokens);
+        self.completion_tokens = self.completion_tokens.saturating_add(answer.completion_tokens);
+        self.rate_limit_wait_ms = self.rate_limit_wait_ms.saturating_add(answer.rate_limit_wait_ms);
+    }
+}
+
 /// Whether a counter is zero (left out of serialised output, which stays as it was
 /// before the counter existed).
 pub(crate) fn is_zero(value: &u64) -> bool {

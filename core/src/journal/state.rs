@@ -9,7 +9,7 @@ use super::JournalWrite;
 use crate::TaskId;
 use crate::analysis::TaskPlan;
 use crate::power::VotingPowers;
-use crate::result::{TaskResult, Vote};
+use crate::result::{Spent, TaskResult, Vote};
 use crate::task::Task;
 
 /// One task as the journal keeps it: enough to answer with its result, or to resume
@@ -26,6 +26,9 @@ pub struct JournaledTask {
     pub attempt: u32,
     /// The answers that counted, in the order they did.
     pub votes: Vec<Vote>,
+    /// What they cost.
+    #[serde(default)]
+    pub spent: Spent,
     /// Its one result, once there is one.
     pub result: Option<Box<TaskResult>>,
     /// Whether a client received the result.
@@ -35,7 +38,16 @@ pub struct JournaledTask {
 impl JournaledTask {
     /// A task just accepted.
     pub fn accepted(task: Task, plan: TaskPlan, sequence: u64) -> Self {
-        Self { task, plan, sequence, attempt: 0, votes: Vec::new(), result: None, delivered: false }
+        Self {
+            task,
+            plan,
+            sequence,
+            attempt: 0,
+            votes: Vec::new(),
+            spent: Spent::default(),
+            result: None,
+            delivered: false,
+        }
     }
 
     /// Applies a write about this task (an acceptance of a known task changes
@@ -45,13 +57,14 @@ impl JournaledTask {
         match write {
             JournalWrite::Accepted { .. } => {}
             JournalWrite::RoundStarted { attempt, .. } => self.attempt = self.attempt.max(*attempt),
-            JournalWrite::Voted { vote, .. } => {
+            JournalWrite::Voted { vote, spent, .. } => {
                 let known = self
                     .votes
                     .iter()
                     .any(|v| (&v.worker, v.attempt, &v.text) == (&vote.worker, vote.attempt, &vote.text));
                 if self.result.is_none() && !known {
                     self.votes.push(vote.clone());
+                    self.spent = *spent;
                 }
             }
             JournalWrite::Finished { result, .. } => {

@@ -7,7 +7,7 @@ use crate::WorkerId;
 use crate::analysis::TaskPlan;
 use crate::consensus::{ANSWERS_PER_DECISION_MAX, Ballot, ConsensusConfig};
 use crate::link::{LinkError, WorkerAnswer};
-use crate::result::{AssignmentFailure, Vote};
+use crate::result::{AssignmentFailure, Spent, Vote};
 use crate::task::Task;
 
 /// One worker asked to answer the task.
@@ -64,10 +64,8 @@ pub(crate) struct TaskState {
     /// Every answer kept: one per worker, two for a twin caught equivocating.
     pub(crate) votes: Vec<Vote>,
     pub(crate) failures: Vec<AssignmentFailure>,
-    pub(crate) llm_calls: u64,
-    pub(crate) prompt_tokens: u64,
-    pub(crate) completion_tokens: u64,
-    pub(crate) rate_limit_wait_ms: u64,
+    /// What the answers that counted cost.
+    pub(crate) spent: Spent,
 }
 
 impl TaskState {
@@ -91,18 +89,16 @@ impl TaskState {
             asked: Vec::new(),
             votes: Vec::new(),
             failures: Vec::new(),
-            llm_calls: 0,
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            rate_limit_wait_ms: 0,
+            spent: Spent::default(),
         }
     }
 
     /// Puts back what a previous incarnation journaled: the rounds it started and
     /// the votes that counted, each from a worker asked in its round (so the same
     /// checks hold, and a voter is not asked again).
-    pub(crate) fn resume(&mut self, attempt: u32, votes: &[Vote], now_ms: u64) {
+    pub(crate) fn resume(&mut self, attempt: u32, votes: &[Vote], spent: Spent, now_ms: u64) {
         self.attempt = attempt;
+        self.spent = spent;
         if attempt > 0 {
             self.started_ms = Some(now_ms);
         }
@@ -200,10 +196,7 @@ impl TaskState {
             return Recorded::Full;
         }
         // Reported by the worker: saturating, so absurd counts cannot overflow.
-        self.llm_calls = self.llm_calls.saturating_add(u64::from(answer.llm_calls));
-        self.prompt_tokens = self.prompt_tokens.saturating_add(answer.prompt_tokens);
-        self.completion_tokens = self.completion_tokens.saturating_add(answer.completion_tokens);
-        self.rate_limit_wait_ms = self.rate_limit_wait_ms.saturating_add(answer.rate_limit_wait_ms);
+        self.spent.add(&answer);
         let reported = reported_confidence(answer.confidence);
         let recorded = if earlier.is_empty() { Recorded::Vote } else { Recorded::Conflict };
         self.votes.push(Vote {

@@ -21,7 +21,7 @@ pub fn round(id: &str, attempt: u32) -> JournalWrite {
 
 /// Worker `worker`'s answer `text` in round `attempt` counted.
 pub fn voted(id: &str, worker: &str, attempt: u32, text: &str) -> JournalWrite {
-    JournalWrite::Voted { task: TaskId::new(id), vote: vote(worker, attempt, text) }
+    JournalWrite::Voted { task: TaskId::new(id), vote: vote(worker, attempt, text), spent: Default::default() }
 }
 
 fn vote(worker: &str, attempt: u32, text: &str) -> Vote {

@@ -102,6 +102,10 @@ fn a_restart_resumes_an_unfinished_task_with_its_votes_and_asks_only_the_others(
     let voters: Vec<&str> = result.metadata.votes.iter().map(|v| v.worker.as_str()).collect();
     assert!(voters.contains(&asked[0].0.as_str()), "the vote from before the crash counts: {voters:?}");
     assert_eq!(voters.iter().filter(|w| **w == asked[0].0.as_str()).count(), 1, "and counts once");
+    // Its cost was journaled with it: the result counts every answer's calls and tokens.
+    let votes = result.metadata.votes.len() as u64;
+    assert_eq!(result.metadata.llm_calls, votes, "one call per answer, before and after the crash");
+    assert_eq!(result.metadata.prompt_tokens, 10 * votes);
     after.machine.assert_invariants().unwrap();
 }
 

@@ -45,7 +45,7 @@ impl SupervisorMachine {
             }
             let consensus = entry.plan.consensus_config(&self.config.consensus);
             let mut resumed = TaskState::new(task.clone(), entry.plan.clone(), consensus, now_ms);
-            resumed.resume(entry.attempt, &entry.votes, now_ms);
+            resumed.resume(entry.attempt, &entry.votes, entry.spent, now_ms);
             self.tasks.insert(task.id.clone(), resumed);
         }
         self.schedule(now_ms);
@@ -67,8 +67,10 @@ impl SupervisorMachine {
     /// The vote just recorded for `task`.
     pub(super) fn journal_vote(&mut self, task: &TaskId) {
         let Some(journal) = self.journal.as_mut() else { return };
-        if let Some(vote) = self.tasks.get(task).and_then(|state| state.votes.last()) {
-            journal.push_back(JournalWrite::Voted { task: task.clone(), vote: vote.clone() });
+        if let Some(state) = self.tasks.get(task)
+            && let Some(vote) = state.votes.last()
+        {
+            journal.push_back(JournalWrite::Voted { task: task.clone(), vote: vote.clone(), spent: state.spent });
         }
     }
 

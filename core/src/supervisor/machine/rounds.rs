@@ -253,10 +253,10 @@ impl SupervisorMachine {
                 submitted_at_ms: state.submitted_ms,
                 started_at_ms: state.started_ms,
                 finished_at_ms: now_ms,
-                llm_calls: state.llm_calls,
-                prompt_tokens: state.prompt_tokens,
-                completion_tokens: state.completion_tokens,
-                rate_limit_wait_ms: state.rate_limit_wait_ms,
+                llm_calls: state.spent.llm_calls,
+                prompt_tokens: state.spent.prompt_tokens,
+                completion_tokens: state.spent.completion_tokens,
+                rate_limit_wait_ms: state.spent.rate_limit_wait_ms,
             },
         };
         self.journal_finished(&result);
