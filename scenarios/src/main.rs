@@ -192,27 +192,14 @@ fn main() -> ExitCode {
         }
         Command::List { json } => list(json),
         Command::Run(RunArgs { live: true, .. }) => unreachable!("live runs ran above"),
-        Command::Run(RunArgs {
-            name,
-            seed,
-            workers,
-            tasks,
-            file,
-            trace,
-            report,
-            json,
-            run_seconds_max,
-            live_flags,
-            transport,
-            ..
-        }) => {
-            if let Some(flag) = live_flags.first_given() {
+        Command::Run(args) => {
+            if let Some(flag) = args.live_flags.first_given() {
                 return bad_input(anyhow::anyhow!("{flag} needs --live (a simulation's model is the scenario's mock)"));
             }
-            budget(run_seconds_max).and_then(|budget| {
-                let outputs = Outputs { trace: trace.as_deref(), report: report.as_deref(), json };
-                let overrides = Overrides { workers, tasks, transport };
-                run(name.as_deref(), seed, overrides, file.as_deref(), &outputs, budget)
+            budget(args.run_seconds_max).and_then(|budget| {
+                let outputs = Outputs { trace: args.trace.as_deref(), report: args.report.as_deref(), json: args.json };
+                let overrides = Overrides { workers: args.workers, tasks: args.tasks, transport: args.transport };
+                run(args.name.as_deref(), args.seed, overrides, args.file.as_deref(), &outputs, budget)
             })
         }
         Command::Sweep { name, seeds, jobs, shard, check_determinism, file, json, run_seconds_max, transport } => {
@@ -242,53 +229,36 @@ fn bad_input(error: anyhow::Error) -> ExitCode {
 }
 
 /// `quorum run NAME --live`: one scenario, no simulation-only outputs.
-fn run_live(command: &Command) -> Result<bool, quorum_scenarios::LiveError> {
-    let Command::Run(RunArgs {
-        name,
-        seed,
-        workers,
-        tasks,
-        file,
-        trace,
-        report,
-        json,
-        run_seconds_max,
-        live_flags,
-        transport,
-        ..
-    }) = command
-    else {
-        unreachable!("only `run --live` comes here")
-    };
+fn run_live(args: &RunArgs) -> Result<bool, quorum_scenarios::LiveError> {
     let refuse = |flag: &str| {
         quorum_scenarios::LiveError::BadInput(format!("{flag} is for simulations: a live run has no trace to write"))
     };
-    if trace.is_some() {
+    if args.trace.is_some() {
         return Err(refuse("--trace"));
     }
-    if report.is_some() {
+    if args.report.is_some() {
         return Err(refuse("--report"));
     }
-    if transport.is_some() {
+    if args.transport.is_some() {
         return Err(quorum_scenarios::LiveError::BadInput(
             "--transport is for simulations: a live run is always gRPC over TCP".to_owned(),
         ));
     }
-    let mut selected = select(name.as_deref(), file.as_deref())
+    let mut selected = select(args.name.as_deref(), args.file.as_deref())
         .map_err(|BadInput(error)| quorum_scenarios::LiveError::BadInput(format!("{error:#}")))?;
     if selected.len() != 1 {
         return Err(quorum_scenarios::LiveError::BadInput("--live runs one scenario, not `all`".to_owned()));
     }
     let (scenario, _) = selected.remove(0);
-    let args = quorum_scenarios::LiveRunArgs {
+    let live = quorum_scenarios::LiveRunArgs {
         scenario,
-        overrides: Overrides { workers: *workers, tasks: *tasks, transport: None },
-        seed: *seed,
-        flags: live_flags.clone(),
-        run_seconds_max: *run_seconds_max,
+        overrides: Overrides { workers: args.workers, tasks: args.tasks, transport: None },
+        seed: args.seed,
+        flags: args.live_flags.clone(),
+        run_seconds_max: args.run_seconds_max,
     };
-    let run = quorum_scenarios::run_live(&args)?;
-    if *json {
+    let run = quorum_scenarios::run_live(&live)?;
+    if args.json {
         out(&format!("{}\n", serde_json::to_string(&run).expect("a live run serialises")));
     } else {
         out(&quorum_scenarios::render_live(&run));
@@ -326,7 +296,7 @@ fn live(command: &Command) -> Option<ExitCode> {
         Command::Up(args) => quorum_scenarios::up(args).map(|()| true),
         Command::Submit(args) => quorum_scenarios::submit(args),
         Command::Status(args) => quorum_scenarios::status(args).map(|()| true),
-        Command::Run(_) => run_live(command),
+        Command::Run(args) => run_live(args),
         _ => return None,
     };
     Some(match outcome {
