@@ -50,6 +50,10 @@ pub enum Message {
     Vote(Vote),
     /// NEW-VIEW, to every agent.
     Timeout(Timeout),
+    /// A replica's highest certificate, in answer to a timeout from a replica that
+    /// knows only a lower one: an idle replica sends no timeouts of its own, so a
+    /// replica left behind would otherwise wait for ever.
+    Certificate(QuorumCert),
     /// "Send me this block": a replica missing an ancestor, to every agent.
     BlockRequest(BlockHash),
     /// A requested block (authenticated by its hash, which a certificate named).
@@ -63,6 +67,7 @@ impl Message {
             Self::Proposal(_) => "proposal",
             Self::Vote(_) => "vote",
             Self::Timeout(_) => "timeout",
+            Self::Certificate(_) => "certificate",
             Self::BlockRequest(_) => "block_request",
             Self::BlockResponse(_) => "block_response",
         }

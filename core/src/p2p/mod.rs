@@ -14,6 +14,8 @@
 //! - The replica: [`Replica`] (three-chain HotStuff as in LibraBFT, with its
 //!   pacemaker), its [`SafetyRules`] and persisted [`SafetyState`], and every refused
 //!   input as a [`Refusal`].
+//! - (feature `harness`) `harness`: replicas, byzantine agents, crashes and a
+//!   seeded lossy network in memory, for property tests.
 //!
 //! Everything signed or hashed is a hand-written canonical encoding with a domain tag
 //! per kind (`encoding.rs`), never a serializer's field order.
@@ -22,6 +24,8 @@ mod answer;
 mod block;
 mod certificate;
 mod encoding;
+#[cfg(any(test, feature = "harness"))]
+pub mod harness;
 mod identity;
 mod message;
 mod refusal;

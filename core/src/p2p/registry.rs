@@ -1,16 +1,22 @@
 //! The agent registry: who may answer, propose, vote and time out, with which key,
 //! and where it listens. An agent not in it can do none of these.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use ed25519_dalek::VerifyingKey;
+use sha2::{Digest, Sha256};
 
+use super::encoding::Encoder;
 use super::identity::{AGENT_ID_BYTES_MAX, AgentId, Signature};
 use super::refusal::Refusal;
 
 /// Most agents in one registry: every vote is checked against a quorum of them, and a
 /// certificate carries up to one signature per agent.
 pub const AGENTS_MAX: usize = 256;
+
+/// Verified signatures remembered (32 bytes each); the memory is emptied when full.
+const VERIFIED_MAX: usize = 65_536;
 
 /// Longest address accepted, in bytes.
 pub const ADDRESS_BYTES_MAX: usize = 256;
@@ -67,12 +73,24 @@ pub enum AgentRegistryError {
 }
 
 /// The agents of one network, sorted by id (the order leaders rotate in).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct AgentRegistry {
     agents: BTreeMap<AgentId, AgentEntry>,
     /// The ids in order, for leader rotation by index.
     order: Vec<AgentId>,
+    /// Digests of `(agent, message, signature)` already verified, shared by the
+    /// registry's clones: a vote or an answer reaches every replica of an in-memory
+    /// cluster, and checking it once is enough (keys never change in a registry).
+    verified: Arc<Mutex<BTreeSet<[u8; 32]>>>,
 }
+
+impl PartialEq for AgentRegistry {
+    fn eq(&self, other: &Self) -> bool {
+        self.agents == other.agents
+    }
+}
+
+impl Eq for AgentRegistry {}
 
 impl AgentRegistry {
     /// A registry of `agents`.
@@ -105,7 +123,7 @@ impl AgentRegistry {
             return Err(AgentRegistryError::TooManyAgents { count: map.len(), max: AGENTS_MAX });
         }
         let order = map.keys().cloned().collect();
-        Ok(Self { agents: map, order })
+        Ok(Self { agents: map, order, verified: Arc::default() })
     }
 
     /// A registry of agents known only by key (no addresses).
@@ -171,8 +189,22 @@ impl AgentRegistry {
         what: &'static str,
     ) -> Result<(), Refusal> {
         let entry = self.agents.get(agent).ok_or_else(|| Refusal::UnknownAgent { agent: agent.clone(), what })?;
-        let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
-        entry.key.verify_strict(message, &signature).map_err(|_| Refusal::BadSignature { agent: agent.clone(), what })
+        let mut encoder = Encoder::new("quorum/p2p/verified/v1");
+        encoder.str(agent.as_str()).bytes(message).bytes(&signature.0);
+        let digest: [u8; 32] = Sha256::digest(encoder.finish()).into();
+        // A poisoned lock only means another thread panicked mid-insert; the set of
+        // digests is still a set of verified signatures.
+        let mut verified = self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if verified.contains(&digest) {
+            return Ok(());
+        }
+        let parsed = ed25519_dalek::Signature::from_bytes(&signature.0);
+        entry.key.verify_strict(message, &parsed).map_err(|_| Refusal::BadSignature { agent: agent.clone(), what })?;
+        if verified.len() >= VERIFIED_MAX {
+            verified.clear();
+        }
+        verified.insert(digest);
+        Ok(())
     }
 }
 
@@ -214,6 +246,8 @@ mod tests {
         assert_eq!(registry.verify(keys[0].id(), b"hello", &signature, "test"), Ok(()));
         let wrong_agent = registry.verify(keys[1].id(), b"hello", &signature, "test");
         assert!(matches!(wrong_agent, Err(Refusal::BadSignature { .. })), "{wrong_agent:?}");
+        // Verified once, remembered: the same triple passes again, a changed one never.
+        assert_eq!(registry.clone().verify(keys[0].id(), b"hello", &signature, "test"), Ok(()));
         let wrong_message = registry.verify(keys[0].id(), b"hellO", &signature, "test");
         assert!(matches!(wrong_message, Err(Refusal::BadSignature { .. })), "{wrong_message:?}");
         let stranger = AgentKey::from_seed(AgentId::from("x"), 1);

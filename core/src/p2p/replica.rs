@@ -30,6 +30,10 @@
 //!   and sends it again at each further expiry. A replica joins a timeout that f + 1
 //!   agents sent (one is honest) and enters view u + 1 once a quorum timed out of u or
 //!   later; the new leader proposes on the highest certificate it has heard of.
+//! - Catch-up: a replica answers a timeout with its highest certificate when the
+//!   sender's is lower, and with the certificate that completed its last commit, so
+//!   that a replica left behind while the others went idle learns of the commits it
+//!   missed (the latter may be on a branch no later block extends).
 //! - Block transfer: a proposal or certificate naming a block the replica lacks waits
 //!   while the block (and its missing ancestors) are asked of every agent.
 
@@ -156,6 +160,8 @@ pub struct Replica {
     /// The last view this replica proposed in.
     proposed_view: View,
     high_qc: QuorumCert,
+    /// The certificate that completed the last commit's three-chain.
+    commit_qc: QuorumCert,
     /// `(view, block)` of every certificate verified or formed, so that one is
     /// checked once.
     certified: BTreeSet<(View, BlockHash)>,
@@ -217,6 +223,7 @@ impl Replica {
             timeouts_in_row: 0,
             proposed_view: safety.last_voted_view,
             high_qc: QuorumCert::genesis(),
+            commit_qc: QuorumCert::genesis(),
             certified: BTreeSet::new(),
             blocks: BTreeMap::from([(genesis_hash, genesis)]),
             committed: genesis_hash,
@@ -381,7 +388,12 @@ impl Replica {
         match message {
             Message::Proposal(proposal) => self.on_proposal(from, proposal, now_ms),
             Message::Vote(vote) => self.on_vote(vote, now_ms),
-            Message::Timeout(timeout) => self.on_timeout(timeout, now_ms),
+            Message::Timeout(timeout) => self.on_timeout(from, timeout, now_ms),
+            Message::Certificate(qc) => {
+                self.verify_qc(&qc)?;
+                self.observe_qc(qc, now_ms);
+                Ok(())
+            }
             Message::BlockRequest(hash) => {
                 if let Some(block) = self.blocks.get(&hash) {
                     let block = block.clone();
@@ -484,9 +496,17 @@ impl Replica {
         Ok(())
     }
 
-    fn on_timeout(&mut self, timeout: Timeout, now_ms: u64) -> Result<(), Refusal> {
+    fn on_timeout(&mut self, from: AgentId, timeout: Timeout, now_ms: u64) -> Result<(), Refusal> {
         timeout.verify(&self.registry)?;
         self.verify_qc(&timeout.high_qc)?;
+        if timeout.high_qc.view < self.high_qc.view {
+            self.send(Destination::Agent(from.clone()), Message::Certificate(self.high_qc.clone()));
+        }
+        // The certificate that committed here may sit on a branch the sender never
+        // saw, and no later block may ever complete a three-chain for it.
+        if self.commit_qc != self.high_qc && !self.commit_qc.is_genesis() {
+            self.send(Destination::Agent(from), Message::Certificate(self.commit_qc.clone()));
+        }
         self.observe_qc(timeout.high_qc, now_ms);
         let latest = self.timed_out.entry(timeout.sender).or_default();
         *latest = (*latest).max(timeout.view);
@@ -496,6 +516,10 @@ impl Replica {
 
     fn on_block(&mut self, block: Block, now_ms: u64) -> Result<(), Refusal> {
         let hash = block.hash();
+        if self.blocks.contains_key(&hash) || self.orphans.contains_key(&hash) {
+            // Every agent asked answers; the first answer is the one that counts.
+            return Ok(());
+        }
         if !self.requested.remove(&hash) {
             return Err(Refusal::Unrequested { hash });
         }
@@ -599,13 +623,26 @@ impl Replica {
         self.enter_view(view.next(), now_ms);
     }
 
+    /// Commits by the three-chain rule on any certified block of the chain `qc`
+    /// ends: the certified block itself, or any ancestor (each is certified by its
+    /// child's `justify`). Looking down the chain, and not only at `qc`'s block,
+    /// lets a replica that missed the one certificate completing a three-chain commit
+    /// on a later one.
     fn try_commit(&mut self, qc: &QuorumCert) {
-        let Some(b2) = self.blocks.get(&qc.block) else { return };
-        let Some(b1) = self.blocks.get(&b2.parent) else { return };
-        let Some(b0) = self.blocks.get(&b1.parent) else { return };
-        let consecutive = b1.view == b0.view.next() && b2.view == b1.view.next();
-        if consecutive && b0.height > self.committed_height {
-            self.commit_through(b1.parent);
+        let mut certificate = qc.clone();
+        while let Some(b2) = self.blocks.get(&certificate.block)
+            && b2.height > self.committed_height + 1
+        {
+            let Some(b1) = self.blocks.get(&b2.parent) else { return };
+            let Some(b0) = self.blocks.get(&b1.parent) else { return };
+            let consecutive = b1.view == b0.view.next() && b2.view == b1.view.next();
+            if consecutive && b0.height > self.committed_height {
+                let b0 = b1.parent;
+                self.commit_qc = certificate;
+                self.commit_through(b0);
+                return;
+            }
+            certificate = b2.justify.clone();
         }
     }
 
