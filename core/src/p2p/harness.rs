@@ -43,8 +43,9 @@ pub enum Behaviour {
     Honest,
     /// Byzantine: never sends anything.
     Silent,
-    /// Byzantine: as leader, sends one block to half its peers and a conflicting one
-    /// (same view, another payload) to the other half.
+    /// Byzantine: as leader, sends one block to half its peers, a conflicting one
+    /// (same view, forking off an older certificate, another payload) to the other
+    /// half, and both to the first half.
     Equivocating,
     /// Byzantine: besides its own votes, signs a vote for every proposal it sees,
     /// valid or not, to every agent.
@@ -391,12 +392,19 @@ impl P2pCluster {
                 Some(other) if position % 2 == 1 => Message::Proposal(other.clone()),
                 _ => transmit.message.clone(),
             };
+            // Every other peer gets both blocks, in random order (each message its
+            // own delay): only "never twice in a view" keeps it from voting twice.
+            if let Some(other) = equivocation.as_ref().filter(|_| position % 2 == 0) {
+                self.transmit(from, to, Message::Proposal(other.clone()));
+            }
             self.transmit(from, to, message);
         }
     }
 
-    /// The equivocating leader's second block for the same view: another payload
-    /// (none for a task, the first task for none), validly signed.
+    /// The equivocating leader's second block for the same view, validly signed:
+    /// a fork off the certificate below the one the first block extends (which only
+    /// the lock keeps honest replicas from voting for), or at genesis another
+    /// payload (none for a task, the first task for none).
     fn conflicting(&self, from: usize, proposal: &Proposal) -> Proposal {
         let mut block: Block = proposal.block.clone();
         block.payload = match block.payload {
@@ -406,6 +414,14 @@ impl P2pCluster {
                 .first()
                 .and_then(|candidate| build_payload(candidate.clone(), &self.registry, &self.config.consensus).ok()),
         };
+        let replica = self.nodes[from].replica.as_ref();
+        let parent = replica.and_then(|replica| replica.block(&block.parent));
+        let grandparent = parent.and_then(|parent| Some((parent.justify.clone(), replica?.block(&parent.parent)?)));
+        if let Some((justify, grandparent)) = grandparent {
+            block.height = grandparent.height + 1;
+            block.parent = justify.block;
+            block.justify = justify;
+        }
         Proposal::new(&self.nodes[from].key, block)
     }
 
