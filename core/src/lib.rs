@@ -18,6 +18,8 @@
 //!   (every call's deadline); [`LocalLink`] (in-process transport).
 //! - [`mock`]: the seeded mock LLM and the workload it knows the answers to, for
 //!   simulations and for running any command offline.
+//! - [`p2p`]: P2P mode (in progress): the sans-IO HotStuff replica, agent identities
+//!   and the blocks it commits.
 //! - Support: [`SeededRng`], [`RetryPolicy`], [`TokenBucket`], [`ConfigError`].
 //! - Checks: [`recompute_mismatches`] (a result follows from its votes),
 //!   [`SupervisorMachine::assert_invariants`], and (feature `harness`) `harness`: the
@@ -37,6 +39,7 @@ mod link;
 mod llm;
 mod local_link;
 pub mod mock;
+pub mod p2p;
 mod pool;
 mod power;
 #[cfg(feature = "proptest")]
