@@ -77,9 +77,12 @@ pub enum JournalWrite {
 
 impl JournalWrite {
     /// Whether it must be durable before the supervisor goes on: an acceptance and
-    /// a result are promises to a client.
+    /// a result are promises to a client; a round, because a restart must never use
+    /// its number again (a worker still busy with it, or an answer it pushed for it,
+    /// would meet a new round under the same number). A task's first round usually
+    /// starts with its acceptance, in the same sync.
     pub fn must_sync(&self) -> bool {
-        matches!(self, Self::Accepted { .. } | Self::Finished { .. })
+        matches!(self, Self::Accepted { .. } | Self::RoundStarted { .. } | Self::Finished { .. })
     }
 
     /// The task it is about.

@@ -70,12 +70,20 @@ impl TaskQueue {
     }
 
     /// Queues a task that a previous incarnation accepted and started
-    /// `attempts_used` times (from its journal), behind others of its priority.
+    /// `attempts_used` times (from its journal), behind others of its priority. The
+    /// length limit does not apply: the task was accepted already (running tasks were
+    /// out of the queue, so a restart may hold more than `length_max`), and refusing
+    /// it now would break that promise.
     ///
     /// # Errors
-    /// [`QueueError::Full`] or [`QueueError::Duplicate`].
+    /// [`QueueError::Duplicate`].
     pub fn resume(&mut self, task: TaskId, priority: Priority, attempts_used: u32) -> Result<(), QueueError> {
-        self.push(task.clone(), priority)?;
+        if self.slots.contains_key(&task) {
+            return Err(QueueError::Duplicate(task));
+        }
+        let slot = (core::cmp::Reverse(priority), self.next_arrival);
+        self.next_arrival += 1;
+        self.insert(task.clone(), slot);
         if attempts_used > 0 {
             self.attempts.insert(task, attempts_used);
         }
@@ -178,6 +186,19 @@ impl TaskQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resumed_task_is_queued_past_the_length_limit_with_its_rounds_counted() {
+        let mut queue = TaskQueue::new(1, 3);
+        queue.push("new".into(), Priority::Normal).unwrap();
+        // Accepted by a previous incarnation (maybe while running, out of the
+        // queue): the limit cannot refuse it now.
+        queue.resume("old".into(), Priority::Normal, 2).unwrap();
+        assert_eq!(queue.len(), 2);
+        assert_eq!(queue.attempts_used(&"old".into()), 2);
+        assert!(matches!(queue.resume("old".into(), Priority::Normal, 2), Err(QueueError::Duplicate(_))));
+        assert!(matches!(queue.push("more".into(), Priority::Normal), Err(QueueError::Full { .. })));
+    }
 
     #[test]
     fn priority_then_requeued_then_arrival() {

@@ -338,7 +338,8 @@ pub(crate) async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
         supervisor = supervisor.with_judge(BoxEntailment::new(judge));
     }
     if let Some((power, _)) = &spec.journal {
-        let journal = open_journal(power, &spec.trace)?;
+        let options = JournalOptions { finished_kept_max: spec.config.completed_results_max };
+        let journal = open_journal(power, options, &spec.trace)?;
         supervisor = supervisor.with_journal(journal)?;
     }
     let (service, driver) = supervisor.start();
@@ -366,9 +367,13 @@ pub(crate) async fn supervisor_host(spec: SupervisorSpec) -> turmoil::Result {
 const JOURNAL_PATH: &str = "/var/lib/quorum/journal.redb";
 
 /// Opens the supervisor's journal on its disk, and traces what it holds.
-fn open_journal(power: &DiskPower, trace: &Trace) -> turmoil::Result<Arc<dyn quorum_core::Journal>> {
+fn open_journal(
+    power: &DiskPower,
+    options: JournalOptions,
+    trace: &Trace,
+) -> turmoil::Result<Arc<dyn quorum_core::Journal>> {
     let disk = TurmoilDisk::open(std::path::Path::new(JOURNAL_PATH), power)?;
-    let journal = RedbJournal::with_backend(disk, JournalOptions::default())?;
+    let journal = RedbJournal::with_backend(disk, options)?;
     let state = quorum_core::Journal::load(&journal)?;
     let (finished, unfinished) = (state.finished().len(), state.unfinished().len());
     trace.record("supervisor", Happening::Recovered { finished, unfinished });

@@ -88,12 +88,15 @@ impl SupervisorNode {
         }
         let link = GrpcLink::new(registry.clone(), token.clone(), grpc.clone(), connect)?;
         let tasks = TaskMetrics::new();
+        // The journal keeps as many finished tasks as the supervisor remembers, so a
+        // resubmission after a restart hears the result it would have heard before.
+        let options = JournalOptions { finished_kept_max: supervisor.completed_results_max };
         let mut supervisor = Supervisor::new(supervisor, link, FixedWorkers)?;
         if let Some(path) = journal {
             // Opened before anything serves: a journal that cannot be used stops
             // the node at start, not at its first task.
             let opened = create_private(&path)
-                .and_then(|()| RedbJournal::open(&path, JournalOptions::default()))
+                .and_then(|()| RedbJournal::open(&path, options))
                 .and_then(|journal| supervisor.with_journal(Arc::new(journal)));
             supervisor = opened.map_err(|error| NodeError::Journal { path, error })?;
         }

@@ -39,7 +39,7 @@ impl SupervisorMachine {
         }
         for entry in state.unfinished() {
             let task = &entry.task;
-            // Unfinished entries come from accepted tasks: the queue took them once.
+            // Journal entries are unique by id, so this cannot be a duplicate.
             if self.queue.resume(task.id.clone(), task.priority, entry.attempt).is_err() {
                 continue;
             }
