@@ -4,9 +4,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::mock::control::LlmControl;
 use crate::mock::observer::{CallObserver, NoObserver};
+use crate::mock::planner::{PlannerReply, is_planner_call};
 use crate::mock::profile::{Byzantine, ConfidenceBehaviour, FailureRates, LlmProfile};
 use crate::mock::wording::Wording;
-use crate::mock::workload::{Truth, TruthBook};
+use crate::mock::workload::{Truth, TruthBook, truth_for};
 use crate::{Completion, CompletionRequest, Llm, LlmError, SeededRng};
 
 /// Time a mock "timeout" takes before it fails.
@@ -49,9 +50,11 @@ impl MockLlm {
     }
 
     /// Decides the whole call up front (one lock, a fixed number of draws), so the
-    /// stream of draws does not depend on timing.
+    /// stream of draws does not depend on timing. A planner call makes one more draw
+    /// than others, at the end, so other calls draw exactly as before planners existed.
     fn plan(&self, request: &CompletionRequest) -> CallPlan {
-        let truth = self.truths.get(&request.prompt).cloned();
+        let truth = truth_for(&self.truths, &request.prompt).cloned();
+        let is_planner = is_planner_call(request);
         let profile = &self.profile;
         let storm = self.control.storm_rate();
         self.draw(|rng| {
@@ -76,7 +79,8 @@ impl MockLlm {
                 (ConfidenceBehaviour::Overconfident, _) => 0.95 + 0.05 * rng.next_f64(),
                 (ConfidenceBehaviour::Random, _) => rng.next_f64(),
             };
-            CallPlan { truth, latency_ms, failure, right, variant, confidence }
+            let planner = is_planner.then(|| PlannerReply::draw(rng, &profile.planner, variant));
+            CallPlan { truth, latency_ms, failure, right, variant, confidence, planner }
         })
     }
 
@@ -105,6 +109,16 @@ struct CallPlan {
     right: bool,
     variant: u64,
     confidence: f64,
+    /// What a planner call answers; `None` for every other call.
+    planner: Option<PlannerReply>,
+}
+
+/// What a usable reply is made from.
+enum ReplySource<'a> {
+    /// A planner call's next step.
+    Planner(PlannerReply),
+    /// The task's ground truth, answered in the profile's way.
+    Truth(&'a Truth),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,8 +199,15 @@ impl MockLlm {
             _ => {}
         }
         sleep(plan.latency_ms).await;
-        let Some(truth) = &plan.truth else {
-            return Err(LlmError::BadResponse { detail: "the mock has no ground truth for this prompt".to_owned() });
+        // A planner call needs no ground truth: it plans, it does not answer.
+        let source = match (plan.planner, &plan.truth) {
+            (Some(planner), _) => ReplySource::Planner(planner),
+            (None, Some(truth)) => ReplySource::Truth(truth),
+            (None, None) => {
+                return Err(LlmError::BadResponse {
+                    detail: "the mock has no ground truth for this prompt".to_owned(),
+                });
+            }
         };
         match plan.failure {
             Some(Failure::Empty) => return Ok(completion(String::new(), false)),
@@ -194,9 +215,14 @@ impl MockLlm {
             Some(Failure::Truncated) => return Ok(completion("{\"answer\": \"".to_owned(), true)),
             _ => {}
         }
-        let answer = self.answer_text(truth, plan, &request.prompt);
-        let reply = serde_json::json!({ "answer": answer, "confidence": (plan.confidence * 100.0).round() / 100.0 })
-            .to_string();
+        let reply = match source {
+            ReplySource::Planner(planner) => planner.text(&request.prompt, self.profile.planner.subtasks),
+            ReplySource::Truth(truth) => {
+                let answer = self.answer_text(truth, plan, &request.prompt);
+                serde_json::json!({ "answer": answer, "confidence": (plan.confidence * 100.0).round() / 100.0 })
+                    .to_string()
+            }
+        };
         Ok(completion(reply, false))
     }
 }

@@ -6,6 +6,7 @@
 //! # Layout
 //! - `llm`: [`MockLlm`]: what a call draws and answers;
 //! - `profile`: [`LlmProfile`] and its parts; `control`: [`LlmControl`] (error storms);
+//! - `planner`: the seeded answers to P2P planner calls (delegate, execute, malformed);
 //! - [`workload`]: the seeded tasks and their ground truth ([`workload::Truth`]);
 //! - `observer`: [`CallObserver`], through which a simulation's trace sees each call;
 //! - `judge`: the mock as an [`crate::Entailment`] judge, by the workload's truth;
@@ -21,6 +22,7 @@ mod mistake;
 mod number_form;
 mod number_words;
 mod observer;
+mod planner;
 mod profile;
 #[cfg(test)]
 mod style_tests;
@@ -33,5 +35,5 @@ pub use llm::MockLlm;
 pub use observer::{CallObserver, NoObserver};
 pub use profile::{
     AnswerStyle, Byzantine, ConfidenceBehaviour, FailureRates, LLM_LATENCY_MS_MAX, LatencyProfile, LlmProfile,
-    MistakeStyle,
+    MistakeStyle, PLANNER_SUBTASKS_MAX, PlannerProfile,
 };

@@ -135,12 +135,37 @@ impl Default for LatencyProfile {
     }
 }
 
+/// How a mock model answers planner calls (those whose system message starts with
+/// [`crate::p2p::PLANNER_SYSTEM_PREFIX`]); whatever is not a delegation or malformed
+/// is "execute".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PlannerProfile {
+    /// Probability of splitting the task into [`Self::subtasks`] subtasks. Default 0.
+    pub delegate_probability: f64,
+    /// Probability of a reply that is no valid next step (prose, a one-part split, an
+    /// unknown step, a cut-off object, ...). Default 0.
+    pub malformed_probability: f64,
+    /// Subtasks of a delegation, in `2..=`[`PLANNER_SUBTASKS_MAX`]. Default 2.
+    pub subtasks: usize,
+}
+
+impl Default for PlannerProfile {
+    fn default() -> Self {
+        Self { delegate_probability: 0.0, malformed_probability: 0.0, subtasks: 2 }
+    }
+}
+
+/// Most subtasks a mock planner makes: the most a delegation may have.
+pub const PLANNER_SUBTASKS_MAX: usize = crate::p2p::SUBTASKS_MAX;
+
 /// Longest latency setting of a mock model (10 min): longer would outlast any run.
 pub const LLM_LATENCY_MS_MAX: u64 = 600_000;
 
 impl LlmProfile {
-    /// Checks every probability (finite, in `0..=1`) and latency (at most
-    /// [`LLM_LATENCY_MS_MAX`]).
+    /// Checks every probability (finite, in `0..=1`; failure rates and the planner's
+    /// probabilities each summing to at most 1), latency (at most
+    /// [`LLM_LATENCY_MS_MAX`]) and the planner's subtasks (`2..=`[`PLANNER_SUBTASKS_MAX`]).
     ///
     /// # Errors
     /// The field (under `prefix`) and what is wrong.
@@ -154,6 +179,8 @@ impl LlmProfile {
             ("failures.empty", self.failures.empty),
             ("failures.garbage", self.failures.garbage),
             ("failures.truncated", self.failures.truncated),
+            ("planner.delegate_probability", self.planner.delegate_probability),
+            ("planner.malformed_probability", self.planner.malformed_probability),
         ];
         for (field, value) in rates {
             if !(value.is_finite() && (0.0..=1.0).contains(&value)) {
@@ -169,6 +196,16 @@ impl LlmProfile {
             + failures.truncated;
         if failure_sum > 1.0 {
             return Err((format!("{prefix}.failures"), format!("rates sum to {failure_sum}; at most 1")));
+        }
+        let planner_sum = self.planner.delegate_probability + self.planner.malformed_probability;
+        if planner_sum > 1.0 {
+            return Err((format!("{prefix}.planner"), format!("probabilities sum to {planner_sum}; at most 1")));
+        }
+        if !(2..=PLANNER_SUBTASKS_MAX).contains(&self.planner.subtasks) {
+            return Err((
+                format!("{prefix}.planner.subtasks"),
+                format!("{} is not in 2..={PLANNER_SUBTASKS_MAX}", self.planner.subtasks),
+            ));
         }
         let latencies = [
             ("latency.base_ms", self.latency.base_ms),
@@ -202,6 +239,8 @@ pub struct LlmProfile {
     pub failures: FailureRates,
     /// Byzantine mode. Default none.
     pub byzantine: Option<Byzantine>,
+    /// Answers to planner calls (P2P delegation). Default: always "execute".
+    pub planner: PlannerProfile,
 }
 
 impl Default for LlmProfile {
@@ -214,6 +253,7 @@ impl Default for LlmProfile {
             latency: LatencyProfile::default(),
             failures: FailureRates::default(),
             byzantine: None,
+            planner: PlannerProfile::default(),
         }
     }
 }

@@ -28,6 +28,7 @@ mod encoding;
 pub mod harness;
 mod identity;
 mod message;
+mod next_step;
 mod refusal;
 mod registry;
 mod replica;
@@ -40,6 +41,11 @@ pub use block::{Block, BlockHash, Payload, Proposal};
 pub use certificate::{QuorumCert, Vote};
 pub use identity::{AGENT_ID_BYTES_MAX, AgentId, AgentKey, Signature};
 pub use message::{Destination, Message, Timeout, Transmit};
+pub use next_step::{
+    DELEGATION_DEPTH_MAX, DelegationLimits, NEXT_STEP_REPLY_BYTES_MAX, NextStep, NextStepError,
+    PLANNER_COMPLETION_TOKENS_MAX, PLANNER_SYSTEM_PREFIX, PLANNER_TEMPERATURE, SUBTASKS_MAX, compose_text,
+    parse_next_step, planner_prompt, subtask_text,
+};
 pub use refusal::Refusal;
 pub use registry::{ADDRESS_BYTES_MAX, AGENTS_MAX, AgentEntry, AgentRegistry, AgentRegistryError};
 pub use replica::{Commit, Replica, ReplicaConfig, ReplicaStats};

@@ -123,6 +123,29 @@ pub fn format_number(value: f64) -> String {
 /// Ground truth by task text (what the mock sees in its prompt).
 pub type TruthBook = BTreeMap<String, Truth>;
 
+/// The ground truth for a prompt: the truth of the prompt itself when it is a task
+/// text of the book, else that of the longest task text the prompt contains (on a tie,
+/// the first in key order), so that a P2P subtask of a task and the task's compose step
+/// (whose texts quote the task) are answered with the task's truth. `None` when the
+/// prompt contains no task text.
+///
+/// The fallback scans every key (a linear `contains` per key): cheap for workloads of
+/// a few hundred tasks, and only paid by prompts that are not task texts.
+pub fn truth_for<'a>(truths: &'a TruthBook, prompt: &str) -> Option<&'a Truth> {
+    if let Some(truth) = truths.get(prompt) {
+        return Some(truth);
+    }
+    let mut best: Option<(&str, &Truth)> = None;
+    for (text, truth) in truths {
+        // Strictly longer only: the first of equally long texts, in key order, stays.
+        if !text.is_empty() && best.is_none_or(|(known, _)| text.len() > known.len()) && prompt.contains(text.as_str())
+        {
+            best = Some((text, truth));
+        }
+    }
+    best.map(|(_, truth)| truth)
+}
+
 /// How tasks arrive.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "pattern")]
@@ -404,6 +427,28 @@ mod tests {
     use super::*;
     use crate::HeuristicAnalyser;
     use crate::consensus::Strategy;
+
+    #[test]
+    fn a_prompt_quoting_tasks_gets_the_truth_of_the_longest() {
+        let numeric = |value| Truth::Numeric { value };
+        let book: TruthBook = [
+            (String::new(), numeric(0.0)),
+            ("What is 2 + 3?".to_owned(), numeric(5.0)),
+            ("Sum: What is 2 + 3? Then double it.".to_owned(), numeric(10.0)),
+            ("bbb".to_owned(), numeric(2.0)),
+            ("aaa".to_owned(), numeric(1.0)),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(truth_for(&book, "What is 2 + 3?"), Some(&numeric(5.0)));
+        assert_eq!(truth_for(&book, "Part 1 of 2 of the task: What is 2 + 3?"), Some(&numeric(5.0)));
+        let nested = "(Part 2 of 2 of the task: Sum: What is 2 + 3? Then double it.)";
+        assert_eq!(truth_for(&book, nested), Some(&numeric(10.0)), "the longest task quoted");
+        assert_eq!(truth_for(&book, "bbb aaa"), Some(&numeric(1.0)), "a tie goes to the first key");
+        // The empty text is a key, but it is in every prompt: never a fallback.
+        assert_eq!(truth_for(&book, "What is 7 + 1?"), None);
+        assert_eq!(truth_for(&book, ""), Some(&numeric(0.0)));
+    }
 
     #[test]
     fn same_seed_same_workload_and_every_task_has_its_truth() {
