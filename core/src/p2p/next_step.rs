@@ -45,6 +45,8 @@ const OBJECT_STARTS_TRIED_MAX: usize = 16;
 // A subtask as long as a task must fit in a reply.
 const _: () = assert!(NEXT_STEP_REPLY_BYTES_MAX > TASK_TEXT_BYTES_MAX);
 const _: () = assert!(SUBTASKS_MAX >= 2);
+// `DelegationLimits::validate` spells these ranges out in its messages.
+const _: () = assert!(DELEGATION_DEPTH_MAX == 3 && SUBTASKS_MAX == 8);
 
 /// What the planner said to do with a task.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
