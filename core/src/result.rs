@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::TaskId;
 use crate::WorkerId;
 use crate::analysis::TaskPlan;
-use crate::consensus::{Ballot, Exclusion, Group, NoConsensusReason};
+use crate::consensus::{Ballot, Decision, Exclusion, Group, NoConsensusReason, Verdict};
 use crate::link::LinkError;
 
 /// How a task ended.
@@ -37,6 +37,30 @@ pub enum Outcome {
         /// Why.
         reason: FailureReason,
     },
+}
+
+impl Outcome {
+    /// How a decision ends a task: agreed on its answer, or no consensus and why.
+    pub fn of_decision(decision: &Decision) -> Self {
+        match (decision.verdict, &decision.answer) {
+            (Verdict::Agreed, Some(answer)) => Self::Agreed {
+                answer: answer.clone(),
+                support: decision.support,
+                margin: decision.margin,
+                confidence: decision.confidence,
+            },
+            // `decide` gives every agreed decision its answer; a decision without one
+            // agreed on nothing.
+            (Verdict::Agreed, None) => Self::NoConsensus {
+                reason: NoConsensusReason::NoAnswers,
+                support: decision.support,
+                margin: decision.margin,
+            },
+            (Verdict::NoConsensus(reason), _) => {
+                Self::NoConsensus { reason, support: decision.support, margin: decision.margin }
+            }
+        }
+    }
 }
 
 /// Why a task failed.

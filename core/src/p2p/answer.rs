@@ -6,7 +6,7 @@ use crate::consensus::Ballot;
 use crate::{TaskId, WorkerId};
 
 /// What an agent answered, and how sure it said it was.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Answer {
     /// The task answered.
     pub task: TaskId,
@@ -34,7 +34,7 @@ impl Answer {
 }
 
 /// An [`Answer`] with its agent's signature.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SignedAnswer {
     /// The answer.
     pub answer: Answer,

@@ -10,13 +10,17 @@ use super::answer::SignedAnswer;
 use super::certificate::QuorumCert;
 use super::encoding::Encoder;
 use super::identity::{AgentId, AgentKey, Signature};
+use super::refusal::Refusal;
+use super::registry::AgentRegistry;
 use super::view::View;
 use crate::TaskId;
+use crate::consensus::ConsensusConfig;
 use crate::consensus::Decision;
 
 /// A block's sha256 over its canonical encoding.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct BlockHash(pub [u8; 32]);
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct BlockHash(#[serde(with = "super::hex_bytes")] pub [u8; 32]);
 
 impl BlockHash {
     /// The hash of the genesis block.
@@ -43,7 +47,7 @@ impl fmt::Display for BlockHash {
 }
 
 /// A task with what its leader collected and decided.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Payload {
     /// The task.
     pub task: TaskId,
@@ -57,8 +61,20 @@ pub struct Payload {
     pub decision: Decision,
 }
 
+impl Payload {
+    /// Checks it as a voter does: limits, asked agents registered, every answer
+    /// signed by an asked agent (one each) and `decide()` over the answers giving
+    /// exactly its decision under `consensus`.
+    ///
+    /// # Errors
+    /// The first [`Refusal`] found.
+    pub fn verify(&self, registry: &AgentRegistry, consensus: &ConsensusConfig) -> Result<(), Refusal> {
+        super::validation::validate_payload(self, registry, consensus)
+    }
+}
+
 /// One block of the chain.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Block {
     /// The view it was proposed in.
     pub view: View,
@@ -121,7 +137,7 @@ impl Block {
 }
 
 /// A block with its proposer's signature.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Proposal {
     /// The block.
     pub block: Block,

@@ -8,7 +8,7 @@ use super::registry::AgentRegistry;
 use super::view::View;
 
 /// One agent's vote for a block.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Vote {
     /// The block's view.
     pub view: View,
@@ -44,7 +44,7 @@ fn signed_bytes(view: View, block: &BlockHash, voter: &AgentId) -> Vec<u8> {
 }
 
 /// A quorum certificate: votes of a quorum of agents for one block in one view.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QuorumCert {
     /// The certified block's view.
     pub view: View,

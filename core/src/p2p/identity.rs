@@ -12,7 +12,8 @@ pub const AGENT_ID_BYTES_MAX: usize = 128;
 
 /// An agent's name in the registry. Ordered naturally (`a2 < a10`), the order in
 /// which leaders rotate.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct AgentId(String);
 
 impl AgentId {
@@ -58,8 +59,9 @@ impl From<&str> for AgentId {
 }
 
 /// An ed25519 signature, as its 64 bytes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Signature(pub [u8; 64]);
+#[derive(Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Signature(#[serde(with = "super::hex_bytes")] pub [u8; 64]);
 
 impl fmt::Debug for Signature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -10,7 +10,7 @@ use super::view::View;
 
 /// A replica's NEW-VIEW: it timed out of `view`, and here is its highest certificate,
 /// so that the next leader extends the highest one any quorum knows.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Timeout {
     /// The view timed out of.
     pub view: View,
@@ -42,7 +42,8 @@ fn signed_bytes(view: View, high_qc: &QuorumCert, sender: &AgentId) -> Vec<u8> {
 }
 
 /// One message between replicas.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Message {
     /// The leader's block for its view, to every agent.
     Proposal(Proposal),
@@ -75,7 +76,7 @@ impl Message {
 }
 
 /// Where a message goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Destination {
     /// One agent.
     Agent(AgentId),
@@ -84,7 +85,7 @@ pub enum Destination {
 }
 
 /// A message to send.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Transmit {
     /// To whom.
     pub to: Destination,

@@ -20,12 +20,15 @@
 //! Everything signed or hashed is a hand-written canonical encoding with a domain tag
 //! per kind (`encoding.rs`), never a serializer's field order.
 
+mod agent;
 mod answer;
 mod block;
 mod certificate;
+mod committed;
 mod encoding;
 #[cfg(any(test, feature = "harness"))]
 pub mod harness;
+mod hex_bytes;
 mod identity;
 mod message;
 mod next_step;
@@ -36,9 +39,14 @@ mod safety;
 mod validation;
 mod view;
 
+pub use agent::{
+    Agent, AgentConfig, AgentStats, Ask, PeerMessage, PeerTransmit, Purpose, Reply, STEP_SEPARATOR, SubmitError,
+    Submitted, TaskNotice, TaskStatus,
+};
 pub use answer::{Answer, SignedAnswer};
 pub use block::{Block, BlockHash, Payload, Proposal};
 pub use certificate::{QuorumCert, Vote};
+pub use committed::CommittedTask;
 pub use identity::{AGENT_ID_BYTES_MAX, AgentId, AgentKey, Signature};
 pub use message::{Destination, Message, Timeout, Transmit};
 pub use next_step::{

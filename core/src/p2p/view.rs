@@ -3,7 +3,8 @@
 use core::fmt;
 
 /// A view number. View 0 is genesis; the first proposal is in view 1.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct View(pub u64);
 
 impl View {

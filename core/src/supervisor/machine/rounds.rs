@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::super::config::ROUND_RETRY_DELAY_MS_MAX;
 use super::super::task_state::TaskState;
 use super::{Command, SupervisorMachine};
-use crate::consensus::{Decision, EarlyStop, Verdict, decide, early_stop};
+use crate::consensus::{Decision, EarlyStop, decide, early_stop};
 use crate::link::{ExecuteRequest, LinkError};
 use crate::result::{FailureReason, Outcome, ResultMetadata, TaskResult};
 use crate::{TaskId, WorkerId};
@@ -220,17 +220,7 @@ impl SupervisorMachine {
         self.queue.forget(task);
         let outcome = match &failure {
             Some(reason) => Outcome::Failed { reason: reason.clone() },
-            None => match decision.verdict {
-                Verdict::Agreed => Outcome::Agreed {
-                    answer: decision.answer.clone().expect("decide gives every agreed decision its answer"),
-                    support: decision.support,
-                    margin: decision.margin,
-                    confidence: decision.confidence,
-                },
-                Verdict::NoConsensus(reason) => {
-                    Outcome::NoConsensus { reason, support: decision.support, margin: decision.margin }
-                }
-            },
+            None => Outcome::of_decision(&decision),
         };
         if matches!(outcome, Outcome::Agreed { .. }) {
             self.learn(&state, &decision);
