@@ -40,6 +40,9 @@ pub fn catalogue() -> Vec<Scenario> {
         burst_scaling(),
         swarm(),
     ]
+    .into_iter()
+    .chain(crate::p2p_catalogue::p2p_catalogue())
+    .collect()
 }
 
 /// The built-in scenario called `name`.

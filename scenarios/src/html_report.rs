@@ -89,12 +89,15 @@ struct Layout {
 }
 
 impl Layout {
-    /// Hosts in display order: the supervisor, workers by number, the client.
+    /// Hosts in display order: the supervisor (when there is one), workers or P2P
+    /// agents by number (twins after their sibling), the client.
     fn new(events: &[TraceEvent], fault_rows: usize, span_ms: u64) -> Self {
-        let mut workers: Vec<String> = events.iter().map(|e| e.host.clone()).filter(|h| is_worker(h)).collect();
-        workers.sort_by_key(|w| (w.len(), w.clone()));
+        let mut workers: Vec<String> =
+            events.iter().map(|e| e.host.clone()).filter(|h| is_worker(h) || is_agent(h)).collect();
+        workers.sort_by_key(|w| natural_key(w));
         workers.dedup();
-        let mut hosts = vec!["supervisor".to_owned()];
+        let p2p = events.iter().any(|e| is_agent(&e.host));
+        let mut hosts = if p2p { Vec::new() } else { vec!["supervisor".to_owned()] };
         hosts.extend(workers);
         hosts.push("client".to_owned());
         Self { hosts, fault_rows: fault_rows.max(1), span_ms: span_ms.max(1) as f64 }
@@ -124,6 +127,20 @@ impl Layout {
     fn height(&self) -> f64 {
         TOP + self.faults_height() + LANE * self.hosts.len() as f64 + 30.0
     }
+}
+
+/// A P2P agent's host: `a0`, `a12`, or a twin's `a3-twin`.
+fn is_agent(host: &str) -> bool {
+    let name = host.strip_suffix("-twin").unwrap_or(host);
+    name.len() > 1 && name.starts_with('a') && name[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Orders `w2` before `w10`, and a twin right after its sibling.
+fn natural_key(host: &str) -> (String, usize, String, bool) {
+    let name = host.strip_suffix("-twin").unwrap_or(host);
+    let digits = name.trim_start_matches(|c: char| !c.is_ascii_digit());
+    let prefix = name[..name.len() - digits.len()].to_owned();
+    (prefix, digits.len(), digits.to_owned(), host.ends_with("-twin"))
 }
 
 fn is_worker(host: &str) -> bool {
@@ -244,6 +261,28 @@ fn mark(event: &TraceEvent, cx: f64, top: f64, described: &Described) -> Option<
         }
         "twin" | "push" => {
             format!("<path {attributes} d=\"M{cx} {} l5 9 h-10 z\" fill=\"#c0c\">{title}</path>", top + 8.0)
+        }
+        "proposed" => format!(
+            "<rect {attributes} x=\"{}\" y=\"{}\" width=\"6\" height=\"6\" fill=\"#1f8f8f\">{title}</rect>",
+            cx - 3.0,
+            top + 2.0
+        ),
+        "voted" => format!(
+            "<line {attributes} x1=\"{cx}\" x2=\"{cx}\" y1=\"{}\" y2=\"{}\" stroke=\"#6aa6a6\">{title}</line>",
+            top + 9.0,
+            top + 15.0
+        ),
+        "view_timeout" => format!(
+            "<text {attributes} x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#e07b00\">&#8635;{title}</text>",
+            cx - 4.0,
+            top + 12.0
+        ),
+        "committed" => {
+            format!("<path {attributes} d=\"M{cx} {} l4 5 l-4 5 l-4 -5 z\" fill=\"#0a8f3c\">{title}</path>", top + 12.0)
+        }
+        "delegated" | "byzantine" => {
+            let colour = if event.kind() == "byzantine" { "#d00" } else { "#7b3fb5" };
+            format!("<path {attributes} d=\"M{cx} {} l5 9 h-10 z\" fill=\"{colour}\">{title}</path>", top + 8.0)
         }
         "start" | "stop" | "scale_up" | "scale_down" | "resubmit" | "refused" => format!(
             "<rect {attributes} x=\"{}\" y=\"{top}\" width=\"2\" height=\"{LANE}\" fill=\"#333\">{title}</rect>",
@@ -510,13 +549,7 @@ fn describe(event: &TraceEvent, llm_task: Option<&str>) -> Described {
             (format!("{host} calls the model ({prompt_bytes} bytes of prompt)"), None)
         }
         Happening::Result { task: id, outcome } => {
-            let outcome = match outcome {
-                Outcome::Agreed { answer, support, .. } => {
-                    format!("agreed on \"{}\" (support {support:.3})", shorten(answer))
-                }
-                Outcome::NoConsensus { reason, .. } => format!("no consensus ({reason:?})"),
-                Outcome::Failed { reason } => format!("failed ({reason:?})"),
-            };
+            let outcome = outcome_words(outcome);
             let who = if host == "client" { "the client receives the result of" } else { "the supervisor decides" };
             (format!("{who} {id}: {outcome}"), task(id))
         }
@@ -553,8 +586,42 @@ fn describe(event: &TraceEvent, llm_task: Option<&str>) -> Described {
             let verb = if *start { "starts" } else { "ends" };
             (format!("fault {} {verb}", fault.name()), None)
         }
+        Happening::AgentStart { restored: false } => (format!("agent {host} starts"), None),
+        Happening::AgentStart { restored: true } => {
+            (format!("agent {host} restarts from its persisted safety state"), None)
+        }
+        Happening::Proposed { view, height, block, task: id } => {
+            let carrying = id.as_ref().map_or_else(|| "no task".to_owned(), |id| format!("task {id}"));
+            (
+                format!("{host} leads view {view}: proposes block {block} at height {height} with {carrying}"),
+                id.as_ref().and_then(task),
+            )
+        }
+        Happening::Voted { view, block } => (format!("{host} votes for block {block} of view {view}"), None),
+        Happening::ViewTimeout { view } => (format!("{host} times out of view {view} and sends NEW-VIEW"), None),
+        Happening::Committed { height, view, at_view, block, task: id, outcome } => (
+            format!(
+                "{host} commits block {block} (height {height}, view {view}, {} view(s) later): {id} {}",
+                at_view.saturating_sub(*view),
+                outcome_words(outcome)
+            ),
+            task(id),
+        ),
+        Happening::Delegated { task: id, subtasks } => {
+            (format!("{host} follows the committed plan: {id} is split into {subtasks} subtasks"), task(id))
+        }
+        Happening::Byzantine { act } => (format!("byzantine {host}: {act}"), None),
     };
     Described { sentence: format!("{}: {text}", seconds(event.at_ms)), task: about }
+}
+
+/// An outcome in words.
+fn outcome_words(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Agreed { answer, support, .. } => format!("agreed on \"{}\" (support {support:.3})", shorten(answer)),
+        Outcome::NoConsensus { reason, .. } => format!("no consensus ({reason:?})"),
+        Outcome::Failed { reason } => format!("failed ({reason:?})"),
+    }
 }
 
 /// A request as words after "asks w1".
@@ -771,6 +838,30 @@ mod tests {
         }
         assert!(html.contains("crash"), "the crash is drawn");
         assert_eq!(html.matches("<tr id=\"task-").count(), run.tasks, "a row per task");
+    }
+
+    #[test]
+    fn a_p2p_report_has_a_lane_per_agent_and_shows_proposals_votes_timeouts_and_commits() {
+        let scenario = find("p2p-leader-crash").unwrap();
+        let (run, outcome) =
+            run_scenario(&scenario, 2, &crate::runner::Invocation::catalogue(), quorum_sim::RunBudget::default())
+                .unwrap();
+        let html = render_report(&scenario, &run, &outcome);
+        for lane in ["a0", "a1", "a2", "a3", "client"] {
+            assert!(html.contains(&format!(">{lane}</text>")), "lane {lane}");
+        }
+        assert!(!html.contains(">supervisor</text>"), "P2P mode has no supervisor lane");
+        for sentence in ["proposes block", "votes for block", "times out of view", "commits block"] {
+            assert!(html.contains(sentence), "no mark reads {sentence:?}");
+        }
+        assert_eq!(html.matches("<tr id=\"task-").count(), run.tasks, "a row per task");
+    }
+
+    #[test]
+    fn twins_sit_right_after_their_sibling() {
+        let mut hosts = vec!["a10", "a3-twin", "a2", "a3", "w1"];
+        hosts.sort_by_key(|host| natural_key(host));
+        assert_eq!(hosts, vec!["a2", "a3", "a3-twin", "a10", "w1"]);
     }
 
     fn event(at_ms: u64, host: &str, what: Happening) -> TraceEvent {

@@ -28,6 +28,7 @@ mod live_run;
 mod log_format;
 pub mod minimize;
 mod model_args;
+mod p2p_catalogue;
 mod progress_bar;
 mod prop_command;
 pub mod runner;

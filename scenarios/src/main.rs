@@ -11,7 +11,7 @@ use quorum_scenarios::{
     Invocation, Overrides, ProgressLabels, Scenario, Source, SweepPlan, SweepSummary, catalogue, find, merge, minimize,
     missing_shards, parse_scenario, progress_printer, render_report, render_summary, run_scenario, sweep, to_toml,
 };
-use quorum_sim::{RunBudget, Transport};
+use quorum_sim::{Mode, RunBudget, Transport};
 
 /// Exit code when a run broke an invariant or missed an expectation.
 const EXIT_FAILED: u8 = 1;
@@ -441,7 +441,22 @@ fn sweep_command(
     file: Option<&Path>,
     options: &SweepOptions<'_>,
 ) -> Result<bool, BadInput> {
-    let scenarios = select(name, file)?
+    let selected = select(name, file)?;
+    let total = selected.len();
+    // P2P agents speak the simulation's frames only: a gRPC sweep leaves them out,
+    // and says so.
+    let selected: Vec<_> = selected
+        .into_iter()
+        .filter(|(scenario, _)| options.transport != Some(Transport::Grpc) || scenario.cluster.mode != Mode::P2p)
+        .collect();
+    if selected.len() < total {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "--transport grpc: {} P2P scenario(s) left out (P2P agents talk over the simulation's frames)",
+            total - selected.len()
+        );
+    }
+    let scenarios = selected
         .into_iter()
         .map(|(mut scenario, source)| {
             let overrides = Overrides { transport: options.transport, ..Overrides::default() };

@@ -5,8 +5,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use quorum_sim::{
-    ClusterError, Invariant, RunBudget, RunOutcome, RunReport, Trace, Transport, Violation, WorkerPlan, honest_workers,
-    panic_message, run_with_budget,
+    ClusterError, Invariant, Mode, RunBudget, RunOutcome, RunReport, Trace, Transport, Violation, WorkerPlan,
+    honest_agents, honest_workers, panic_message, run_with_budget,
 };
 
 use crate::scenario::{FailureKind, Scenario};
@@ -15,7 +15,7 @@ use crate::scenario::{FailureKind, Scenario};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Overrides {
     /// Worker count: extra workers are honest (`w{n}` with the first worker's model),
-    /// fewer keeps the first ones.
+    /// fewer keeps the first ones. In P2P mode, the agent count, alike (`a{n}`).
     pub workers: Option<usize>,
     /// Task count.
     pub tasks: Option<usize>,
@@ -26,7 +26,15 @@ pub struct Overrides {
 impl Overrides {
     /// Applies the overrides.
     pub fn apply(&self, scenario: &mut Scenario) {
-        if let Some(count) = self.workers {
+        if let (Some(count), Mode::P2p) = (self.workers, scenario.cluster.mode) {
+            let agents = &mut scenario.cluster.p2p.agents;
+            let profile = agents.first().map(|a| a.profile.clone()).unwrap_or_default();
+            let existing: Vec<String> = agents.iter().map(|a| a.name.clone()).collect();
+            let extra =
+                honest_agents(count + existing.len(), &profile).into_iter().filter(|a| !existing.contains(&a.name));
+            agents.extend(extra);
+            agents.truncate(count);
+        } else if let Some(count) = self.workers {
             let workers = &mut scenario.cluster.workers;
             let profile = workers.first().map(|w| w.profile.clone()).unwrap_or_default();
             if count < workers.len() {

@@ -54,6 +54,15 @@ pub struct Expectations {
     /// happened. Names are the fields of `quorum_core::SupervisorStats`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub counters_min: BTreeMap<String, u64>,
+    /// P2P mode: the agents' counters (summed over agents and restarts), each at
+    /// least the given count: refusals as `refused_<kind>` (`refused_already_voted`,
+    /// `refused_bad_signature`, ...) and byzantine acts as `byzantine_equivocations`,
+    /// `byzantine_votes`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub p2p_counters_min: BTreeMap<String, u64>,
+    /// P2P mode: tasks delegated into subtasks, at least.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delegated_min: Option<usize>,
 }
 
 /// An expectation a run did not meet.
@@ -149,6 +158,18 @@ impl Expectations {
                 fail("counters_min", format!("supervisor counter {name} = {count} < {min}"));
             }
         }
+        let p2p = report.p2p.clone().unwrap_or_default();
+        for (name, min) in &self.p2p_counters_min {
+            let count = p2p.counters.get(name).copied().unwrap_or(0);
+            if count < *min {
+                fail("p2p_counters_min", format!("agent counter {name} = {count} < {min}"));
+            }
+        }
+        if let Some(min) = self.delegated_min
+            && p2p.delegated < min
+        {
+            fail("delegated_min", format!("{} tasks delegated < {min}", p2p.delegated));
+        }
         if let Some(min) = self.recovered_workers_min {
             let recovered = recovered_workers(outcome);
             if recovered.len() < min {
@@ -184,6 +205,14 @@ impl Expectations {
             return Err((
                 format!("expect.counters_min.{name}"),
                 format!("no such supervisor counter (known: {})", names.join(", ")),
+            ));
+        }
+        if let Some(name) =
+            self.p2p_counters_min.keys().find(|name| !name.starts_with("refused_") && !name.starts_with("byzantine_"))
+        {
+            return Err((
+                format!("expect.p2p_counters_min.{name}"),
+                "agent counters are named refused_<kind> or byzantine_<act>".to_owned(),
             ));
         }
         Ok(())

@@ -305,4 +305,19 @@ mod readme_tests {
         assert!(scenario.cluster.faults.swarm.is_some());
         assert_eq!(scenario.cluster.supervisor.attempts_max, 3);
     }
+
+    #[test]
+    fn the_readme_p2p_example_parses_and_runs() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("```toml\nname = \"my-p2p\"").expect("README has a P2P example") + "```toml\n".len();
+        let end = start + readme[start..].find("```").unwrap();
+        let scenario = parse_scenario(&readme[start..end]).unwrap_or_else(|e| panic!("README P2P example: {e}"));
+        let agents = &scenario.cluster.p2p.agents;
+        assert_eq!(scenario.cluster.mode, quorum_sim::Mode::P2p);
+        assert_eq!(agents[1].behaviour, quorum_sim::AgentBehaviour::Equivocating);
+        assert_eq!(agents[2].profile.planner.delegate_probability, 0.5);
+        assert!(agents[3].twin);
+        let outcome = quorum_sim::run(1, &scenario.cluster).unwrap();
+        assert!(outcome.passed(), "{:?}", outcome.violations);
+    }
 }

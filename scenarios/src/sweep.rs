@@ -167,7 +167,7 @@ pub fn missing_shards(summary: &SweepSummary) -> Vec<(u64, u64)> {
 enum Verdict {
     Passed,
     Failed(SweepFailure),
-    Nondeterministic(Nondeterminism),
+    Nondeterministic(Box<Nondeterminism>),
 }
 
 /// The seeds of `plan` after sharding.
@@ -236,7 +236,7 @@ pub fn sweep(plan: &SweepPlan, mut progress: impl FnMut(usize, usize, usize)) ->
                 summary.stuck += usize::from(failure.kind == Some(FailureKind::Stuck));
                 summary.failed.push(failure);
             }
-            Verdict::Nondeterministic(case) => summary.nondeterministic.push(case),
+            Verdict::Nondeterministic(case) => summary.nondeterministic.push(*case),
         }
     }
     summary.wall_seconds = started.elapsed().as_secs_f64();
@@ -264,7 +264,11 @@ fn judge(scenario: &Scenario, invocation: &Invocation, seed: u64, plan: &SweepPl
         match run_scenario(scenario, seed, invocation, plan.budget) {
             Ok((second, second_outcome)) if second.trace_hash != first.trace_hash => {
                 let divergence = first_divergence(&first_outcome.trace.events(), &second_outcome.trace.events());
-                return Verdict::Nondeterministic(Nondeterminism { scenario: scenario.name.clone(), seed, divergence });
+                return Verdict::Nondeterministic(Box::new(Nondeterminism {
+                    scenario: scenario.name.clone(),
+                    seed,
+                    divergence,
+                }));
             }
             Ok(_) => {}
             Err(error) => return failure(None, vec![error.to_string()]),

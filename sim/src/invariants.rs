@@ -42,6 +42,11 @@ pub enum Invariant {
     ConflictingResults,
     /// The client received a result for a task, then a different one.
     ChangedResult,
+    /// P2P safety: two honest agents committed different blocks at one height.
+    Fork,
+    /// P2P validity: a committed block's decision does not recompute from its signed
+    /// answers, or an answer's signature does not verify.
+    Validity,
 }
 
 impl Invariant {
@@ -61,6 +66,8 @@ impl Invariant {
             Self::LostTask => "lost_task",
             Self::ConflictingResults => "conflicting_results",
             Self::ChangedResult => "changed_result",
+            Self::Fork => "fork",
+            Self::Validity => "validity",
         }
     }
 }

@@ -21,6 +21,9 @@
 //!   turmoil TCP, chosen per run ([`Transport`]).
 //! - `journal_disk`: [`TurmoilDisk`], the journal's redb backend over turmoil's
 //!   simulated file system, and the [`DiskPower`] a crash cuts;
+//! - `p2p`: P2P mode ([`Mode::P2p`]): agent hosts running quorum-core's P2P agent
+//!   (HotStuff, delegation) with byzantine behaviours and twins, their client, and the
+//!   safety and validity checks over their commits;
 //! - `faults`, `invariants`, `trace`, `report`, `sim_time`; the workload is
 //!   `quorum_core::mock::workload`.
 
@@ -35,6 +38,7 @@ mod hosts;
 mod invariants;
 mod journal_disk;
 mod link;
+mod p2p;
 mod report;
 mod sim_time;
 mod trace;
@@ -43,12 +47,13 @@ mod wire;
 
 pub use client::ClientRecord;
 pub use cluster::{
-    CLIENT_HOST, ClientConfig, ClusterBuilder, ClusterConfig, ClusterError, RunBudget, RunOutcome, RunWindow,
+    CLIENT_HOST, ClientConfig, ClusterBuilder, ClusterConfig, ClusterError, Mode, RunBudget, RunOutcome, RunWindow,
     SUPERVISOR_HOST, WorkerPlan, check_determinism, honest_workers, named_workers, panic_message, run, run_with_budget,
 };
 pub use faults::{Fault, FaultKind, FaultPlan, Swarm};
 pub use invariants::{Invariant, Violation};
 pub use journal_disk::{DiskPower, TurmoilDisk};
+pub use p2p::{AgentBehaviour, AgentPlan, P2pConfig, P2pReport, honest_agents};
 // The mock's profile is part of `ClusterConfig`: scenario files and the CLI name it here.
 pub use quorum_core::mock::{
     AnswerStyle, Byzantine, ConfidenceBehaviour, FailureRates, LatencyProfile, LlmProfile, MistakeStyle,

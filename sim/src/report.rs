@@ -48,7 +48,7 @@ pub struct RunReport {
     pub latency_ms_p99: u64,
     /// Simulated time the run took.
     pub sim_ms: u64,
-    /// Most workers switched on at once (scaling).
+    /// Most workers switched on at once (scaling); 0 in P2P mode, which has agents.
     pub workers_peak: usize,
     /// Fewest workers switched on after that peak.
     pub workers_after_peak_min: usize,
@@ -58,6 +58,9 @@ pub struct RunReport {
     /// repeats, equivocations, rounds) that moved, summed over its incarnations.
     #[serde(default)]
     pub supervisor_counters: BTreeMap<String, u64>,
+    /// P2P mode's numbers: views, proposals, votes, commits, refusals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p2p: Option<Box<crate::p2p::P2pReport>>,
 }
 
 /// Peak, fewest-after-peak and final counts of active workers, from the scaler's

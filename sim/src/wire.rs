@@ -123,6 +123,43 @@ pub(crate) enum SupervisorResponse {
     Delivered,
 }
 
+/// The port P2P agent hosts listen on.
+pub(crate) const AGENT_PORT: u16 = 7100;
+
+/// What reaches a P2P agent: a peer's message (no reply), or a client's call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AgentRequest {
+    /// A message from the peer named (the transport's claim; what is trusted is
+    /// each message's own signatures).
+    Peer {
+        /// The sending agent.
+        from: quorum_core::p2p::AgentId,
+        /// The message.
+        message: quorum_core::p2p::PeerMessage,
+    },
+    /// Submit a task (idempotent per id).
+    Submit(Task),
+    /// Ask where a task stands.
+    Status(TaskId),
+}
+
+/// What a P2P agent replies to a client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AgentResponse {
+    /// The task was taken, or was known already.
+    Submitted,
+    /// The submission was refused; the reason is for humans.
+    Refused(String),
+    /// Not known here.
+    Unknown,
+    /// Known, not committed yet.
+    Open,
+    /// Committed, as a result in the supervisor's shape.
+    Committed(Box<quorum_core::TaskResult>),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

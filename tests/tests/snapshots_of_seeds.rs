@@ -47,3 +47,7 @@ seed_snapshot!(supervisor_crash_seed_3, "supervisor-crash", 3);
 seed_snapshot!(twin_worker_seed_4, "twin-worker", 4);
 seed_snapshot!(split_vote_seed_5, "split-vote", 5);
 seed_snapshot!(swarm_seed_6, "swarm", 6);
+seed_snapshot!(p2p_baseline_seed_1, "p2p-baseline", 1);
+seed_snapshot!(p2p_equivocating_leader_seed_2, "p2p-equivocating-leader", 2);
+seed_snapshot!(p2p_leader_crash_seed_3, "p2p-leader-crash", 3);
+seed_snapshot!(p2p_delegation_seed_4, "p2p-delegation", 4);

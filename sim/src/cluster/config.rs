@@ -12,6 +12,7 @@ use super::builder::honest_workers;
 use super::error::ClusterError;
 use super::run::RunWindow;
 use crate::faults::{FAULT_LATENCY_MS_MAX, Fault, FaultPlan, Hosts, timeline};
+use crate::p2p::P2pConfig;
 use crate::transport::Transport;
 
 /// Most workers (active and spare) one cluster may have.
@@ -98,6 +99,39 @@ pub struct ClusterConfig {
     /// How the client behaves.
     #[serde(skip_serializing_if = "ClientConfig::is_default")]
     pub client: ClientConfig,
+    /// What runs: a supervisor and its workers (the default), or P2P agents.
+    #[serde(skip_serializing_if = "Mode::is_supervisor")]
+    pub mode: Mode,
+    /// The agents of P2P mode (read only when `mode = "p2p"`; `workers`,
+    /// `spares`, `supervisor`, `journal` and `client` are then unused).
+    #[serde(skip_serializing_if = "P2pConfig::is_default")]
+    pub p2p: P2pConfig,
+}
+
+/// What a cluster runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// A supervisor fans tasks out to workers and decides.
+    #[default]
+    Supervisor,
+    /// Agents without a supervisor commit each result by HotStuff.
+    P2p,
+}
+
+impl Mode {
+    /// Its name, as scenario files write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Supervisor => "supervisor",
+            Self::P2p => "p2p",
+        }
+    }
+
+    /// Whether this is the default, supervisor mode (a config leaves it out).
+    pub fn is_supervisor(&self) -> bool {
+        *self == Self::Supervisor
+    }
 }
 
 /// How the simulated client behaves.
@@ -141,6 +175,8 @@ impl Default for ClusterConfig {
             transport: Transport::Frames,
             journal: false,
             client: ClientConfig::default(),
+            mode: Mode::Supervisor,
+            p2p: P2pConfig::default(),
         }
     }
 }
@@ -205,15 +241,27 @@ impl ClusterConfig {
             }
         }
         self.workload.validate()?;
+        if self.mode == Mode::P2p {
+            self.p2p.validate(check_host_name)?;
+            if self.transport == Transport::Grpc {
+                let reason = "P2P agents talk over the simulation's frames; leave transport out";
+                return Err(ClusterError::invalid("transport", reason));
+            }
+        }
         let workers = self.worker_names();
         let hosts = Hosts { workers: &workers, client: CLIENT_HOST, supervisor: SUPERVISOR_HOST };
         self.faults.validate(hosts, self.fault_phase_ms)?;
         Ok(())
     }
 
-    /// Every worker's name, spares included.
+    /// The hosts faults may name besides the client and the supervisor: every
+    /// worker's name, spares included, or in P2P mode every agent host (twins
+    /// included).
     pub fn worker_names(&self) -> Vec<String> {
-        self.workers.iter().chain(&self.spares).map(|w| w.name.clone()).collect()
+        match self.mode {
+            Mode::Supervisor => self.workers.iter().chain(&self.spares).map(|w| w.name.clone()).collect(),
+            Mode::P2p => self.p2p.hosts(),
+        }
     }
 
     /// The supervisor's config as the cluster runs it: fitted to the workers the

@@ -21,7 +21,7 @@ pub enum ClusterError {
 }
 
 impl ClusterError {
-    pub(super) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Invalid { field: field.into(), reason: reason.into() }
     }
 }

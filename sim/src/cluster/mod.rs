@@ -12,7 +12,7 @@ mod outcome;
 mod run;
 
 pub use builder::{ClusterBuilder, honest_workers, named_workers};
-pub use config::{CLIENT_HOST, ClientConfig, ClusterConfig, SUPERVISOR_HOST, WorkerPlan};
+pub use config::{CLIENT_HOST, ClientConfig, ClusterConfig, Mode, SUPERVISOR_HOST, WorkerPlan};
 pub use error::ClusterError;
 pub use outcome::RunOutcome;
 pub use run::{RunBudget, RunWindow, check_determinism, panic_message, run, run_with_budget};

@@ -11,7 +11,7 @@ use quorum_core::mock::LlmControl;
 use quorum_core::mock::workload::{Workload, generate};
 use quorum_core::{SupervisorConfig, TaskId};
 
-use super::config::{CLIENT_HOST, ClusterConfig, SUPERVISOR_HOST};
+use super::config::{CLIENT_HOST, ClusterConfig, Mode, SUPERVISOR_HOST};
 use super::error::ClusterError;
 use super::injector::Injector;
 use super::outcome::RunOutcome;
@@ -20,6 +20,7 @@ use crate::faults::{Fault, timeline};
 use crate::hosts::{Emitted, Incarnations, SimRegistry, SupervisorSpec, WorkerSpec, supervisor_host, worker_host};
 use crate::invariants::{Invariant, Violation};
 use crate::journal_disk::DiskPower;
+use crate::p2p::{P2pShared, P2pWorld};
 use crate::report::build_report;
 use crate::trace::{Divergence, Happening, Trace, first_divergence};
 
@@ -98,6 +99,8 @@ struct Shared {
     emitted: Emitted,
     /// The power of the supervisor's disk.
     supervisor_disk: DiskPower,
+    /// P2P mode's disks, commits and counters.
+    p2p: P2pShared,
 }
 
 impl Shared {
@@ -118,6 +121,7 @@ impl Shared {
             incarnations: Incarnations::default(),
             emitted: Emitted::default(),
             supervisor_disk: DiskPower::new(),
+            p2p: P2pShared::default(),
         }
     }
 
@@ -146,6 +150,21 @@ fn build_world<'a>(seed: u64, config: &ClusterConfig, shared: &Shared, window: R
         .tcp_capacity(config.tcp_capacity)
         .build();
     let truths = Arc::new(shared.workload.truths.clone());
+    if config.mode == Mode::P2p {
+        let world = P2pWorld {
+            seed,
+            config,
+            shared: &shared.p2p,
+            truths,
+            control: shared.control.clone(),
+            workload: shared.workload.tasks.clone(),
+            log: Arc::clone(&shared.log),
+            violations: Arc::clone(&shared.violations),
+            trace: shared.trace.clone(),
+        };
+        crate::p2p::add_hosts(&mut sim, world);
+        return sim;
+    }
     let supervisor = SupervisorSpec {
         judge_truths: config.entailment.then(|| Arc::clone(&truths)),
         config: SupervisorConfig { check_invariants: true, ..config.effective_supervisor() },
@@ -271,6 +290,9 @@ fn account(
 ) -> RunOutcome {
     let records = shared.log.lock().unwrap_or_else(PoisonError::into_inner).clone();
     let mut violations = shared.violations.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    if config.mode == Mode::P2p {
+        violations.extend(crate::p2p::check(seed, config, &shared.p2p));
+    }
     let texts: BTreeMap<TaskId, String> =
         shared.workload.tasks.iter().map(|p| (p.task.id.clone(), p.task.text.clone())).collect();
     if violations.is_empty() {
@@ -284,9 +306,14 @@ fn account(
     let events = shared.trace.events();
     let llm_calls = events.iter().filter(|e| matches!(e.what, Happening::LlmCall { .. })).count() as u64;
     let mut report = build_report(&records, &texts, &shared.workload.truths, llm_calls, sim_ms);
-    (report.workers_peak, report.workers_after_peak_min, report.workers_final) =
-        crate::report::worker_counts(&events, config.workers.len());
+    if config.mode == Mode::Supervisor {
+        (report.workers_peak, report.workers_after_peak_min, report.workers_final) =
+            crate::report::worker_counts(&events, config.workers.len());
+    }
     report.supervisor_counters = shared.incarnations.counters();
+    if config.mode == Mode::P2p {
+        report.p2p = Some(Box::new(crate::p2p::report(config, &shared.p2p, &events)));
+    }
     let trace = shared.trace.clone();
     trace.record_at(sim_ms, "sim", Happening::End { violations: violations.len() });
     RunOutcome { seed, violations, report, trace, results: records, steps, window }

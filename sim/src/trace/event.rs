@@ -221,6 +221,61 @@ pub enum Happening {
     },
     /// The fault phase is over and the network heals.
     Liveness,
+    /// A P2P agent host starts (after a crash, from its persisted safety state).
+    AgentStart {
+        /// Whether it restarted from a persisted safety state.
+        restored: bool,
+    },
+    /// A P2P agent proposed a block (as the leader, the super agent, of its view).
+    Proposed {
+        /// The view.
+        view: u64,
+        /// The block's height.
+        height: u64,
+        /// The block's short hash.
+        block: String,
+        /// The task it carries, if any.
+        task: Option<TaskId>,
+    },
+    /// A P2P agent voted for a block.
+    Voted {
+        /// The block's view.
+        view: u64,
+        /// The block's short hash.
+        block: String,
+    },
+    /// A P2P agent's view timer expired: it sends NEW-VIEW.
+    ViewTimeout {
+        /// The view it times out of.
+        view: u64,
+    },
+    /// A P2P agent committed a block carrying a task.
+    Committed {
+        /// The block's height.
+        height: u64,
+        /// The view it was proposed in.
+        view: u64,
+        /// The agent's view when it committed.
+        at_view: u64,
+        /// The block's short hash.
+        block: String,
+        /// The task.
+        task: TaskId,
+        /// The outcome of its decision.
+        outcome: Outcome,
+    },
+    /// A P2P agent followed a committed plan that delegates a task into subtasks.
+    Delegated {
+        /// The task.
+        task: TaskId,
+        /// How many subtasks.
+        subtasks: usize,
+    },
+    /// A byzantine P2P agent sent a message honest code never would.
+    Byzantine {
+        /// What it did, for humans.
+        act: String,
+    },
     /// The run ends.
     End {
         /// Invariant violations found.
@@ -254,6 +309,13 @@ impl TraceEvent {
             Happening::ClientDone { .. } => "done",
             Happening::Fault { .. } => "fault",
             Happening::Liveness => "liveness",
+            Happening::AgentStart { .. } => "start",
+            Happening::Proposed { .. } => "proposed",
+            Happening::Voted { .. } => "voted",
+            Happening::ViewTimeout { .. } => "view_timeout",
+            Happening::Committed { .. } => "committed",
+            Happening::Delegated { .. } => "delegated",
+            Happening::Byzantine { .. } => "byzantine",
             Happening::End { .. } => "end",
         }
     }
@@ -296,6 +358,20 @@ impl TraceEvent {
                 format!("{verb} {}", serde_json::to_string(fault).expect("fault kinds are plain data"))
             }
             Happening::Liveness => "faults end, network heals".to_owned(),
+            Happening::AgentStart { restored } => {
+                if *restored { "agent up, safety state restored" } else { "agent up" }.to_owned()
+            }
+            Happening::Proposed { view, height, block, task } => match task {
+                Some(task) => format!("view {view} height {height} {block} {task}"),
+                None => format!("view {view} height {height} {block} empty"),
+            },
+            Happening::Voted { view, block } => format!("view {view} {block}"),
+            Happening::ViewTimeout { view } => format!("view {view}"),
+            Happening::Committed { height, view, at_view, block, task, outcome } => {
+                format!("height {height} view {view} at view {at_view} {block} {task} {}", outcome_label(outcome))
+            }
+            Happening::Delegated { task, subtasks } => format!("{task} into {subtasks}"),
+            Happening::Byzantine { act } => act.clone(),
             Happening::End { violations } => format!("{violations} violations"),
         }
     }
@@ -331,12 +407,16 @@ impl TraceEvent {
             | Happening::Poll { task }
             | Happening::Resubmit { task }
             | Happening::Refused { task, .. }
-            | Happening::Result { task, .. } => Some(task),
+            | Happening::Result { task, .. }
+            | Happening::Committed { task, .. }
+            | Happening::Delegated { task, .. } => Some(task),
+            Happening::Proposed { task, .. } => task.as_ref(),
             _ => None,
         }
     }
 
-    /// Whether this is a message between hosts (a request, a reply, or a lost one).
+    /// Whether this is a message between hosts (a request, a reply, or a lost one;
+    /// in P2P mode a proposal or a vote).
     pub fn is_message(&self) -> bool {
         matches!(
             self.what,
@@ -345,6 +425,8 @@ impl TraceEvent {
                 | Happening::Drop { .. }
                 | Happening::Submit { .. }
                 | Happening::Poll { .. }
+                | Happening::Proposed { .. }
+                | Happening::Voted { .. }
         )
     }
 }
