@@ -186,7 +186,8 @@ pub enum Reply {
 }
 
 /// Where a task stands, as one agent knows it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Never heard of (or forgotten after `results_max` later commits).
     Unknown,
@@ -197,7 +198,8 @@ pub enum TaskStatus {
 }
 
 /// What happened to a submitted task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Submitted {
     /// New here: told to every peer.
     Accepted,

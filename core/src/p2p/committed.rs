@@ -10,7 +10,7 @@ use crate::result::{Outcome, ResultMetadata, TaskResult, Vote};
 use crate::{TaskId, WorkerId};
 
 /// A task (or a step of one) committed.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommittedTask {
     /// The block's height.
     pub height: u64,
