@@ -67,9 +67,12 @@ fn healthy_after_faults() -> Expectations {
 fn p2p_baseline() -> Scenario {
     scenario(
         "p2p-baseline",
-        "four honest agents, no faults: every task is committed with an agreed answer",
+        "four honest agents, no faults: every task is committed, agreed answers right",
         agents(4),
-        Expectations { all_agreed: true, accuracy_min: Some(0.85), ..Expectations::default() },
+        // Not all_agreed: a block decides over the answers its leader held (a quorum,
+        // maybe all), without the supervisor's further rounds, so two wrong answers of
+        // four can leave a task without consensus (seed 181).
+        Expectations { accuracy_min: Some(0.85), ..healthy() },
     )
 }
 

@@ -25,6 +25,7 @@ mod answer;
 mod block;
 mod certificate;
 mod committed;
+mod driver;
 mod encoding;
 #[cfg(any(test, feature = "harness"))]
 pub mod harness;
@@ -47,6 +48,7 @@ pub use answer::{Answer, SignedAnswer};
 pub use block::{Block, BlockHash, Payload, Proposal};
 pub use certificate::{QuorumCert, Vote};
 pub use committed::CommittedTask;
+pub use driver::{AgentInput, AgentIo, DriverError, drive_agent};
 pub use identity::{AGENT_ID_BYTES_MAX, AgentId, AgentKey, Signature};
 pub use message::{Destination, Message, Timeout, Transmit};
 pub use next_step::{

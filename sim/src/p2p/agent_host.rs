@@ -2,11 +2,9 @@
 //! seeded mock, its safety state on a "disk" that survives crashes, and, when its
 //! plan says so, byzantine behaviour around the honest machine.
 //!
-//! The driver is the machine's contract and nothing more: after every input it
-//! writes the safety state first, then sends the messages (one framed connection per
-//! message, fire and forget: the protocol tolerates loss), starts the model calls and
-//! reports the commits; then it waits, `biased`, for the next input or the machine's
-//! wake-up.
+//! The loop is quorum-core's `drive_agent`, the one real mode runs; this host is its
+//! [`AgentIo`]: messages go one framed connection each, fire and forget (the protocol
+//! tolerates loss).
 
 use core::time::Duration;
 use std::collections::BTreeMap;
@@ -16,13 +14,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, oneshot};
 use turmoil::net::{TcpListener, TcpStream};
 
+use quorum_core::consensus::ConsensusConfig;
 use quorum_core::mock::workload::TruthBook;
 use quorum_core::mock::{LlmControl, MockLlm};
 use quorum_core::p2p::{
-    Agent, AgentConfig, AgentId, AgentKey, AgentRegistry, Ask, CommittedTask, Destination, Message, NextStep,
-    PeerMessage, PeerTransmit, Proposal, Purpose, Reply, SafetyState, Submitted, TaskStatus, Vote, planner_prompt,
+    Agent, AgentConfig, AgentId, AgentInput, AgentIo, AgentKey, AgentRegistry, Ask, CommittedTask, Destination,
+    Message, NextStep, PeerMessage, PeerTransmit, Proposal, Purpose, Refusal, Reply, SafetyState, TaskStatus, View,
+    Vote, drive_agent, planner_prompt,
 };
-use quorum_core::{ExecuteRequest, Llm, Task, TaskId, Worker, WorkerConfig, WorkerId};
+use quorum_core::{ExecuteRequest, Llm, Worker, WorkerConfig, WorkerId};
 
 use super::config::{AgentBehaviour, AgentPlan};
 use crate::trace::{Happening, Trace};
@@ -59,13 +59,6 @@ pub(crate) struct AgentSpec {
     pub trace: Trace,
 }
 
-enum Input {
-    Peer(AgentId, PeerMessage),
-    Submit(Task, oneshot::Sender<AgentResponse>),
-    Status(TaskId, oneshot::Sender<AgentResponse>),
-    Reply(TaskId, Reply),
-}
-
 /// The agent host's software.
 pub(crate) async fn agent_host(spec: AgentSpec) -> turmoil::Result {
     if spec.plan.behaviour == AgentBehaviour::Silent {
@@ -85,75 +78,50 @@ pub(crate) async fn agent_host(spec: AgentSpec) -> turmoil::Result {
         Rc::new(Worker::new(WorkerId::new(spec.host.clone()), spec.worker.clone(), Arc::clone(&llm), spec.seed)?);
     let listener = TcpListener::bind(("0.0.0.0", AGENT_PORT)).await?;
     let (inputs, mut inbox) = mpsc::unbounded_channel();
-    tokio::task::spawn_local(accept(listener, inputs.clone(), spec.trace.clone(), spec.host.clone()));
-    let spec = Rc::new(spec);
-    loop {
-        flush(&mut agent, &spec, &worker, &llm, &inputs);
-        let wake_ms = agent.poll_timeout();
-        let input = tokio::select! {
-            biased;
-            input = inbox.recv() => input,
-            () = sleep_until_ms(wake_ms) => None,
-        };
-        let now_ms = now_ms();
-        match input {
-            Some(Input::Peer(from, message)) => {
-                if spec.plan.behaviour == AgentBehaviour::VotesForAnything {
-                    vote_for_anything(&spec, &message);
-                }
-                if let Err(refusal) = agent.handle_peer(&from, message, now_ms) {
-                    count(&spec.counters, &format!("refused_{}", refusal.kind()));
-                }
-            }
-            Some(Input::Submit(task, reply)) => {
-                let response = match agent.handle_submit(&task, now_ms) {
-                    Ok(Submitted::Accepted | Submitted::AlreadyOpen | Submitted::AlreadyCommitted) => {
-                        AgentResponse::Submitted
-                    }
-                    Err(error) => AgentResponse::Refused(error.to_string()),
-                };
-                let _ = reply.send(response);
-            }
-            Some(Input::Status(task, reply)) => {
-                let response = match agent.status(&task) {
-                    TaskStatus::Unknown => AgentResponse::Unknown,
-                    TaskStatus::Open => AgentResponse::Open,
-                    TaskStatus::Committed(done) => {
-                        AgentResponse::Committed(Box::new(done.task_result(&spec.config.replica.consensus, 0, now_ms)))
-                    }
-                };
-                let _ = reply.send(response);
-            }
-            Some(Input::Reply(task, reply)) => agent.handle_reply(&task, reply, now_ms),
-            None => agent.handle_timeout(now_ms),
-        }
-    }
+    let served = Served {
+        inputs: inputs.clone(),
+        trace: spec.trace.clone(),
+        host: spec.host.clone(),
+        consensus: spec.config.replica.consensus.clone(),
+    };
+    tokio::task::spawn_local(accept(listener, served));
+    let mut io = SimAgentIo { spec: Rc::new(spec), worker, llm, inputs };
+    drive_agent(&mut agent, &mut inbox, &mut io).await?;
+    Ok(())
 }
 
-/// The machine's outputs, in its order: safety state, messages, model calls, commits.
-fn flush(
-    agent: &mut Agent,
-    spec: &Rc<AgentSpec>,
-    worker: &Rc<Worker<Arc<MockLlm>>>,
-    llm: &Arc<MockLlm>,
-    inputs: &mpsc::UnboundedSender<Input>,
-) {
-    if let Some(state) = agent.poll_persist() {
-        lock(&spec.disk).insert(spec.host.clone(), state);
+/// The simulated world of one agent: the shared "disk", turmoil TCP, the mock model,
+/// the trace; and the byzantine wrappers its plan asks for.
+struct SimAgentIo {
+    spec: Rc<AgentSpec>,
+    worker: Rc<Worker<Arc<MockLlm>>>,
+    llm: Arc<MockLlm>,
+    inputs: mpsc::UnboundedSender<AgentInput>,
+}
+
+impl AgentIo for SimAgentIo {
+    fn persist(&mut self, state: SafetyState) -> std::io::Result<()> {
+        lock(&self.spec.disk).insert(self.spec.host.clone(), state);
+        Ok(())
     }
-    while let Some(transmit) = agent.poll_transmit() {
-        send(spec, agent, transmit);
+
+    fn send(&mut self, agent: &Agent, transmit: PeerTransmit) {
+        send(&self.spec, agent, transmit);
     }
-    while let Some(ask) = agent.poll_ask() {
-        let call = ask_model(Rc::clone(worker), Arc::clone(llm), Rc::clone(spec), ask, inputs.clone());
+
+    fn ask(&mut self, ask: Ask) {
+        let call =
+            ask_model(Rc::clone(&self.worker), Arc::clone(&self.llm), Rc::clone(&self.spec), ask, self.inputs.clone());
         tokio::task::spawn_local(call);
     }
-    while let Some(done) = agent.poll_committed() {
+
+    fn committed(&mut self, done: CommittedTask, at_view: View) {
+        let spec = &self.spec;
         let (task, outcome) = (done.task().clone(), quorum_core::Outcome::of_decision(done.decision()));
         let committed = Happening::Committed {
             height: done.height,
             view: done.view.0,
-            at_view: agent.replica().view().0,
+            at_view: at_view.0,
             block: done.block.to_string(),
             task: task.clone(),
             outcome,
@@ -164,6 +132,20 @@ fn flush(
             spec.trace.record(&spec.host, Happening::Delegated { task: parent, subtasks: subtasks.len() });
         }
         lock(&spec.commits).entry(spec.host.clone()).or_default().push(done);
+    }
+
+    fn now_ms(&self) -> u64 {
+        turmoil::sim_elapsed().map_or(0, |elapsed| elapsed.as_millis() as u64)
+    }
+
+    fn received(&mut self, _from: &AgentId, message: &PeerMessage) {
+        if self.spec.plan.behaviour == AgentBehaviour::VotesForAnything {
+            vote_for_anything(&self.spec, message);
+        }
+    }
+
+    fn refused(&mut self, refusal: &Refusal) {
+        count(&self.spec.counters, &format!("refused_{}", refusal.kind()));
     }
 }
 
@@ -280,7 +262,7 @@ async fn ask_model(
     llm: Arc<MockLlm>,
     spec: Rc<AgentSpec>,
     ask: Ask,
-    inputs: mpsc::UnboundedSender<Input>,
+    inputs: mpsc::UnboundedSender<AgentInput>,
 ) {
     let Ask { task, text, purpose } = ask;
     let reply = match purpose {
@@ -299,16 +281,26 @@ async fn ask_model(
             llm.complete(planner_prompt(&text, depth, &limits)).await.map_or(Reply::Failed, |c| Reply::Plan(c.text))
         }
     };
-    let _ = inputs.send(Input::Reply(task, reply));
+    let _ = inputs.send(AgentInput::Reply(task, reply));
 }
 
-async fn accept(listener: TcpListener, inputs: mpsc::UnboundedSender<Input>, trace: Trace, host: String) {
+/// What a connection's handler needs.
+#[derive(Clone)]
+struct Served {
+    inputs: mpsc::UnboundedSender<AgentInput>,
+    trace: Trace,
+    host: String,
+    consensus: ConsensusConfig,
+}
+
+async fn accept(listener: TcpListener, served: Served) {
     while let Ok((stream, _)) = listener.accept().await {
-        tokio::task::spawn_local(serve_connection(stream, inputs.clone(), trace.clone(), host.clone()));
+        tokio::task::spawn_local(serve_connection(stream, served.clone()));
     }
 }
 
-async fn serve_connection(mut stream: TcpStream, inputs: mpsc::UnboundedSender<Input>, trace: Trace, host: String) {
+async fn serve_connection(mut stream: TcpStream, served: Served) {
+    let Served { inputs, trace, host, consensus } = served;
     let request: AgentRequest = match read_frame(&mut stream).await {
         Ok(request) => request,
         Err(error) => {
@@ -316,33 +308,40 @@ async fn serve_connection(mut stream: TcpStream, inputs: mpsc::UnboundedSender<I
             return;
         }
     };
-    let (reply, response) = oneshot::channel();
-    let input = match request {
+    let response = match request {
         AgentRequest::Peer { from, message } => {
-            let _ = inputs.send(Input::Peer(from, message));
+            let _ = inputs.send(AgentInput::Peer(from, message));
             return;
         }
-        AgentRequest::Submit(task) => Input::Submit(task, reply),
-        AgentRequest::Status(task) => Input::Status(task, reply),
+        AgentRequest::Submit(task) => {
+            let (reply, response) = oneshot::channel();
+            if inputs.send(AgentInput::Submit(task, reply)).is_err() {
+                return;
+            }
+            match response.await {
+                Ok(Ok(_)) => AgentResponse::Submitted,
+                Ok(Err(error)) => AgentResponse::Refused(error.to_string()),
+                Err(_) => return,
+            }
+        }
+        AgentRequest::Status(task) => {
+            let (reply, response) = oneshot::channel();
+            if inputs.send(AgentInput::Status(task, reply)).is_err() {
+                return;
+            }
+            match response.await {
+                Ok(TaskStatus::Unknown) => AgentResponse::Unknown,
+                Ok(TaskStatus::Open) => AgentResponse::Open,
+                Ok(TaskStatus::Committed(done)) => {
+                    let now_ms = turmoil::sim_elapsed().map_or(0, |elapsed| elapsed.as_millis() as u64);
+                    AgentResponse::Committed(Box::new(done.task_result(&consensus, 0, now_ms)))
+                }
+                Err(_) => return,
+            }
+        }
     };
-    if inputs.send(input).is_ok()
-        && let Ok(response) = response.await
-    {
-        // A lost reply is the client's to retry.
-        let _ = write_frame(&mut stream, &response).await;
-    }
-}
-
-/// Simulated time, ms since the run started.
-fn now_ms() -> u64 {
-    turmoil::sim_elapsed().map_or(0, |elapsed| elapsed.as_millis() as u64)
-}
-
-async fn sleep_until_ms(wake_ms: Option<u64>) {
-    match wake_ms {
-        Some(wake_ms) => tokio::time::sleep(Duration::from_millis(wake_ms.saturating_sub(now_ms()))).await,
-        None => std::future::pending().await,
-    }
+    // A lost reply is the client's to retry.
+    let _ = write_frame(&mut stream, &response).await;
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
