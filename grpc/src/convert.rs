@@ -622,6 +622,32 @@ mod tests {
     }
 
     #[test]
+    fn a_committed_task_must_be_the_task_asked() {
+        use quorum_core::consensus::{Ballot, ConsensusConfig, decide};
+        let key = p2p::AgentKey::from_seed(AgentId::from("a1"), 3);
+        let decision = decide(&[Ballot::new("a1", "4").confidence(0.9)], &ConsensusConfig::default()).unwrap();
+        let committed = CommittedTask {
+            height: 1,
+            view: p2p::View(1),
+            block: p2p::BlockHash([9; 32]),
+            proposer: AgentId::from("a1"),
+            payload: p2p::Payload {
+                task: "t1".into(),
+                text: "What is 2+2?".to_owned(),
+                asked: vec![AgentId::from("a1")],
+                answers: vec![p2p::SignedAnswer::new(&key, "t1".into(), "4", 0.9)],
+                decision,
+            },
+            plan: None,
+        };
+        let status = p2p::TaskStatus::Committed(Box::new(committed));
+        assert_eq!(task_status_from_proto(task_status_to_proto(&status), &"t1".into()), Ok(status.clone()));
+        let error = task_status_from_proto(task_status_to_proto(&status), &"t2".into()).unwrap_err();
+        assert_eq!(error.field, "agent_status.committed_json");
+        assert!(error.problem.contains("of task t1"), "{error}");
+    }
+
+    #[test]
     fn an_address_must_be_http_host_port() {
         assert!(worker_address("http://127.0.0.1:7001".to_owned()).is_ok());
         for bad in ["", "127.0.0.1:7001", "https://h:1", "http://h", "http://h:1/x", "not a uri"] {
