@@ -168,7 +168,7 @@ impl SupervisorClient {
 /// Runs one call that must be answered within `deadline_ms`. tonic reports the
 /// expiry of the deadline it enforces as `cancelled`, which reads as `Unavailable`:
 /// a call that failed at or after its deadline timed out.
-async fn unary<T>(
+pub(crate) async fn unary<T>(
     deadline_ms: u64,
     task: Option<&TaskId>,
     call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,

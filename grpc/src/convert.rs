@@ -5,7 +5,8 @@
 //! with `invalid_argument`, the link with [`quorum_core::LinkError::Protocol`] (see
 //! `status`). What a worker says in its answer (text length, confidence) is not
 //! judged here: the supervisor's machine is that boundary, and counts what it
-//! refuses against the worker.
+//! refuses against the worker. Nor is a peer's message judged here beyond its
+//! envelope: the receiving agent verifies every signature in it.
 
 use quorum_core::consensus::Strategy;
 use quorum_core::{
@@ -13,6 +14,8 @@ use quorum_core::{
     TASK_ID_BYTES_MAX, TASK_TEXT_BYTES_MAX, Task, TaskEvent, TaskId, TaskResult, WorkerAnswer, WorkerError, WorkerId,
     WorkerStatus,
 };
+
+use quorum_core::p2p::{self, AGENT_ID_BYTES_MAX, AgentId, CommittedTask, PeerMessage};
 
 use crate::proto;
 
@@ -365,6 +368,120 @@ pub(crate) fn status_from_proto(reply: proto::StatusReply) -> Result<SupervisorS
         .map_err(|error| FieldError::new("status.status_json", format!("not a supervisor status: {error}")))
 }
 
+/// Bytes of an ed25519 public key.
+const PUBLIC_KEY_BYTES: usize = 32;
+
+pub(crate) fn agent_id(field: &'static str, id: String) -> Result<AgentId, FieldError> {
+    bounded_text(field, id, AGENT_ID_BYTES_MAX).map(AgentId::new)
+}
+
+/// The wire form of an agent's identity.
+pub(crate) fn identity_to_proto(agent: &AgentId, public_key: &[u8; PUBLIC_KEY_BYTES]) -> proto::IdentityReply {
+    proto::IdentityReply { agent: agent.as_str().to_owned(), public_key: public_key.to_vec() }
+}
+
+/// An agent's identity from the wire: its id and a key of exactly 32 bytes (whether
+/// they make a valid ed25519 point is the registry's to check).
+pub(crate) fn identity_from_proto(
+    reply: proto::IdentityReply,
+) -> Result<(AgentId, [u8; PUBLIC_KEY_BYTES]), FieldError> {
+    let agent = agent_id("identity.agent", reply.agent)?;
+    let bytes = reply.public_key.len();
+    let public_key = <[u8; PUBLIC_KEY_BYTES]>::try_from(reply.public_key).map_err(|_| {
+        FieldError::new("identity.public_key", format!("{bytes} bytes; an ed25519 public key is {PUBLIC_KEY_BYTES}"))
+    })?;
+    Ok((agent, public_key))
+}
+
+/// A peer message as the JSON it travels in.
+///
+/// # Errors
+/// When serde cannot encode it (it always can: every map in it has string keys).
+pub(crate) fn peer_message_to_json(message: &PeerMessage) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(message)
+}
+
+/// A delivery from the wire: the sender's id and its message, whose JSON is at most
+/// `bytes_max` (the server's request limit) and must decode.
+pub(crate) fn delivery_from_proto(
+    request: proto::DeliverPeerRequest,
+    bytes_max: usize,
+) -> Result<(AgentId, PeerMessage), FieldError> {
+    const FIELD: &str = "deliver.message_json";
+    let from = agent_id("deliver.from", request.from)?;
+    let json = request.message_json;
+    if json.is_empty() {
+        return Err(FieldError::new(FIELD, "missing (empty)"));
+    }
+    if json.len() > bytes_max {
+        return Err(FieldError::new(FIELD, format!("{} bytes; at most {bytes_max} are accepted", json.len())));
+    }
+    let message = serde_json::from_slice(&json)
+        .map_err(|error| FieldError::new(FIELD, format!("not a peer message: {error}")))?;
+    Ok((from, message))
+}
+
+/// The wire form of what happened to a submitted task.
+pub(crate) fn submitted_to_proto(submitted: p2p::Submitted) -> proto::AgentSubmitReply {
+    let submitted = match submitted {
+        p2p::Submitted::Accepted => proto::Submitted::Accepted,
+        p2p::Submitted::AlreadyOpen => proto::Submitted::AlreadyOpen,
+        p2p::Submitted::AlreadyCommitted => proto::Submitted::AlreadyCommitted,
+    };
+    proto::AgentSubmitReply { submitted: submitted.into() }
+}
+
+/// What happened to a submitted task, from the wire.
+pub(crate) fn submitted_from_proto(reply: proto::AgentSubmitReply) -> Result<p2p::Submitted, FieldError> {
+    const FIELD: &str = "agent_submit.submitted";
+    match proto::Submitted::try_from(reply.submitted) {
+        Ok(proto::Submitted::Accepted) => Ok(p2p::Submitted::Accepted),
+        Ok(proto::Submitted::AlreadyOpen) => Ok(p2p::Submitted::AlreadyOpen),
+        Ok(proto::Submitted::AlreadyCommitted) => Ok(p2p::Submitted::AlreadyCommitted),
+        Ok(proto::Submitted::Unspecified) => Err(FieldError::new(FIELD, "missing (unspecified)")),
+        Err(_) => Err(FieldError::new(FIELD, format!("unknown value {}", reply.submitted))),
+    }
+}
+
+/// The wire form of where a task stands at an agent.
+pub(crate) fn task_status_to_proto(status: &p2p::TaskStatus) -> proto::AgentStatusReply {
+    let (state, committed_json) = match status {
+        p2p::TaskStatus::Unknown => (proto::TaskState::Unknown, String::new()),
+        p2p::TaskStatus::Open => (proto::TaskState::Open, String::new()),
+        p2p::TaskStatus::Committed(committed) => {
+            (proto::TaskState::Committed, serde_json::to_string(&**committed).unwrap_or_default())
+        }
+    };
+    proto::AgentStatusReply { state: state.into(), committed_json }
+}
+
+/// Where `task` stands, from the wire: a committed task must be `task`.
+pub(crate) fn task_status_from_proto(
+    reply: proto::AgentStatusReply,
+    task: &TaskId,
+) -> Result<p2p::TaskStatus, FieldError> {
+    const JSON: &str = "agent_status.committed_json";
+    let state = match proto::TaskState::try_from(reply.state) {
+        Ok(proto::TaskState::Unspecified) => {
+            return Err(FieldError::new("agent_status.state", "missing (unspecified)"));
+        }
+        Ok(state) => state,
+        Err(_) => return Err(FieldError::new("agent_status.state", format!("unknown value {}", reply.state))),
+    };
+    if state != proto::TaskState::Committed {
+        if !reply.committed_json.is_empty() {
+            return Err(FieldError::new(JSON, "present for a task that is not committed"));
+        }
+        return Ok(if state == proto::TaskState::Open { p2p::TaskStatus::Open } else { p2p::TaskStatus::Unknown });
+    }
+    let committed: CommittedTask = serde_json::from_str(&reply.committed_json)
+        .map_err(|error| FieldError::new(JSON, format!("not a committed task: {error}")))?;
+    if committed.task() != task {
+        return Err(FieldError::new(JSON, format!("of task {}, not of the task asked", committed.task())));
+    }
+    Ok(p2p::TaskStatus::Committed(Box::new(committed)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,6 +548,103 @@ mod tests {
         assert_eq!(event_from_proto(proto::TaskEvent { event: None }).unwrap_err().field, "task_event.event");
         let garbage = proto::TaskResult { task: "t1".to_owned(), result_json: "[]".to_owned(), ..Default::default() };
         assert_eq!(result_from_proto(garbage).unwrap_err().field, "result.result_json");
+    }
+
+    fn delivery(from: &str, json: &[u8]) -> proto::DeliverPeerRequest {
+        proto::DeliverPeerRequest { from: from.to_owned(), message_json: json.to_vec() }
+    }
+
+    #[test]
+    fn a_delivery_is_checked_field_by_field() {
+        let notice = PeerMessage::Task(p2p::TaskNotice { task: "t1".into(), text: "q".to_owned() });
+        let json = peer_message_to_json(&notice).unwrap();
+        let (from, message) = delivery_from_proto(delivery("a2", &json), 1024).unwrap();
+        assert_eq!((from, message), (AgentId::from("a2"), notice));
+        let long_id = "a".repeat(AGENT_ID_BYTES_MAX + 1);
+        let cases: [(proto::DeliverPeerRequest, &str, &str); 6] = [
+            (delivery("", &json), "deliver.from", "missing"),
+            (delivery(&long_id, &json), "deliver.from", "at most 128"),
+            (delivery("a2", b""), "deliver.message_json", "missing"),
+            (delivery("a2", b"{\"task\": 7"), "deliver.message_json", "not a peer message"),
+            (delivery("a2", b"{\"gossip\": {}}"), "deliver.message_json", "not a peer message"),
+            (delivery("a2", &[0xff, 0xfe, 0x00]), "deliver.message_json", "not a peer message"),
+        ];
+        for (request, field, problem) in cases {
+            let error = delivery_from_proto(request, 1024).unwrap_err();
+            assert_eq!(error.field, field, "{error}");
+            assert!(error.problem.contains(problem), "{error}");
+        }
+        let error = delivery_from_proto(delivery("a2", &json), json.len() - 1).unwrap_err();
+        assert_eq!(error.field, "deliver.message_json");
+        assert!(error.problem.contains(&format!("at most {}", json.len() - 1)), "{error}");
+    }
+
+    #[test]
+    fn an_identity_needs_an_id_and_a_32_byte_key() {
+        let wire = identity_to_proto(&AgentId::from("a1"), &[7; 32]);
+        assert_eq!(identity_from_proto(wire), Ok((AgentId::from("a1"), [7; 32])));
+        for bytes in [0, 31, 33, 64] {
+            let wire = proto::IdentityReply { agent: "a1".to_owned(), public_key: vec![1; bytes] };
+            let error = identity_from_proto(wire).unwrap_err();
+            assert_eq!(error.field, "identity.public_key");
+            assert!(error.problem.starts_with(&format!("{bytes} bytes")), "{error}");
+        }
+        let nameless = proto::IdentityReply { agent: String::new(), public_key: vec![1; 32] };
+        assert_eq!(identity_from_proto(nameless).unwrap_err().field, "identity.agent");
+    }
+
+    #[test]
+    fn a_submit_reply_must_say_what_happened() {
+        for submitted in [p2p::Submitted::Accepted, p2p::Submitted::AlreadyOpen, p2p::Submitted::AlreadyCommitted] {
+            assert_eq!(submitted_from_proto(submitted_to_proto(submitted)), Ok(submitted));
+        }
+        for value in [0, 9] {
+            let error = submitted_from_proto(proto::AgentSubmitReply { submitted: value }).unwrap_err();
+            assert_eq!(error.field, "agent_submit.submitted", "{error}");
+        }
+    }
+
+    #[test]
+    fn a_status_reply_must_be_consistent_and_of_the_task_asked() {
+        let task = TaskId::new("t1");
+        for status in [p2p::TaskStatus::Unknown, p2p::TaskStatus::Open] {
+            assert_eq!(task_status_from_proto(task_status_to_proto(&status), &task), Ok(status));
+        }
+        let unspecified = proto::AgentStatusReply { state: 0, committed_json: String::new() };
+        assert_eq!(task_status_from_proto(unspecified, &task).unwrap_err().field, "agent_status.state");
+        let stray = proto::AgentStatusReply { state: proto::TaskState::Open.into(), committed_json: "{}".to_owned() };
+        assert_eq!(task_status_from_proto(stray, &task).unwrap_err().field, "agent_status.committed_json");
+        let garbage =
+            proto::AgentStatusReply { state: proto::TaskState::Committed.into(), committed_json: "[1]".to_owned() };
+        let error = task_status_from_proto(garbage, &task).unwrap_err();
+        assert_eq!(error.field, "agent_status.committed_json");
+        assert!(error.problem.contains("not a committed task"), "{error}");
+    }
+
+    #[test]
+    fn a_committed_task_must_be_the_task_asked() {
+        use quorum_core::consensus::{Ballot, ConsensusConfig, decide};
+        let key = p2p::AgentKey::from_seed(AgentId::from("a1"), 3);
+        let decision = decide(&[Ballot::new("a1", "4").confidence(0.9)], &ConsensusConfig::default()).unwrap();
+        let committed = CommittedTask {
+            height: 1,
+            view: p2p::View(1),
+            block: p2p::BlockHash([9; 32]),
+            proposer: AgentId::from("a1"),
+            payload: p2p::Payload {
+                task: "t1".into(),
+                text: "What is 2+2?".to_owned(),
+                asked: vec![AgentId::from("a1")],
+                answers: vec![p2p::SignedAnswer::new(&key, "t1".into(), "4", 0.9)],
+                decision,
+            },
+            plan: None,
+        };
+        let status = p2p::TaskStatus::Committed(Box::new(committed));
+        assert_eq!(task_status_from_proto(task_status_to_proto(&status), &"t1".into()), Ok(status.clone()));
+        let error = task_status_from_proto(task_status_to_proto(&status), &"t2".into()).unwrap_err();
+        assert_eq!(error.field, "agent_status.committed_json");
+        assert!(error.problem.contains("of task t1"), "{error}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! What both servers share: their error, the standard health and reflection services
+//! What the servers share: their error, the standard health and reflection services
 //! beside quorum's own, and the connection loop that serves them.
 //!
 //! The loop is ours rather than `tonic::transport::Server`'s because tonic's spawns
@@ -123,6 +123,15 @@ pub(crate) async fn serve_routes<I, IO, IE>(
     drop(stopping);
     let _ = stop.send(());
     stop.closed().await;
+}
+
+/// Runs a handler's `work` under `deadline_ms`, or answers `deadline_exceeded`
+/// naming `call`: a server whose driver is stuck answers instead of holding the
+/// call open.
+pub(crate) async fn within<T>(call: &str, deadline_ms: u64, work: impl Future<Output = T>) -> Result<T, tonic::Status> {
+    tokio::time::timeout(Duration::from_millis(deadline_ms), work)
+        .await
+        .map_err(|_| crate::status::status_of_deadline(call, deadline_ms))
 }
 
 /// The connections of a TCP `listener`, as real mode serves them, each with

@@ -2,16 +2,18 @@
 //! what the servers answer for core's refusals, and what the link and the client
 //! make of the statuses they hear.
 
+use quorum_core::p2p;
 use quorum_core::{LinkError, QueueError, RegistryError, Stopped, SubmitError, TaskId, UnknownTask};
 use tonic::{Code, Status};
 
 use crate::convert::FieldError;
 
-/// Why a call to the supervisor failed, as its client sees it.
+/// Why a call to a quorum server (the supervisor, a P2P agent) failed, as its client
+/// sees it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
-    /// The supervisor refused the shared token (missing or wrong).
-    #[error("unauthenticated: the supervisor refused the token")]
+    /// The server refused the shared token (missing or wrong).
+    #[error("unauthenticated: the server refused the token")]
     Unauthenticated,
     /// The request was refused as invalid.
     #[error("invalid request: {detail}")]
@@ -19,23 +21,24 @@ pub enum ClientError {
         /// Names the field; for humans, not to be matched.
         detail: String,
     },
-    /// The supervisor does not know the task (never submitted, or forgotten).
-    #[error("task {task} is unknown to the supervisor")]
+    /// The server does not know the task (never submitted, or forgotten).
+    #[error("task {task} is unknown to the server")]
     UnknownTask {
         /// The task asked for.
         task: TaskId,
     },
-    /// The supervisor is full (its queue, its registry); try again later.
-    #[error("supervisor overloaded: {detail}")]
+    /// The server is full (the supervisor's queue or registry, an agent's open
+    /// tasks); try again later.
+    #[error("server overloaded: {detail}")]
     Overloaded {
         /// For humans; not to be matched.
         detail: String,
     },
-    /// The supervisor cannot be reached, or is shutting down.
-    #[error("supervisor unavailable")]
+    /// The server cannot be reached, or is shutting down.
+    #[error("server unavailable")]
     Unavailable,
     /// No reply before the deadline.
-    #[error("supervisor timed out")]
+    #[error("server timed out")]
     Timeout,
     /// A reply that does not decode, is too large, or breaks the protocol.
     #[error("protocol error: {detail}")]
@@ -58,6 +61,17 @@ pub(crate) fn status_of_submit(error: &SubmitError) -> Status {
         SubmitError::Queue(_) => Status::failed_precondition(error.to_string()),
         // Not accepted, and the supervisor is stopping: another may take it.
         SubmitError::ShuttingDown | SubmitError::Journal(_) => Status::unavailable(error.to_string()),
+    }
+}
+
+/// A task an agent refused: a malformed task or a reserved id is the caller's to
+/// fix (`invalid_argument`, naming the field), too many open tasks a reason to try
+/// again later (`resource_exhausted`).
+pub(crate) fn status_of_agent_submit(error: &p2p::SubmitError) -> Status {
+    match error {
+        p2p::SubmitError::Task(error) => Status::invalid_argument(format!("task: {error}")),
+        p2p::SubmitError::ReservedId { .. } => Status::invalid_argument(format!("task.id: {error}")),
+        p2p::SubmitError::TooManyTasks { .. } => Status::resource_exhausted(error.to_string()),
     }
 }
 
@@ -116,7 +130,7 @@ pub(crate) fn link_error_of_field(error: &FieldError) -> LinkError {
     LinkError::Protocol { detail: format!("bad reply: {error}") }.bounded()
 }
 
-/// What a failed call to the supervisor means to its client.
+/// What a failed call to a server means to its client.
 pub(crate) fn client_error_of_status(status: &Status, task: Option<&TaskId>) -> ClientError {
     if broke_connection(status) {
         return ClientError::Unavailable;
@@ -136,7 +150,7 @@ pub(crate) fn client_error_of_status(status: &Status, task: Option<&TaskId>) -> 
     }
 }
 
-/// A reply from the supervisor that breaks the protocol.
+/// A reply from a server that breaks the protocol.
 pub(crate) fn client_error_of_field(error: &FieldError) -> ClientError {
     ClientError::Protocol { detail: format!("bad reply: {error}") }
 }
@@ -157,6 +171,21 @@ mod tests {
         assert_eq!(status_of_unknown(&UnknownTask { task: "t9".into() }).code(), Code::NotFound);
         let registry_full = RegistryError::Full { worker: "w".into(), workers_max: 1 };
         assert_eq!(status_of_registry(&registry_full).code(), Code::ResourceExhausted);
+    }
+
+    #[test]
+    fn an_agents_refusals_name_what_is_wrong() {
+        let reserved = status_of_agent_submit(&p2p::SubmitError::ReservedId { task: "a/b".into() });
+        assert_eq!(reserved.code(), Code::InvalidArgument);
+        assert!(reserved.message().starts_with("task.id: ") && reserved.message().contains("a/b"), "{reserved:?}");
+        let malformed = status_of_agent_submit(&p2p::SubmitError::Task(TaskError::EmptyId));
+        assert_eq!(malformed.code(), Code::InvalidArgument);
+        assert!(malformed.message().contains("task id is empty"), "{}", malformed.message());
+        let full = status_of_agent_submit(&p2p::SubmitError::TooManyTasks { max: 8 });
+        assert_eq!(full.code(), Code::ResourceExhausted);
+        assert!(
+            matches!(client_error_of_status(&full, None), ClientError::Overloaded { detail } if detail.contains('8'))
+        );
     }
 
     #[test]

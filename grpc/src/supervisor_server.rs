@@ -6,7 +6,6 @@
 
 use core::future::Future;
 use core::pin::Pin;
-use core::time::Duration;
 
 use futures_util::{Stream, stream};
 use quorum_core::{Joined, Submitted, SupervisorService, TaskEvent, TaskEvents, TaskStatus, WorkerRegistry};
@@ -23,10 +22,8 @@ use crate::convert::{
 };
 use crate::proto::supervisor_server::{Supervisor as SupervisorRpc, SupervisorServer};
 use crate::proto::{self, get_result_reply};
-use crate::serve::{ServeError, health_and_reflection, serve_routes};
-use crate::status::{
-    status_of_deadline, status_of_field, status_of_registry, status_of_stopped, status_of_submit, status_of_unknown,
-};
+use crate::serve::{ServeError, health_and_reflection, serve_routes, within};
+use crate::status::{status_of_field, status_of_registry, status_of_stopped, status_of_submit, status_of_unknown};
 
 /// The gRPC name of the supervisor service, as health reports it.
 pub const SUPERVISOR_SERVICE: &str = "quorum.v1.Supervisor";
@@ -80,13 +77,6 @@ struct SupervisorAdapter {
 }
 
 type EventStream = Pin<Box<dyn Stream<Item = Result<proto::TaskEvent, Status>> + Send>>;
-
-/// Runs `call` under `deadline_ms`, or answers `deadline_exceeded` naming it.
-async fn within<T>(call: &str, deadline_ms: u64, work: impl Future<Output = T>) -> Result<T, Status> {
-    tokio::time::timeout(Duration::from_millis(deadline_ms), work)
-        .await
-        .map_err(|_| status_of_deadline(call, deadline_ms))
-}
 
 /// A task's events on the wire; a stream that ends without the result (the
 /// supervisor stopped) ends with `unavailable` instead of silently. The result, once
