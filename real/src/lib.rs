@@ -22,10 +22,10 @@ pub mod node;
 pub mod openai;
 
 pub use grpc::{
-    AUTH_TOKEN_BYTES_MAX, AUTH_TOKEN_BYTES_MIN, AuthToken, ClientError, Connect, Dial, ERROR_JSON_BYTES_MAX,
-    FieldError, GrpcConfig, GrpcLink, PROGRESS_EVENTS_MAX, REPLY_BYTES_MAX_DEFAULT, REQUEST_BYTES_MAX_DEFAULT,
-    RequireToken, SUPERVISOR_SERVICE, SendToken, ServeError, ServedWorker, Spawner, SubmittedTask, SupervisorClient,
-    TcpConnect, TokenError, WORKER_ADDRESS_BYTES_MAX, WORKER_ID_BYTES_MAX, WORKER_SERVICE, serve_supervisor,
-    serve_worker, tcp_incoming,
+    AGENT_SERVICE, AUTH_TOKEN_BYTES_MAX, AUTH_TOKEN_BYTES_MIN, AgentClient, AuthToken, ClientError, Connect, Dial,
+    ERROR_JSON_BYTES_MAX, FieldError, GrpcConfig, GrpcLink, PROGRESS_EVENTS_MAX, REPLY_BYTES_MAX_DEFAULT,
+    REQUEST_BYTES_MAX_DEFAULT, RequireToken, SUPERVISOR_SERVICE, SendToken, ServeError, ServedAgent, ServedWorker,
+    Spawner, SubmittedTask, SupervisorClient, TcpConnect, TokenError, WORKER_ADDRESS_BYTES_MAX, WORKER_ID_BYTES_MAX,
+    WORKER_SERVICE, serve_agent, serve_supervisor, serve_worker, tcp_incoming,
 };
 pub use openai::{OpenAiConfig, OpenAiConfigError, OpenAiLlm};

@@ -26,6 +26,16 @@ pub fn data_dir_default() -> PathBuf {
 /// [`LiveError::BadInput`] naming `dir` when it cannot be created or is not a
 /// directory.
 pub fn journal_in(dir: &Path) -> Result<PathBuf, LiveError> {
+    private_dir(dir)?;
+    Ok(dir.join(JOURNAL_FILE))
+}
+
+/// Creates `dir` when missing, readable by its owner alone (journals, agent keys).
+///
+/// # Errors
+/// [`LiveError::BadInput`] naming `dir` when it cannot be created or is not a
+/// directory.
+pub fn private_dir(dir: &Path) -> Result<(), LiveError> {
     let refused = |detail: String| LiveError::BadInput(format!("--data-dir {}: {detail}", dir.display()));
     if !dir.exists() {
         let mut builder = std::fs::DirBuilder::new();
@@ -37,7 +47,7 @@ pub fn journal_in(dir: &Path) -> Result<PathBuf, LiveError> {
     if !dir.is_dir() {
         return Err(refused("not a directory".to_owned()));
     }
-    Ok(dir.join(JOURNAL_FILE))
+    Ok(())
 }
 
 #[cfg(test)]

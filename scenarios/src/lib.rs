@@ -17,6 +17,7 @@
 //!   ([`LiveError`], exit codes, signals); `data_dir` (where `up` keeps its
 //!   journal).
 
+mod agent_command;
 pub mod catalogue;
 mod consensus_command;
 mod data_dir;
@@ -42,6 +43,7 @@ mod up_command;
 mod worker_command;
 mod worker_process;
 
+pub use agent_command::{AgentArgs, agent};
 pub use catalogue::{catalogue, find};
 pub use consensus_command::{
     AnswerInput, ConsensusCommandError, ConsensusInput, ConsensusOutput, INPUT_BYTES_MAX, StrategyChoice,

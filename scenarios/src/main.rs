@@ -108,8 +108,11 @@ enum Command {
     Supervisor(quorum_scenarios::SupervisorArgs),
     /// Serve a worker and join a supervisor (real mode; token from QUORUM_TOKEN).
     Worker(quorum_scenarios::WorkerArgs),
-    /// A supervisor and N worker processes on this machine, until Ctrl-C or SIGTERM.
+    /// A supervisor and N worker processes on this machine (or, with --p2p, N P2P
+    /// agents), until Ctrl-C or SIGTERM.
     Up(quorum_scenarios::UpArgs),
+    /// Serve a P2P agent among its peers (real mode; token from QUORUM_TOKEN).
+    Agent(quorum_scenarios::AgentArgs),
     /// Submit a task to a supervisor; print its events and result.
     Submit(quorum_scenarios::SubmitArgs),
     /// Whether a supervisor serves, with its workers and tasks (exit 0 when serving).
@@ -187,7 +190,12 @@ fn main() -> ExitCode {
     }
     quorum_sim::init_tracing();
     let outcome = match cli.command {
-        Command::Supervisor(_) | Command::Worker(_) | Command::Up(_) | Command::Submit(_) | Command::Status(_) => {
+        Command::Supervisor(_)
+        | Command::Worker(_)
+        | Command::Agent(_)
+        | Command::Up(_)
+        | Command::Submit(_)
+        | Command::Status(_) => {
             unreachable!("real-mode commands ran above")
         }
         Command::List { json } => list(json),
@@ -272,6 +280,7 @@ fn live(command: &Command) -> Option<ExitCode> {
         command,
         Command::Supervisor(_)
             | Command::Worker(_)
+            | Command::Agent(_)
             | Command::Up(_)
             | Command::Submit(_)
             | Command::Status(_)
@@ -284,6 +293,7 @@ fn live(command: &Command) -> Option<ExitCode> {
         Command::Run(_) => quorum_scenarios::LogArgs::default(),
         Command::Supervisor(args) => args.logs,
         Command::Worker(args) => args.logs,
+        Command::Agent(args) => args.logs,
         Command::Up(args) => args.logs,
         Command::Submit(args) => args.logs,
         Command::Status(args) => args.logs,
@@ -293,6 +303,7 @@ fn live(command: &Command) -> Option<ExitCode> {
     let outcome = match command {
         Command::Supervisor(args) => quorum_scenarios::supervisor(args).map(|()| true),
         Command::Worker(args) => quorum_scenarios::worker(args).map(|()| true),
+        Command::Agent(args) => quorum_scenarios::agent(args).map(|()| true),
         Command::Up(args) => quorum_scenarios::up(args).map(|()| true),
         Command::Submit(args) => quorum_scenarios::submit(args),
         Command::Status(args) => quorum_scenarios::status(args).map(|()| true),

@@ -1,9 +1,11 @@
 //! `quorum submit`: one task to a running supervisor; its events as they come, then
 //! its result.
 
+use quorum_core::consensus::ConsensusConfig;
+use quorum_core::p2p::TaskStatus;
 use quorum_core::{Outcome, Task, TaskEvent, TaskResult};
 use quorum_real::node::{TokenSecret, http_address};
-use quorum_real::{GrpcConfig, SupervisorClient};
+use quorum_real::{AgentClient, GrpcConfig, SupervisorClient};
 use serde::Serialize;
 
 use crate::live_error::{LiveError, runtime, say};
@@ -17,6 +19,13 @@ pub struct SubmitArgs {
     /// The supervisor (`host:port`).
     #[arg(long, default_value = SUPERVISOR_ADDRESS_DEFAULT)]
     pub supervisor: String,
+    /// A P2P agent to submit to instead of a supervisor (`host:port`; any agent of
+    /// the network takes tasks). Waits until the task is committed.
+    #[arg(long, value_name = "ADDR")]
+    pub agent: Option<String>,
+    /// With --agent: how long to wait for the commit, ms.
+    #[arg(long, default_value_t = 120_000)]
+    pub wait_ms: u64,
     /// The task's id (default: unique per call). Submitting an id again returns
     /// that task's result, never a second run.
     #[arg(long)]
@@ -130,10 +139,13 @@ impl Target {
 /// [`LiveError`] for a missing token or bad input (exit 2), a supervisor that
 /// cannot be reached or refuses the token (exit 3).
 pub fn submit(args: &SubmitArgs) -> Result<bool, LiveError> {
-    let target = Target::new(&args.supervisor)?;
     let id = args.id.clone().unwrap_or_else(fresh_id);
     let task = Task::new(id.as_str(), args.text.clone());
     task.validate().map_err(|error| LiveError::BadInput(format!("the task: {error}")))?;
+    if let Some(agent) = &args.agent {
+        return submit_to_agent(args, agent, task);
+    }
+    let target = Target::new(&args.supervisor)?;
     let result = runtime()?.block_on(async {
         let mut events = target.connect()?.submit(task).await.map_err(|error| target.failed(error))?;
         loop {
@@ -146,6 +158,46 @@ pub fn submit(args: &SubmitArgs) -> Result<bool, LiveError> {
         }
     })?;
     let output = SubmitOutput::of(result);
+    let agreed = output.outcome == "agreed";
+    if args.json {
+        say(&serde_json::to_string(&output).map_err(|error| LiveError::Failed(error.to_string()))?);
+    } else {
+        say(&output.render());
+    }
+    Ok(agreed)
+}
+
+/// How often `submit --agent` asks whether the task is committed.
+const AGENT_POLL_MS: u64 = 200;
+
+/// `quorum submit --agent`: the task to one agent, then its status until committed.
+fn submit_to_agent(args: &SubmitArgs, agent: &str, task: Task) -> Result<bool, LiveError> {
+    let token = TokenSecret::required()?;
+    let address = http_address(agent).map_err(|error| LiveError::BadInput(format!("--agent: {error}")))?;
+    let failed = |error: quorum_real::ClientError| LiveError::Supervisor { supervisor: address.clone(), error };
+    let id = task.id.clone();
+    let committed = runtime()?.block_on(async {
+        let client = AgentClient::connect(&address, token.token(), GrpcConfig::default()).map_err(failed)?;
+        let submitted = client.submit(task).await.map_err(failed)?;
+        if !args.json {
+            say(&format!("{}: {submitted:?}", id.as_str()));
+        }
+        let deadline = tokio::time::Instant::now() + core::time::Duration::from_millis(args.wait_ms);
+        loop {
+            if let TaskStatus::Committed(done) = client.status(&id).await.map_err(failed)? {
+                return Ok(*done);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(LiveError::Failed(format!("{id} was not committed within {} ms", args.wait_ms)));
+            }
+            tokio::time::sleep(core::time::Duration::from_millis(AGENT_POLL_MS)).await;
+        }
+    })?;
+    if !args.json {
+        let (height, view, proposer) = (committed.height, committed.view.0, &committed.proposer);
+        say(&format!("committed at height {height} (view {view}, proposed by {proposer})"));
+    }
+    let output = SubmitOutput::of(committed.task_result(&ConsensusConfig::default(), 0, 0));
     let agreed = output.outcome == "agreed";
     if args.json {
         say(&serde_json::to_string(&output).map_err(|error| LiveError::Failed(error.to_string()))?);

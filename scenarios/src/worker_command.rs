@@ -89,7 +89,7 @@ fn bad(error: impl core::fmt::Display) -> LiveError {
 }
 
 /// Resolves when standard input closes, if `watch`; else never.
-async fn parent_gone(watch: bool) {
+pub(crate) async fn parent_gone(watch: bool) {
     if !watch {
         return core::future::pending().await;
     }

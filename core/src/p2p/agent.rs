@@ -64,6 +64,11 @@ pub struct AgentConfig {
     /// the task with what it has (at least one answer), in ms; also how often it asks
     /// its LLM again while it has no answer at all. Default 10,000.
     pub answer_wait_ms: u64,
+    /// Model calls an agent makes for one task or step while it has no answer at
+    /// all (its own calls failed, no peer's answer came); then it offers the task
+    /// with no answers, so that it commits as "no answers" instead of waiting for
+    /// ever. Default 3.
+    pub asks_max: u32,
     /// Tasks and steps known and not yet committed. Default 1,000.
     pub open_tasks_max: usize,
     /// Committed results kept for status queries; the oldest are forgotten. Default
@@ -78,6 +83,7 @@ impl Default for AgentConfig {
         Self {
             replica: ReplicaConfig::default(),
             answer_wait_ms: 10_000,
+            asks_max: 3,
             open_tasks_max: 1_000,
             results_max: 10_000,
             delegation: None,
@@ -94,6 +100,7 @@ impl AgentConfig {
         self.replica.validate()?;
         for (field, value) in [
             ("agent.answer_wait_ms", self.answer_wait_ms),
+            ("agent.asks_max", u64::from(self.asks_max)),
             ("agent.open_tasks_max", self.open_tasks_max as u64),
             ("agent.results_max", self.results_max as u64),
         ] {
@@ -260,6 +267,8 @@ struct OpenTask {
     purpose: Purpose,
     answers: BTreeMap<AgentId, SignedAnswer>,
     asking: bool,
+    /// Model calls made for it.
+    asks: u32,
     /// Offer what we have by then.
     deadline_ms: u64,
     offered: bool,
@@ -455,6 +464,14 @@ impl Agent {
         self.after_input(now_ms);
     }
 
+    /// Asks the peers to catch this agent up (see [`Replica::rejoin`]): what a
+    /// driver does once as it starts, so that an agent restarted while the network
+    /// is idle learns the commits it missed.
+    pub fn rejoin(&mut self, now_ms: u64) {
+        self.replica.rejoin();
+        self.after_input(now_ms);
+    }
+
     /// The wake-up asked for by [`Self::poll_timeout`].
     pub fn handle_timeout(&mut self, now_ms: u64) {
         if self.replica.poll_timeout().is_some_and(|at| at <= now_ms) {
@@ -472,13 +489,17 @@ impl Agent {
         for task in due {
             let Some(open) = self.open.get_mut(&task) else { continue };
             open.deadline_ms = now_ms.saturating_add(self.config.answer_wait_ms);
-            if open.answers.is_empty() {
+            let given_up = open.asks >= self.config.asks_max && !open.asking;
+            if open.answers.is_empty() && !given_up {
                 if let (Some(text), false) = (open.text.clone(), open.asking) {
                     open.asking = true;
+                    open.asks += 1;
                     let purpose = open.purpose;
                     self.ask(task, text, purpose);
                 }
             } else if open.text.is_some() {
+                // With no answer after asks_max calls: offered empty, it commits as
+                // "no answers" rather than never.
                 self.offer(&task, now_ms);
             }
         }
@@ -589,6 +610,7 @@ impl Agent {
                     purpose,
                     answers: BTreeMap::new(),
                     asking: false,
+                    asks: 0,
                     deadline_ms,
                     offered: false,
                 };
@@ -597,6 +619,7 @@ impl Agent {
         }
         if let Some(open) = self.open.get_mut(&task) {
             open.asking = true;
+            open.asks += 1;
         }
         self.ask(task.clone(), text, purpose);
         // Answers that overtook the task may already make a quorum.
@@ -645,6 +668,7 @@ impl Agent {
                 purpose: Purpose::Answer,
                 answers: BTreeMap::new(),
                 asking: false,
+                asks: 0,
                 deadline_ms: now_ms.saturating_add(self.config.answer_wait_ms),
                 offered: false,
             };
@@ -670,7 +694,7 @@ impl Agent {
     fn offer(&mut self, task: &TaskId, now_ms: u64) {
         let Some(open) = self.open.get_mut(task) else { return };
         let Some(text) = open.text.clone() else { return };
-        if open.offered || open.answers.is_empty() {
+        if open.offered || (open.answers.is_empty() && open.asks < self.config.asks_max) {
             return;
         }
         open.offered = true;

@@ -63,7 +63,9 @@ pub enum DriverError {
     Persist(#[from] std::io::Error),
 }
 
-/// Runs `agent` on `inbox` until every sender of the inbox is gone.
+/// Runs `agent` on `inbox` until every sender of the inbox is gone. It starts by
+/// asking its peers to catch it up ([`Agent::rejoin`]): a restarted agent must not
+/// wait for new work to learn what it missed.
 ///
 /// # Errors
 /// [`DriverError`] when the safety state cannot be written (fail-stop).
@@ -72,6 +74,7 @@ pub async fn drive_agent(
     inbox: &mut mpsc::UnboundedReceiver<AgentInput>,
     io: &mut impl AgentIo,
 ) -> Result<(), DriverError> {
+    agent.rejoin(io.now_ms());
     loop {
         flush(agent, io)?;
         let wake_ms = agent.poll_timeout();

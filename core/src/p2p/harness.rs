@@ -325,8 +325,11 @@ impl P2pCluster {
         if node.replica.is_some() || node.behaviour == Behaviour::Silent {
             return;
         }
-        let replica = Replica::restore(self.config.clone(), node.key.clone(), self.registry.clone(), node.persisted)
-            .expect("the harness config is valid");
+        let mut replica =
+            Replica::restore(self.config.clone(), node.key.clone(), self.registry.clone(), node.persisted)
+                .expect("the harness config is valid");
+        // As the agent driver does at every start.
+        replica.rejoin();
         node.replica = Some(replica);
         // The driver keeps its own queue of tasks to propose.
         for candidate in self.tasks.clone() {

@@ -110,6 +110,11 @@ impl AgentKey {
         self.signing.verifying_key()
     }
 
+    /// The public half's 32 bytes, as peers are told it.
+    pub fn public_key_bytes(&self) -> [u8; 32] {
+        self.signing.verifying_key().to_bytes()
+    }
+
     /// Signs canonical bytes (see `encoding.rs`).
     pub(crate) fn sign(&self, message: &[u8]) -> Signature {
         Signature(self.signing.sign(message).to_bytes())

@@ -60,6 +60,12 @@ pub enum AgentRegistryError {
         /// The limit.
         max: usize,
     },
+    /// Bytes that are not an ed25519 public key.
+    #[error("agent {agent}: the public key is not a valid ed25519 key")]
+    BadKey {
+        /// Whose.
+        agent: AgentId,
+    },
     /// An address longer than [`ADDRESS_BYTES_MAX`].
     #[error("address of agent {agent} is {bytes} bytes; at most {max} are accepted")]
     AddressTooLong {
@@ -70,6 +76,22 @@ pub enum AgentRegistryError {
         /// The limit.
         max: usize,
     },
+}
+
+impl AgentEntry {
+    /// An entry from a public key's 32 bytes (as a peer tells it), reached at
+    /// `address`.
+    ///
+    /// # Errors
+    /// [`AgentRegistryError::BadKey`] for bytes that are not an ed25519 key.
+    pub fn from_public_key(
+        agent: &AgentId,
+        key: [u8; 32],
+        address: Option<String>,
+    ) -> Result<Self, AgentRegistryError> {
+        let key = VerifyingKey::from_bytes(&key).map_err(|_| AgentRegistryError::BadKey { agent: agent.clone() })?;
+        Ok(Self { key, address })
+    }
 }
 
 /// The agents of one network, sorted by id (the order leaders rotate in).

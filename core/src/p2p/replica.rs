@@ -323,6 +323,14 @@ impl Replica {
         let _ = self.after_input(Ok(()), now_ms);
     }
 
+    /// Tells every agent the highest certificate this replica knows, so that peers
+    /// ahead of it answer with theirs (and the one that completed their last commit)
+    /// and it catches up: what a replica restarted while the network is idle does,
+    /// since an idle network sends it nothing.
+    pub fn rejoin(&mut self) {
+        self.send(Destination::All, Message::Certificate(self.high_qc.clone()));
+    }
+
     /// The safety state to write to stable storage before draining
     /// [`Self::poll_transmit`]: a vote it allows must not leave before it is durable.
     #[must_use]
@@ -391,6 +399,13 @@ impl Replica {
             Message::Timeout(timeout) => self.on_timeout(from, timeout, now_ms),
             Message::Certificate(qc) => {
                 self.verify_qc(&qc)?;
+                // A peer behind (one that rejoined after a restart) is caught up.
+                if qc.view < self.high_qc.view {
+                    self.send(Destination::Agent(from.clone()), Message::Certificate(self.high_qc.clone()));
+                }
+                if qc.view < self.commit_qc.view && self.commit_qc != self.high_qc {
+                    self.send(Destination::Agent(from), Message::Certificate(self.commit_qc.clone()));
+                }
                 self.observe_qc(qc, now_ms);
                 Ok(())
             }

@@ -16,7 +16,8 @@ use super::refusal::Refusal;
 use super::view::View;
 
 /// What a replica must remember across restarts so as never to break safety.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SafetyState {
     /// The last view voted in.
     pub last_voted_view: View,

@@ -14,9 +14,12 @@
 //!   its journal on a file when given one;
 //! - `worker_node`: [`run_worker`], a worker's gRPC server that joins a supervisor
 //!   at start and leaves it at shutdown;
-//! - `node_error`: [`NodeError`], what can stop either.
+//! - `agent_node`: [`run_agent`], a P2P agent: its gRPC server, its peers'
+//!   identities, and quorum-core's agent driver over a real disk, network and model;
+//! - `node_error`: [`NodeError`], what can stop any of them.
 
 mod address;
+mod agent_node;
 mod llm_choice;
 mod node_error;
 mod supervisor_node;
@@ -24,6 +27,7 @@ mod token_secret;
 mod worker_node;
 
 pub use address::{AddressError, http_address};
+pub use agent_node::{AgentNodeConfig, AgentNodeEvent, agent_key_in, run_agent};
 pub use llm_choice::{
     LlmChoice, LlmChoiceError, MOCK_QUESTIONS, MOCK_WORKLOAD_SEED, MockSettings, MockWorkload, mock_questions,
 };

@@ -23,6 +23,13 @@ pub enum NodeError {
         /// The last refusal or failure.
         error: ClientError,
     },
+    /// A P2P agent could not start or stopped: peers that do not answer or
+    /// disagree about identities, a safety state that cannot be read or written.
+    #[error("agent: {detail}")]
+    Agent {
+        /// What went wrong.
+        detail: String,
+    },
     /// A worker given on the command line could not be registered.
     #[error("worker {worker}: {detail}")]
     Worker {

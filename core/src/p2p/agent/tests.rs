@@ -285,3 +285,20 @@ fn peer_messages_round_trip_through_json() {
     let error = serde_json::from_str::<PeerMessage>(bad).unwrap_err().to_string();
     assert!(error.contains("hex digits"), "{error}");
 }
+
+fn never_answers(_agent: usize, _ask: &Ask) -> Reply {
+    Reply::Failed
+}
+
+#[test]
+fn a_task_no_model_can_answer_commits_as_no_answers_after_asks_max_calls() {
+    let mut net = Net::new(4, Net::config(), never_answers);
+    net.submit(0, "t1", "what is unanswerable?").unwrap();
+    net.run_until_committed(&["t1"]);
+    let done = net.result(2, "t1");
+    assert!(done.payload.answers.is_empty());
+    assert_eq!(done.decision().answer, None);
+    assert!(matches!(done.decision().verdict, crate::consensus::Verdict::NoConsensus(_)), "{:?}", done.decision());
+    // Every agent asked its model asks_max times before giving up.
+    assert!(net.agents.iter().all(|agent| agent.stats().asks_failed == 3), "{:?}", net.agents[0].stats());
+}
