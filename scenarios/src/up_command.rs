@@ -50,6 +50,14 @@ pub struct UpArgs {
     /// (for throwaway runs, or a second `up` beside one that holds the journal).
     #[arg(long, conflicts_with = "data_dir")]
     pub no_journal: bool,
+    /// Start P2P agents instead: no supervisor, `--agents` processes that commit
+    /// every result by HotStuff; submit to any of them (`quorum submit --agent`).
+    #[arg(long)]
+    pub p2p: bool,
+    /// With --p2p: agent processes to start (a network of n tolerates (n - 1) / 3
+    /// faulty ones).
+    #[arg(long, default_value_t = 4)]
+    pub agents: usize,
     /// How logs are written.
     #[command(flatten)]
     pub logs: crate::LogArgs,
@@ -61,20 +69,15 @@ pub struct UpArgs {
 /// [`LiveError`] for bad flags, a missing model endpoint or a journal that cannot
 /// be opened (exit 2), workers that do not start (exit 1).
 pub fn up(args: &UpArgs) -> Result<(), LiveError> {
+    if args.p2p {
+        return up_p2p(args);
+    }
     if args.workers == 0 || args.workers > UP_WORKERS_MAX {
         return Err(LiveError::BadInput(format!("--workers {}: must be in 1..={UP_WORKERS_MAX}", args.workers)));
     }
     let choice = args.model.choice();
     choice.check()?;
-    let (token, token_note) = match TokenSecret::from_var()? {
-        Some(token) => (token, "token: QUORUM_TOKEN from the environment".to_owned()),
-        None => {
-            let token = TokenSecret::fresh()?;
-            let path = TokenSecret::file();
-            token.write_file(&path)?;
-            (token, format!("token: generated, in {} (readable by you alone) for clients", path.display()))
-        }
-    };
+    let (token, token_note) = token_for_up()?;
     let journal =
         if args.no_journal { None } else { Some(journal_in(&args.data_dir.clone().unwrap_or_else(data_dir_default))?) };
     let exe = std::env::current_exe()
@@ -133,6 +136,82 @@ pub fn up(args: &UpArgs) -> Result<(), LiveError> {
         stop_workers(workers).await;
         say("stopped");
         stopped.map_err(LiveError::from)
+    })
+}
+
+/// The shared token: `QUORUM_TOKEN`, else a fresh one written to the token file for
+/// clients; and a line saying which.
+fn token_for_up() -> Result<(TokenSecret, String), LiveError> {
+    Ok(match TokenSecret::from_var()? {
+        Some(token) => (token, "token: QUORUM_TOKEN from the environment".to_owned()),
+        None => {
+            let token = TokenSecret::fresh()?;
+            let path = TokenSecret::file();
+            token.write_file(&path)?;
+            (token, format!("token: generated, in {} (readable by you alone) for clients", path.display()))
+        }
+    })
+}
+
+/// `quorum up --p2p`: `--agents` agent processes on loopback, each with the others
+/// as peers and its key and safety state in `DATA_DIR/agents/aI`, until Ctrl-C or
+/// SIGTERM.
+fn up_p2p(args: &UpArgs) -> Result<(), LiveError> {
+    if !(1..=quorum_core::p2p::AGENTS_MAX.min(UP_WORKERS_MAX)).contains(&args.agents) {
+        return Err(LiveError::BadInput(format!("--agents {}: must be in 1..={UP_WORKERS_MAX}", args.agents)));
+    }
+    let choice = args.model.choice();
+    choice.check()?;
+    let (token, token_note) = token_for_up()?;
+    let data_dir = args.data_dir.clone().unwrap_or_else(data_dir_default).join("agents");
+    let exe = std::env::current_exe()
+        .map_err(|error| LiveError::Failed(format!("cannot find this program to start agents: {error}")))?;
+    runtime()?.block_on(async {
+        // Every agent needs every other's address before it starts: ports free a
+        // moment ago on loopback.
+        let mut addresses = Vec::with_capacity(args.agents);
+        for _ in 0..args.agents {
+            let probe =
+                std::net::TcpListener::bind("127.0.0.1:0").map_err(|error| LiveError::Failed(error.to_string()))?;
+            addresses.push(probe.local_addr().map_err(|error| LiveError::Failed(error.to_string()))?.to_string());
+        }
+        let (exits, mut exited) = mpsc::unbounded_channel();
+        let spawn = WorkerSpawn {
+            exe,
+            supervisor: String::new(),
+            model: args.model.clone(),
+            logs: args.logs.log_format,
+            token: token.clone(),
+            echo: true,
+            exits,
+        };
+        let mut agents = Vec::with_capacity(args.agents);
+        for (index, address) in addresses.iter().enumerate() {
+            let id = WorkerId::new(format!("a{index}"));
+            let peers: Vec<String> = addresses.iter().filter(|peer| *peer != address).cloned().collect();
+            let agent = spawn.start_agent(&id, address, &peers, &data_dir.join(id.as_str())).await?;
+            say(&format!("agent {} pid {} at {}", agent.id, agent.pid, agent.address));
+            agents.push(agent);
+        }
+        say(&token_note);
+        if let LlmChoice::Mock(_) = choice {
+            show_questions();
+        }
+        say("started: each agent says when it is ready; Ctrl-C or SIGTERM stops them");
+        loop {
+            tokio::select! {
+                why = shutdown_signal() => {
+                    say(&format!("stopping ({why})"));
+                    break;
+                }
+                Some(exit) = exited.recv() => {
+                    say(&format!("agent {} (pid {}) exited: {}", exit.id, exit.pid, exit.status));
+                }
+            }
+        }
+        stop_workers(agents).await;
+        say("stopped");
+        Ok(())
     })
 }
 

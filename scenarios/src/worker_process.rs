@@ -81,9 +81,37 @@ impl WorkerSpawn {
     /// [`LiveError::Failed`] when it cannot start, stops first or does not serve
     /// within [`WORKER_START_MS_MAX`].
     pub(crate) async fn start(&self, id: &WorkerId) -> Result<WorkerProcess, LiveError> {
+        let args = ["worker", "--listen", "127.0.0.1:0", "--supervisor", &self.supervisor, "--id", id.as_str()];
+        self.spawn(id, &args.map(str::to_owned)).await
+    }
+
+    /// Starts `quorum agent` as `id` on `listen` among `peers`, keeping its key and
+    /// safety state in `data_dir` (`supervisor` is not used); returns once it
+    /// serves. It runs once every peer has said who it is.
+    ///
+    /// # Errors
+    /// As [`Self::start`].
+    pub(crate) async fn start_agent(
+        &self,
+        id: &WorkerId,
+        listen: &str,
+        peers: &[String],
+        data_dir: &std::path::Path,
+    ) -> Result<WorkerProcess, LiveError> {
+        let mut args: Vec<String> = ["agent", "--listen", listen, "--id", id.as_str()].map(str::to_owned).to_vec();
+        args.extend(["--data-dir".to_owned(), data_dir.display().to_string()]);
+        for peer in peers {
+            args.extend(["--peer".to_owned(), peer.clone()]);
+        }
+        self.spawn(id, &args).await
+    }
+
+    /// Starts this program with `args` (then `--stop-with-parent`, the log format
+    /// and the model); returns once it prints its first line, the address it serves.
+    async fn spawn(&self, id: &WorkerId, args: &[String]) -> Result<WorkerProcess, LiveError> {
         let (variable, secret) = self.token.environment();
         let mut child = Command::new(&self.exe)
-            .args(["worker", "--listen", "127.0.0.1:0", "--supervisor", &self.supervisor, "--id", id.as_str()])
+            .args(args)
             .arg("--stop-with-parent")
             .args(["--log-format", self.logs.as_flag()])
             .args(self.model.to_args())

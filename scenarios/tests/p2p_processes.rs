@@ -111,3 +111,39 @@ fn agents_refuse_bad_input_by_name() {
     assert!(!stderr.contains(support::SECRET), "the token leaked: {stderr}");
     drop(network);
 }
+
+#[test]
+fn up_p2p_starts_agents_that_take_tasks_and_stops_them_on_sigterm() {
+    let mut command = quorum();
+    command.args(["up", "--p2p", "--agents", "4", "--llm", "mock", "--mock-latency-ms", "200"]);
+    command.arg("--data-dir").arg(fresh_dir("up-p2p"));
+    let mut up = Process::start(&mut command);
+    // In whatever order they come.
+    let ready = |line: &str| line.starts_with("agent a") && line.ends_with(" ready: 4 agents");
+    while up.seen.iter().filter(|line| ready(line)).count() < 4 {
+        up.wait_for(ready);
+    }
+    // "agent a2 pid 1234 at http://127.0.0.1:40000"
+    let started: Vec<(u32, String)> = up
+        .seen
+        .iter()
+        .filter_map(|line| match line.split(' ').collect::<Vec<_>>().as_slice() {
+            ["agent", _, "pid", pid, "at", address] => Some((pid.parse().unwrap(), (*address).to_owned())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started.len(), 4, "{:#?}", up.seen);
+    let workload = mock_questions();
+    let question = &workload.tasks[2].task.text;
+    let mut command = quorum();
+    command.args(["submit", "--agent", started[2].1.trim_start_matches("http://"), "--id", "u1", question]);
+    let mut submitted = Process::start(&mut command);
+    let result = submitted.wait_for(|line| line.starts_with("agreed: ") || line.starts_with("no consensus"));
+    assert!(result.starts_with(&format!("agreed: {} ", workload.truths[question].canonical())), "{result}");
+    signal(up.child.id(), "TERM");
+    let (code, stderr) = up.wait_exit();
+    assert_eq!(code, Some(0), "{stderr}");
+    for (pid, _) in started {
+        assert!(!support::is_alive(pid), "agent pid {pid} outlived up");
+    }
+}
