@@ -157,14 +157,19 @@ pub fn submit(args: &SubmitArgs) -> Result<bool, LiveError> {
             }
         }
     })?;
+    print_result(result, args.json)
+}
+
+/// Prints a result (one JSON object, or a line for people); returns whether it was
+/// agreed.
+fn print_result(result: TaskResult, json: bool) -> Result<bool, LiveError> {
     let output = SubmitOutput::of(result);
-    let agreed = output.outcome == "agreed";
-    if args.json {
+    if json {
         say(&serde_json::to_string(&output).map_err(|error| LiveError::Failed(error.to_string()))?);
     } else {
         say(&output.render());
     }
-    Ok(agreed)
+    Ok(output.outcome == "agreed")
 }
 
 /// How often `submit --agent` asks whether the task is committed.
@@ -197,14 +202,7 @@ fn submit_to_agent(args: &SubmitArgs, agent: &str, task: Task) -> Result<bool, L
         let (height, view, proposer) = (committed.height, committed.view.0, &committed.proposer);
         say(&format!("committed at height {height} (view {view}, proposed by {proposer})"));
     }
-    let output = SubmitOutput::of(committed.task_result(&ConsensusConfig::default(), 0, 0));
-    let agreed = output.outcome == "agreed";
-    if args.json {
-        say(&serde_json::to_string(&output).map_err(|error| LiveError::Failed(error.to_string()))?);
-    } else {
-        say(&output.render());
-    }
-    Ok(agreed)
+    print_result(committed.task_result(&ConsensusConfig::default(), 0, 0), args.json)
 }
 
 /// A task id no other call makes: the time and this process.

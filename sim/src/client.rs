@@ -133,15 +133,7 @@ impl ClientState {
                 SupervisorRequest::Poll(id.clone())
             };
             if submitting {
-                let now_ms = self.now_ms();
-                let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
-                let record = log.entry(id.clone()).or_insert(ClientRecord {
-                    submitted_at_ms: now_ms,
-                    submissions: 0,
-                    finished_at_ms: None,
-                    result: None,
-                });
-                record.submissions += 1;
+                count_submission(&self.log, id, self.now_ms());
             }
             let task = id.clone();
             self.trace.record("client", if submitting { Happening::Submit { task } } else { Happening::Poll { task } });
@@ -214,6 +206,19 @@ pub(crate) struct Promises {
     pub journal: bool,
 }
 
-fn is_done(log: &ClientLog, id: &TaskId) -> bool {
+/// Counts a submission of `id` at `now_ms` (the first one is when it was submitted).
+pub(crate) fn count_submission(log: &ClientLog, id: &TaskId, now_ms: u64) {
+    let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
+    let record = log.entry(id.clone()).or_insert(ClientRecord {
+        submitted_at_ms: now_ms,
+        submissions: 0,
+        finished_at_ms: None,
+        result: None,
+    });
+    record.submissions += 1;
+}
+
+/// Whether the client holds `id`'s result.
+pub(crate) fn is_done(log: &ClientLog, id: &TaskId) -> bool {
     log.lock().unwrap_or_else(PoisonError::into_inner).get(id).is_some_and(|r| r.result.is_some())
 }

@@ -16,7 +16,7 @@ use quorum_core::consensus::ConsensusConfig;
 use quorum_core::mock::workload::PlannedTask;
 use quorum_core::{Task, TaskId, TaskResult};
 
-use crate::client::{ClientLog, ClientRecord};
+use crate::client::{ClientLog, count_submission, is_done};
 use crate::invariants::{Violation, check_result};
 use crate::trace::{Happening, Trace};
 use crate::wire::{AGENT_PORT, AgentRequest, AgentResponse, read_frame, write_frame};
@@ -86,14 +86,7 @@ async fn call_batch(spec: &P2pClientSpec, pending: &mut BTreeMap<TaskId, Pending
             AgentRequest::Status(id.clone())
         } else {
             spec.trace.record("client", Happening::Submit { task: id.clone() });
-            let mut log = spec.log.lock().unwrap_or_else(PoisonError::into_inner);
-            let record = log.entry(id.clone()).or_insert(ClientRecord {
-                submitted_at_ms: now_ms,
-                submissions: 0,
-                finished_at_ms: None,
-                result: None,
-            });
-            record.submissions += 1;
+            count_submission(&spec.log, id, now_ms);
             AgentRequest::Submit(state.task.clone())
         };
         calls.push(call(host, request));
@@ -152,8 +145,4 @@ fn take_result(spec: &P2pClientSpec, mut result: TaskResult) {
     }
     record.finished_at_ms = Some(result.metadata.finished_at_ms);
     record.result = Some(result);
-}
-
-fn is_done(log: &ClientLog, id: &TaskId) -> bool {
-    log.lock().unwrap_or_else(PoisonError::into_inner).get(id).is_some_and(|r| r.result.is_some())
 }
