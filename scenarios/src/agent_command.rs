@@ -56,7 +56,9 @@ pub fn agent(args: &AgentArgs) -> Result<(), LiveError> {
         .iter()
         .map(|peer| http_address(peer).map_err(|error| LiveError::BadInput(format!("--peer {peer}: {error}"))))
         .collect::<Result<_, _>>()?;
-    let mut agent = AgentConfig::default();
+    // As many model calls out as the agent's worker takes.
+    let capacity = quorum_core::WorkerConfig::default().capacity as usize;
+    let mut agent = AgentConfig { asks_in_flight_max: capacity, ..AgentConfig::default() };
     agent.replica.view_timeout_ms = args.view_timeout_ms;
     agent.replica.view_timeout_ms_max = args.view_timeout_ms.saturating_mul(16);
     if args.delegation_depth > 0 {

@@ -31,7 +31,7 @@
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +69,9 @@ pub struct AgentConfig {
     /// with no answers, so that it commits as "no answers" instead of waiting for
     /// ever. Default 3.
     pub asks_max: u32,
+    /// Model calls out at once; more wait their turn (a worker refuses calls beyond
+    /// its capacity, so drivers set this to the worker's `capacity`). Default 4.
+    pub asks_in_flight_max: usize,
     /// Tasks and steps known and not yet committed. Default 1,000.
     pub open_tasks_max: usize,
     /// Committed results kept for status queries; the oldest are forgotten. Default
@@ -84,6 +87,7 @@ impl Default for AgentConfig {
             replica: ReplicaConfig::default(),
             answer_wait_ms: 10_000,
             asks_max: 3,
+            asks_in_flight_max: 4,
             open_tasks_max: 1_000,
             results_max: 10_000,
             delegation: None,
@@ -101,6 +105,7 @@ impl AgentConfig {
         for (field, value) in [
             ("agent.answer_wait_ms", self.answer_wait_ms),
             ("agent.asks_max", u64::from(self.asks_max)),
+            ("agent.asks_in_flight_max", self.asks_in_flight_max as u64),
             ("agent.open_tasks_max", self.open_tasks_max as u64),
             ("agent.results_max", self.results_max as u64),
         ] {
@@ -295,6 +300,8 @@ pub struct Agent {
     results: BTreeMap<TaskId, CommittedTask>,
     result_order: VecDeque<TaskId>,
     asks: VecDeque<Ask>,
+    /// Tasks whose model call is out.
+    asks_in_flight: BTreeSet<TaskId>,
     outbox: VecDeque<PeerTransmit>,
     committed: VecDeque<CommittedTask>,
     stats: AgentStats,
@@ -332,6 +339,7 @@ impl Agent {
             results: BTreeMap::new(),
             result_order: VecDeque::new(),
             asks: VecDeque::new(),
+            asks_in_flight: BTreeSet::new(),
             outbox: VecDeque::new(),
             committed: VecDeque::new(),
             stats: AgentStats::default(),
@@ -423,6 +431,7 @@ impl Agent {
 
     /// The reply to an [`Ask`] of `task`.
     pub fn handle_reply(&mut self, task: &TaskId, reply: Reply, now_ms: u64) {
+        self.asks_in_flight.remove(task);
         let key = self.key.clone();
         let quorum = self.replica.registry().quorum();
         let Some(open) = self.open.get_mut(task) else {
@@ -526,7 +535,12 @@ impl Agent {
     /// The next call to make to this agent's LLM.
     #[must_use]
     pub fn poll_ask(&mut self) -> Option<Ask> {
-        self.asks.pop_front()
+        if self.asks_in_flight.len() >= self.config.asks_in_flight_max {
+            return None;
+        }
+        let ask = self.asks.pop_front()?;
+        self.asks_in_flight.insert(ask.task.clone());
+        Some(ask)
     }
 
     /// The next committed task or step, in chain order.

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use quorum_core::mock::LlmControl;
 use quorum_core::mock::workload::{PlannedTask, TruthBook};
-use quorum_core::p2p::{AgentId, AgentKey, AgentRegistry};
+use quorum_core::p2p::{AgentConfig, AgentId, AgentKey, AgentRegistry};
 
 pub use config::{AgentBehaviour, AgentPlan, P2pConfig, honest_agents};
 
@@ -84,7 +84,7 @@ pub(crate) fn add_hosts(sim: &mut turmoil::Sim<'_>, world: P2pWorld<'_>) {
             let spec = AgentSpec {
                 plan: plan.clone(),
                 host: host.clone(),
-                config: p2p.agent_config(),
+                config: AgentConfig { asks_in_flight_max: world.config.worker.capacity as usize, ..p2p.agent_config() },
                 key: key.clone(),
                 registry: registry.clone(),
                 hosts: Arc::clone(&hosts),

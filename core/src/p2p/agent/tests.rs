@@ -302,3 +302,19 @@ fn a_task_no_model_can_answer_commits_as_no_answers_after_asks_max_calls() {
     // Every agent asked its model asks_max times before giving up.
     assert!(net.agents.iter().all(|agent| agent.stats().asks_failed == 3), "{:?}", net.agents[0].stats());
 }
+
+#[test]
+fn model_calls_beyond_the_in_flight_bound_wait_their_turn() {
+    let config = AgentConfig { asks_in_flight_max: 2, ..Net::config() };
+    let keys: Vec<AgentKey> = (0..4).map(|i| AgentKey::from_seed(AgentId::new(format!("a{i}")), 5)).collect();
+    let registry = AgentRegistry::from_keys(keys.iter().map(|k| (k.id().clone(), k.verifying_key()))).unwrap();
+    let mut agent = Agent::new(config, keys[0].clone(), registry).unwrap();
+    for id in ["t1", "t2", "t3"] {
+        agent.handle_submit(&Task::new(id, "what is 2 + 2?"), 0).unwrap();
+    }
+    let (first, second) = (agent.poll_ask().unwrap(), agent.poll_ask().unwrap());
+    assert_eq!((first.task.as_str(), second.task.as_str()), ("t1", "t2"));
+    assert_eq!(agent.poll_ask(), None, "a third call while two are out");
+    agent.handle_reply(&first.task, Reply::Failed, 1);
+    assert_eq!(agent.poll_ask().map(|ask| ask.task), Some(TaskId::from("t3")));
+}
