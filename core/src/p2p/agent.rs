@@ -371,8 +371,9 @@ impl Agent {
         if let Some(result) = self.results.get(task) {
             return TaskStatus::Committed(Box::new(result.clone()));
         }
-        let plan = plan_step(task);
-        if self.open.contains_key(task) || self.open.contains_key(&plan) || self.delegations.contains_key(task) {
+        // A task known only from answers that overtook it is not known yet.
+        let open = |task: &TaskId| self.open.get(task).is_some_and(|open| open.text.is_some());
+        if open(task) || open(&plan_step(task)) || self.delegations.contains_key(task) {
             TaskStatus::Open
         } else {
             TaskStatus::Unknown

@@ -318,3 +318,19 @@ fn model_calls_beyond_the_in_flight_bound_wait_their_turn() {
     agent.handle_reply(&first.task, Reply::Failed, 1);
     assert_eq!(agent.poll_ask().map(|ask| ask.task), Some(TaskId::from("t3")));
 }
+
+#[test]
+fn a_task_whose_answers_overtook_it_is_still_answered_and_offered() {
+    let keys: Vec<AgentKey> = (0..4).map(|i| AgentKey::from_seed(AgentId::new(format!("a{i}")), 5)).collect();
+    let registry = AgentRegistry::from_keys(keys.iter().map(|k| (k.id().clone(), k.verifying_key()))).unwrap();
+    let mut agent = Agent::new(Net::config(), keys[0].clone(), registry).unwrap();
+    let early = SignedAnswer::new(&keys[1], TaskId::from("t1"), "4", 0.9);
+    agent.handle_peer(keys[1].id(), PeerMessage::Answer(early), 1).unwrap();
+    assert_eq!(agent.status(&TaskId::from("t1")), TaskStatus::Unknown, "only answers are known");
+    assert_eq!(agent.poll_ask(), None);
+    let notice = TaskNotice { task: TaskId::from("t1"), text: "what is 2 + 2?".into() };
+    agent.handle_peer(keys[2].id(), PeerMessage::Task(notice), 2).unwrap();
+    assert_eq!(agent.status(&TaskId::from("t1")), TaskStatus::Open);
+    let ask = agent.poll_ask().expect("the notice that came second still makes the agent ask its model");
+    assert_eq!(ask.task.as_str(), "t1");
+}
