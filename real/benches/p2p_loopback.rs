@@ -412,8 +412,7 @@ fn print(out: &mut impl std::io::Write, rows: &[Figures]) -> std::io::Result<()>
         "commits/s: tasks committed on every agent per wall second, first submit to last commit; views p50/max: the \
          view an agent committed a block in minus the block's view, over every agent's commits; views/cmt: the \
          highest committed block's view over the tasks; task: submit to the first agent's commit; short: tasks \
-         committed with fewer answers than a quorum, after the answer wait: agents that heard an answer before the \
-         task's notice dropped the notice and never answered"
+         committed with fewer answers than a quorum (offered only after the answer wait)"
     )
 }
 
