@@ -55,3 +55,9 @@ impl Llm for ScriptedLlm {
         })
     }
 }
+
+/// A proptest config of at least `cases` cases (more when `PROPTEST_CASES` asks).
+pub(crate) fn proptest_cases(cases: u32) -> proptest::test_runner::Config {
+    let default = proptest::test_runner::Config::default();
+    proptest::test_runner::Config { cases: cases.max(default.cases), ..default }
+}

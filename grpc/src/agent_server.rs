@@ -21,7 +21,7 @@ use crate::convert::{
 };
 use crate::proto::agent_server::{Agent as AgentRpc, AgentServer};
 use crate::proto::{self};
-use crate::serve::{ServeError, health_and_reflection, serve_routes, within};
+use crate::serve::{ServeError, serve_service, within};
 use crate::status::{status_of_agent_submit, status_of_field};
 
 /// The gRPC name of the agent service, as health reports it.
@@ -67,18 +67,13 @@ where
     let service = AgentServer::new(AgentService { agent, config: config.clone() })
         .max_decoding_message_size(config.request_bytes_max)
         .max_encoding_message_size(config.reply_bytes_max);
-    let (health, reflection, reporter) = health_and_reflection(AGENT_SERVICE).await?;
     tracing::info!(agent = %id, "agent serving");
     let shutdown = async {
         shutdown.await;
-        reporter.set_service_status(AGENT_SERVICE, tonic_health::ServingStatus::NotServing).await;
         tracing::info!(agent = %id, "agent stops accepting; calls in flight finish");
     };
-    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(service, token.checker()))
-        .add_service(health)
-        .add_service(reflection);
-    serve_routes(routes, &config, incoming, shutdown).await;
-    Ok(())
+    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(service, token.checker()));
+    serve_service(AGENT_SERVICE, routes, &config, incoming, shutdown).await
 }
 
 /// The service: a thin adapter of the wire to a [`ServedAgent`].

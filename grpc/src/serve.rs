@@ -42,7 +42,7 @@ pub enum ServeError {
 /// The health service (reporting `service` and the server as a whole as serving),
 /// the reflection service (quorum's and health's descriptors, so `grpcurl` can list
 /// and call everything), and the reporter to mark `service` not serving at shutdown.
-pub(crate) async fn health_and_reflection(
+async fn health_and_reflection(
     service: &str,
 ) -> Result<(HealthServer<HealthService>, ServerReflectionServer<impl ServerReflection>, HealthReporter), ServeError> {
     let reporter = HealthReporter::new();
@@ -123,6 +123,31 @@ pub(crate) async fn serve_routes<I, IO, IE>(
     drop(stopping);
     let _ = stop.send(());
     stop.closed().await;
+}
+
+/// Serves one of quorum's services (`routes`, its token already checked) with health
+/// and reflection beside it, on `incoming` until `shutdown` resolves; the health
+/// service then reports `service` not serving while the connections finish (see
+/// [`serve_routes`]). What every server of this crate shares.
+pub(crate) async fn serve_service<I, IO, IE>(
+    service: &'static str,
+    routes: Routes,
+    config: &GrpcConfig,
+    incoming: I,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError>
+where
+    I: Stream<Item = Result<IO, IE>>,
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    IE: core::fmt::Display,
+{
+    let (health, reflection, reporter) = health_and_reflection(service).await?;
+    let shutdown = async {
+        shutdown.await;
+        reporter.set_service_status(service, ServingStatus::NotServing).await;
+    };
+    serve_routes(routes.add_service(health).add_service(reflection), config, incoming, shutdown).await;
+    Ok(())
 }
 
 /// Runs a handler's `work` under `deadline_ms`, or answers `deadline_exceeded`

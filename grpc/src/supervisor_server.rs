@@ -22,7 +22,7 @@ use crate::convert::{
 };
 use crate::proto::supervisor_server::{Supervisor as SupervisorRpc, SupervisorServer};
 use crate::proto::{self, get_result_reply};
-use crate::serve::{ServeError, health_and_reflection, serve_routes, within};
+use crate::serve::{ServeError, serve_service, within};
 use crate::status::{status_of_field, status_of_registry, status_of_stopped, status_of_submit, status_of_unknown};
 
 /// The gRPC name of the supervisor service, as health reports it.
@@ -54,17 +54,13 @@ where
     let rpc = SupervisorServer::new(adapter)
         .max_decoding_message_size(config.request_bytes_max)
         .max_encoding_message_size(config.reply_bytes_max);
-    let (health, reflection, reporter) = health_and_reflection(SUPERVISOR_SERVICE).await?;
     tracing::info!("supervisor serving");
     let shutdown = async {
         shutdown.await;
-        reporter.set_service_status(SUPERVISOR_SERVICE, tonic_health::ServingStatus::NotServing).await;
         tracing::info!("supervisor stops accepting; task streams in flight run to their results");
     };
-    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(rpc, token.checker()))
-        .add_service(health)
-        .add_service(reflection);
-    serve_routes(routes, &config, incoming, shutdown).await;
+    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(rpc, token.checker()));
+    serve_service(SUPERVISOR_SERVICE, routes, &config, incoming, shutdown).await?;
     service.shutdown().await;
     Ok(())
 }

@@ -18,7 +18,7 @@ use crate::config::GrpcConfig;
 use crate::convert::{answer_to_proto, execute_request_from_proto, failure_to_proto, heartbeat_to_proto, task_id};
 use crate::proto::worker_server::{Worker as WorkerRpc, WorkerServer};
 use crate::proto::{self, execute_event::Event};
-use crate::serve::{ServeError, health_and_reflection, serve_routes};
+use crate::serve::{ServeError, serve_service};
 use crate::status::status_of_field;
 
 /// The gRPC name of the worker service, as health reports it.
@@ -82,18 +82,13 @@ where
     let service = WorkerServer::new(WorkerService { worker })
         .max_decoding_message_size(config.request_bytes_max)
         .max_encoding_message_size(config.reply_bytes_max);
-    let (health, reflection, reporter) = health_and_reflection(WORKER_SERVICE).await?;
     tracing::info!(worker = %id, "worker serving");
     let shutdown = async {
         shutdown.await;
-        reporter.set_service_status(WORKER_SERVICE, tonic_health::ServingStatus::NotServing).await;
         tracing::info!(worker = %id, "worker stops accepting; calls in flight finish");
     };
-    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(service, token.checker()))
-        .add_service(health)
-        .add_service(reflection);
-    serve_routes(routes, &config, incoming, shutdown).await;
-    Ok(())
+    let routes = Routes::new(tonic::service::interceptor::InterceptedService::new(service, token.checker()));
+    serve_service(WORKER_SERVICE, routes, &config, incoming, shutdown).await
 }
 
 /// The service: a thin adapter of the wire to [`Worker`].

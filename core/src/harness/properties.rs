@@ -165,12 +165,8 @@ fn check_result(
     Ok(())
 }
 
-fn cases() -> ProptestConfig {
-    ProptestConfig { cases: CASES.max(ProptestConfig::default().cases), ..ProptestConfig::default() }
-}
-
 proptest! {
-    #![proptest_config(cases())]
+    #![proptest_config(crate::testing::proptest_cases(CASES))]
 
     #[test]
     fn any_cluster_gives_one_honest_result_per_task(scenario in any_scenario()) {

@@ -133,12 +133,8 @@ fn check_safety_and_validity(cluster: &P2pCluster, scenario: &Scenario) -> Resul
     Ok(())
 }
 
-fn cases() -> ProptestConfig {
-    ProptestConfig { cases: CASES.max(ProptestConfig::default().cases), ..ProptestConfig::default() }
-}
-
 proptest! {
-    #![proptest_config(cases())]
+    #![proptest_config(crate::testing::proptest_cases(CASES))]
 
     /// LIVENESS after the heal, with SAFETY and VALIDITY throughout.
     #[test]
